@@ -1,0 +1,130 @@
+// Reads every `<appsDir>/<app>/infraspec.yaml`. A file that does not parse or validate is reported with the file,
+// the field path and the reason, never dropped quietly: operators see it in the API, `norn validate` and the
+// verdict of a delivery that would have matched it.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import { errorMessage } from '../errors.js';
+import type { AppSpec } from './infraspec-schema.js';
+import { repoIdentity } from './repo-identity.js';
+import { validateAppSpec } from './validate-app-spec.js';
+
+export const SPEC_FILE = 'infraspec.yaml';
+
+export interface LoadedApp {
+  readonly name: string;
+  /** The app's directory (holds secrets.enc.yaml). */
+  readonly dir: string;
+  readonly file: string;
+  readonly spec: AppSpec;
+}
+
+export interface SpecError {
+  readonly file: string;
+  /** Field path such as `processes.web.port`; '' when the file as a whole is at fault (unreadable, bad YAML). */
+  readonly path: string;
+  readonly reason: string;
+  /** 1-based line in the file, when known. */
+  readonly line?: number;
+  /** Repo identity the broken file names, when readable, so a delivery for that repo can mention it. */
+  readonly repo?: string;
+}
+
+export interface LoadedSpecs {
+  readonly apps: LoadedApp[];
+  readonly errors: SpecError[];
+}
+
+export async function loadAppSpecs(appsDir: string): Promise<LoadedSpecs> {
+  let entries;
+  try {
+    entries = await readdir(appsDir, { withFileTypes: true });
+  } catch (err) {
+    return { apps: [], errors: [{ file: appsDir, path: '', reason: `cannot read the apps dir: ${errorMessage(err)}` }] };
+  }
+  const dirs = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+  const apps: LoadedApp[] = [];
+  const errors: SpecError[] = [];
+  const files = new Map<string, string>(); // app name -> file that claimed it first
+  for (const dirName of dirs) {
+    const dir = path.join(appsDir, dirName);
+    const result = await loadOne(dir);
+    if (!result) continue;
+    if ('errors' in result) {
+      errors.push(...result.errors);
+      continue;
+    }
+    const earlier = files.get(result.name);
+    if (earlier) {
+      errors.push({ file: result.file, path: 'name', reason: `app name "${result.name}" is already used by ${earlier}` });
+      continue;
+    }
+    files.set(result.name, result.file);
+    apps.push(result);
+  }
+  return { apps, errors };
+}
+
+async function loadOne(dir: string): Promise<LoadedApp | { errors: SpecError[] } | undefined> {
+  const file = path.join(dir, SPEC_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      return { errors: [{ file, path: '', reason: `cannot read: ${errorMessage(err)}` }] };
+    }
+    // A directory without a spec is not an app, unless the spec is there under the wrong extension.
+    const misnamed = path.join(dir, 'infraspec.yml');
+    const hasYml = await readFile(misnamed).then(() => true, () => false);
+    return hasYml ? { errors: [{ file: misnamed, path: '', reason: `rename to ${SPEC_FILE}: only that name is read` }] } : undefined;
+  }
+  return parseSpecFile(file, text);
+}
+
+/** Parses and validates one spec's text; exported for `norn validate` and the API's dry runs. */
+export function parseSpecFile(file: string, text: string): LoadedApp | { errors: SpecError[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      errors: doc.errors.map((e) => {
+        const { line } = lineCounter.linePos(e.pos[0]);
+        return { file, path: '', line, reason: `YAML line ${line}: ${e.message.split('\n')[0]!.replace(/; please use .*$/, '')}` };
+      }),
+    };
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) return { errors: [{ file, path: '', reason: 'the file is empty' }] };
+  const validation = validateAppSpec(raw);
+  if (validation.ok) return { name: validation.spec.name, dir: path.dirname(file), file, spec: validation.spec };
+  const repo = rawRepoIdentity(raw);
+  return {
+    errors: validation.issues.map((issue) => {
+      const line = lineOf(doc, lineCounter, issue.path);
+      return { file, path: issue.path, reason: issue.reason, ...(line ? { line } : {}), ...(repo ? { repo } : {}) };
+    }),
+  };
+}
+
+/** The line of the field, or of its nearest present parent when the field is missing. */
+function lineOf(doc: Document, lineCounter: LineCounter, fieldPath: string): number | undefined {
+  const segments = fieldPath === '' ? [] : pathSegments(fieldPath);
+  for (let n = segments.length; n > 0; n--) {
+    const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, ...number[]] } | undefined;
+    if (node?.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function pathSegments(fieldPath: string): (string | number)[] {
+  return fieldPath.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s));
+}
+
+function rawRepoIdentity(raw: unknown): string | undefined {
+  const url = (raw as { repo?: { url?: unknown } } | null)?.repo?.url;
+  return typeof url === 'string' ? repoIdentity(url) : undefined;
+}
