@@ -1,0 +1,136 @@
+// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. The only place that
+// constructs clients; everything else receives what it needs.
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { AppCatalog } from './apps/app-catalog.js';
+import type { Config } from './config/load-config.js';
+import { DeliveryLedger } from './deliveries/delivery-ledger.js';
+import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
+import { DeployQueue } from './deploys/deploy-queue.js';
+import type { DeployRecord } from './deploys/deploy-record.js';
+import { DeployScheduler } from './deploys/deploy-scheduler.js';
+import { ManualDeploy } from './deploys/manual-deploy.js';
+import { LiveHub } from './events/live-hub.js';
+import { SagaLog } from './events/saga-log.js';
+import { errorMessage } from './errors.js';
+import { createApp } from './http/create-app.js';
+import { GitClient } from './integrations/git/git-client.js';
+import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
+import type { Step, StepName } from './pipeline/step.js';
+import { cleanupStep, removeWorkDir } from './pipeline/steps/cleanup.js';
+import { cloneStep } from './pipeline/steps/clone.js';
+import { createStore, type Store } from './store/create-store.js';
+import { createForgeAdapters } from './webhooks/forge-adapters.js';
+
+export interface RunningService {
+  readonly url: string;
+  readonly store: Store;
+  readonly scheduler: DeployScheduler;
+  readonly catalog: AppCatalog;
+  readonly sagaLog: SagaLog;
+  close(): Promise<void>;
+}
+
+export async function startService(config: Config, deps: { log: Logger }): Promise<RunningService> {
+  const { log } = deps;
+  const workRoot = path.join(config.dataDir, 'work');
+  await fs.mkdir(workRoot, { recursive: true });
+  const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite') });
+  const { knex } = store;
+  const sagaLog = new SagaLog({ knex });
+  const hub = new LiveHub({ maxBufferedBytes: 1024 * 1024, maxReplay: 10_000 }, { sagaLog, log });
+  const ledger = new DeliveryLedger({ knex });
+  const queue = new DeployQueue({ knex, sagaLog, isPostgres: store.client === 'postgres' });
+  const catalog = new AppCatalog({ appsDir: config.appsDir }, { log });
+  const loaded = await catalog.load();
+  for (const e of loaded.errors) log.warn({ file: e.file, path: e.path }, `invalid app spec: ${e.reason}`);
+  catalog.start();
+
+  const git = new GitClient({ token: config.gitToken, sshKeyPath: config.gitSshKey, knownHostsPath: config.gitKnownHosts });
+  const steps: Step[] = [cloneStep({ git, workRoot })];
+  const cleanup = cleanupStep({ workRoot });
+  const timeoutMs = (step: StepName) => (step === 'clone' ? config.cloneTimeoutMs : config.stepTimeoutMs);
+
+  const execute = async (deploy: DeployRecord, signal: AbortSignal): Promise<PipelineOutcome> => {
+    const app = catalog.get(deploy.app);
+    if (!app) {
+      const error = `app ${deploy.app} is no longer in the apps dir (or its spec is invalid)`;
+      await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
+      return { status: 'failed', step: 'clone', error };
+    }
+    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, steps, cleanup, signal }, { sagaLog, queue, log, timeoutMs });
+  };
+
+  const scheduler = new DeployScheduler(
+    { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
+    { queue, log, execute, onInterrupted: async (d) => void (await removeWorkDir(workRoot, d.id)) },
+  );
+  const receiver = new DeliveryReceiver(
+    { webhookSecret: config.webhookSecret },
+    { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake() },
+  );
+  const manualDeploy = new ManualDeploy({ knex, catalog, git, queue, sagaLog, onQueued: () => scheduler.wake() });
+  const app = createApp(
+    { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
+    {
+      catalog,
+      ledger,
+      receiver,
+      queue,
+      sagaLog,
+      manualDeploy,
+      hub,
+      log,
+      isHealthy: async () => {
+        await knex.raw('select 1');
+        return true;
+      },
+    },
+  );
+
+  await removeOrphanWorkDirs(workRoot, queue, log);
+  await scheduler.start();
+  const server = http.createServer(app.callback());
+  app.ws.listen({ server });
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  log.info({ url, store: store.client, apps: loaded.apps.length }, 'norn receiver listening');
+
+  return {
+    url,
+    store,
+    scheduler,
+    catalog,
+    sagaLog,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        hub.closeAll();
+        app.ws.server?.close();
+      });
+      await scheduler.stop();
+      await catalog.stop();
+      await store.close();
+    },
+  };
+}
+
+/** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */
+async function removeOrphanWorkDirs(workRoot: string, queue: DeployQueue, log: Logger): Promise<void> {
+  const running = new Set((await queue.list({ status: 'running', limit: 10_000 })).map((d) => d.id));
+  for (const entry of await fs.readdir(workRoot)) {
+    if (running.has(entry)) continue;
+    await fs.rm(path.join(workRoot, entry), { recursive: true, force: true }).catch((err) => log.warn({ err: errorMessage(err), entry }, 'could not remove an orphan work dir'));
+  }
+}

@@ -1,0 +1,137 @@
+// Turns NORN_* variables (and the optional NORN_CONFIG YAML file) into a typed Config. The only reader of
+// process.env is main.ts, which passes it in here; errors name the variable and never echo a secret's value.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { SETTINGS } from './settings.js';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly appsDir: string;
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly webhookSecret?: string;
+  readonly apiToken?: string;
+  readonly publicUrl: string;
+  readonly allowedOrigins: readonly string[];
+  readonly gitToken?: string;
+  readonly gitSshKey?: string;
+  readonly gitKnownHosts: string;
+  readonly maxConcurrentDeploys: number;
+  readonly maxBodyBytes: number;
+  readonly stepTimeoutMs: number;
+  readonly cloneTimeoutMs: number;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly logLevel: string;
+  /** Everything else NORN_* (and SOPS_*, NOMAD_*, DOCKER_HOST) for integrations that read their own settings. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z.string().trim().min(1).optional();
+
+const schema = z.object({
+  NORN_PORT: int(0, 65535),
+  NORN_HOST: z.string().min(1),
+  NORN_APPS_DIR: z.string().min(1),
+  NORN_DATA_DIR: z.string().min(1),
+  NORN_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  NORN_WEBHOOK_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+  NORN_API_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  NORN_PUBLIC_URL: z.url(),
+  NORN_ALLOWED_ORIGINS: z.string(),
+  NORN_GIT_TOKEN: optionalText,
+  NORN_GIT_SSH_KEY: optionalText,
+  NORN_GIT_KNOWN_HOSTS: z.string().min(1),
+  NORN_MAX_CONCURRENT_DEPLOYS: int(1, 256),
+  NORN_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024),
+  NORN_STEP_TIMEOUT_SECONDS: int(1, 24 * 3600),
+  NORN_CLONE_TIMEOUT_SECONDS: int(1, 24 * 3600),
+  NORN_LEASE_SECONDS: int(2, 3600),
+  NORN_POLL_INTERVAL_MS: int(10, 60_000),
+  NORN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
+  const fileValues = readConfigFile(processEnv.NORN_CONFIG, cwd);
+  const merged: Record<string, string | undefined> = {};
+  for (const s of SETTINGS) merged[s.name] = emptyToUndefined(processEnv[s.name]) ?? fileValues[s.name] ?? s.default;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'config'), issue.message);
+  }
+  const v = parsed.data;
+  const resolve = (p: string) => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir()));
+  return {
+    port: v.NORN_PORT,
+    host: v.NORN_HOST,
+    appsDir: resolve(v.NORN_APPS_DIR),
+    dataDir: resolve(v.NORN_DATA_DIR),
+    databaseUrl: v.NORN_DATABASE_URL,
+    webhookSecret: v.NORN_WEBHOOK_SECRET,
+    apiToken: v.NORN_API_TOKEN,
+    publicUrl: v.NORN_PUBLIC_URL.replace(/\/+$/, ''),
+    allowedOrigins: v.NORN_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    gitToken: v.NORN_GIT_TOKEN,
+    gitSshKey: v.NORN_GIT_SSH_KEY ? resolve(v.NORN_GIT_SSH_KEY) : undefined,
+    gitKnownHosts: resolve(v.NORN_GIT_KNOWN_HOSTS),
+    maxConcurrentDeploys: v.NORN_MAX_CONCURRENT_DEPLOYS,
+    maxBodyBytes: v.NORN_MAX_BODY_BYTES,
+    stepTimeoutMs: v.NORN_STEP_TIMEOUT_SECONDS * 1000,
+    cloneTimeoutMs: v.NORN_CLONE_TIMEOUT_SECONDS * 1000,
+    leaseMs: v.NORN_LEASE_SECONDS * 1000,
+    pollIntervalMs: v.NORN_POLL_INTERVAL_MS,
+    logLevel: v.NORN_LOG_LEVEL,
+    env: { ...fileValues, ...processEnv },
+  };
+}
+
+function readConfigFile(file: string | undefined, cwd: string): Record<string, string> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch (err) {
+    throw new ConfigError('NORN_CONFIG', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch {
+    throw new ConfigError('NORN_CONFIG', `${file} is not valid YAML`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('NORN_CONFIG', `${file} must be a map of NORN_* settings`);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new ConfigError('NORN_CONFIG', `${file}: key ${key} is not a setting name`);
+    if (value !== null && typeof value === 'object') throw new ConfigError(key, `in ${file} must be a scalar`);
+    out[key] = String(value);
+  }
+  return out;
+}
+
+function emptyToUndefined(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** The settings table for `norn serve --help`: name, default, help; secrets show only whether they are set. */
+export function describeSettings(processEnv: Env): string {
+  const width = Math.max(...SETTINGS.map((s) => s.name.length));
+  return SETTINGS.map((s) => {
+    const current = processEnv[s.name];
+    const shown = s.secret ? (current ? '(set)' : '(unset)') : s.default !== undefined ? `default ${s.default || '""'}` : '(unset)';
+    return `  ${s.name.padEnd(width)}  ${s.help} [${shown}]`;
+  }).join('\n');
+}

@@ -1,0 +1,32 @@
+// Every setting the service reads, with its default and a line of help. `norn serve --help` prints this table;
+// load-config.ts validates it. Settings marked secret are never printed, only whether they are set.
+
+export interface Setting {
+  readonly name: string;
+  readonly help: string;
+  readonly default?: string;
+  readonly secret?: boolean;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'NORN_CONFIG', help: 'optional YAML file of NORN_* settings (environment variables win)' },
+  { name: 'NORN_PORT', help: 'HTTP port', default: '8800' },
+  { name: 'NORN_HOST', help: 'address to listen on', default: '0.0.0.0' },
+  { name: 'NORN_APPS_DIR', help: 'directory of <app>/infraspec.yaml files', default: './config/apps' },
+  { name: 'NORN_DATA_DIR', help: 'SQLite file, work dirs and snapshots', default: './data' },
+  { name: 'NORN_DATABASE_URL', help: 'PostgreSQL URL for the service store instead of SQLite', secret: true },
+  { name: 'NORN_WEBHOOK_SECRET', help: 'shared secret for webhook signatures (webhooks are refused without it)', secret: true },
+  { name: 'NORN_API_TOKEN', help: 'bearer token required by the API and /ws when set', secret: true },
+  { name: 'NORN_PUBLIC_URL', help: 'public base URL of the dashboard (commit status links)', default: 'http://localhost:8800' },
+  { name: 'NORN_ALLOWED_ORIGINS', help: 'comma-separated extra origins allowed on /ws (localhost always is)', default: '' },
+  { name: 'NORN_GIT_TOKEN', help: 'HTTPS token for cloning (sent as a header)', secret: true },
+  { name: 'NORN_GIT_SSH_KEY', help: 'path of the SSH private key for cloning' },
+  { name: 'NORN_GIT_KNOWN_HOSTS', help: 'known_hosts file checked for SSH clones', default: '~/.ssh/known_hosts' },
+  { name: 'NORN_MAX_CONCURRENT_DEPLOYS', help: 'deploys running at once across apps', default: '4' },
+  { name: 'NORN_MAX_BODY_BYTES', help: 'largest webhook body accepted', default: '5242880' },
+  { name: 'NORN_STEP_TIMEOUT_SECONDS', help: 'default time limit of a pipeline step', default: '900' },
+  { name: 'NORN_CLONE_TIMEOUT_SECONDS', help: 'time limit of the clone step', default: '300' },
+  { name: 'NORN_LEASE_SECONDS', help: 'how long a deploy lease lasts without renewal', default: '30' },
+  { name: 'NORN_POLL_INTERVAL_MS', help: 'how often the scheduler looks for queued deploys', default: '500' },
+  { name: 'NORN_LOG_LEVEL', help: 'pino log level', default: 'info' },
+];

@@ -1,0 +1,152 @@
+// The ledger of every webhook delivery received: its verdict, the answer given, and the decision trace (the
+// answer to "why did nothing deploy?"). Accepted deliveries are unique on forge + delivery id.
+import type { Knex } from 'knex';
+import type { ForgeName } from '../webhooks/push-event.js';
+
+export type Verdict = 'queued' | 'no-match' | 'ignored' | 'ping' | 'recorded' | 'rejected';
+
+export interface DecisionTrace {
+  readonly signature: 'valid' | 'invalid' | 'missing' | 'not checked';
+  readonly event?: string;
+  readonly ref?: string;
+  readonly commitSha?: string;
+  readonly steps: readonly string[];
+  readonly apps: readonly { app: string; matched: boolean; reason: string }[];
+  readonly invalidSpecs: readonly { file: string; path: string; reason: string }[];
+}
+
+export interface DeliveryRecord {
+  readonly id: string;
+  readonly forge: ForgeName;
+  readonly deliveryId: string;
+  readonly event: string | null;
+  readonly verdict: Verdict;
+  readonly statusCode: number;
+  readonly reason: string;
+  readonly trace: DecisionTrace;
+  readonly response: Record<string, unknown>;
+  readonly repo: string | null;
+  readonly ref: string | null;
+  readonly commitSha: string | null;
+  readonly redeliveryOf: string | null;
+  readonly receivedAt: string;
+}
+
+/** What a redelivery needs: the verified bytes and headers as received. */
+export interface StoredPayload {
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+interface Row {
+  id: string;
+  forge: string;
+  delivery_id: string;
+  dedupe_key: string | null;
+  event: string | null;
+  verdict: string;
+  status_code: number;
+  reason: string;
+  trace: string;
+  response: string;
+  repo: string | null;
+  ref: string | null;
+  commit_sha: string | null;
+  redelivery_of: string | null;
+  headers: string | null;
+  body: string | null;
+  received_at: string;
+}
+
+export type NewDelivery = Omit<DeliveryRecord, 'receivedAt'> & {
+  readonly receivedAt?: string;
+  /** Set for accepted deliveries only (so a rejected forgery cannot claim a real delivery id). */
+  readonly dedupe: boolean;
+  readonly payload?: StoredPayload;
+};
+
+export class DeliveryLedger {
+  constructor(private readonly deps: { knex: Knex }) {}
+
+  /**
+   * Inserts the delivery in `db`. Returns false, inserting nothing, when an accepted delivery with the same forge
+   * and id is already recorded (the caller answers with that one).
+   */
+  async insertIn(db: Knex | Knex.Transaction, d: NewDelivery): Promise<boolean> {
+    const row: Row = {
+      id: d.id,
+      forge: d.forge,
+      delivery_id: d.deliveryId.slice(0, 200),
+      dedupe_key: d.dedupe ? dedupeKey(d.forge, d.deliveryId) : null,
+      event: d.event?.slice(0, 64) ?? null,
+      verdict: d.verdict,
+      status_code: d.statusCode,
+      reason: d.reason.slice(0, 2000),
+      trace: JSON.stringify(d.trace),
+      response: JSON.stringify(d.response),
+      repo: d.repo?.slice(0, 300) ?? null,
+      ref: d.ref?.slice(0, 300) ?? null,
+      commit_sha: d.commitSha,
+      redelivery_of: d.redeliveryOf,
+      headers: d.payload ? JSON.stringify(d.payload.headers) : null,
+      body: d.payload ? d.payload.body.toString('base64') : null,
+      received_at: d.receivedAt ?? new Date().toISOString(),
+    };
+    const inserted = await db('deliveries').insert(row).onConflict('dedupe_key').ignore().returning('id');
+    return inserted.length === 1;
+  }
+
+  async findAccepted(forge: ForgeName, deliveryId: string): Promise<DeliveryRecord | undefined> {
+    const row = await this.deps.knex<Row>('deliveries').where({ dedupe_key: dedupeKey(forge, deliveryId) }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async get(id: string): Promise<DeliveryRecord | undefined> {
+    const row = await this.deps.knex<Row>('deliveries').where({ id }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async payload(id: string): Promise<StoredPayload | undefined> {
+    const row = await this.deps.knex<Row>('deliveries').where({ id }).first('headers', 'body');
+    if (!row?.body || !row.headers) return undefined;
+    return { headers: JSON.parse(row.headers) as Record<string, string>, body: Buffer.from(row.body, 'base64') };
+  }
+
+  async list(opts: { app?: string; verdict?: Verdict; limit: number }): Promise<DeliveryRecord[]> {
+    const q = this.deps.knex<Row>('deliveries').orderBy('received_at', 'desc').orderBy('id').limit(opts.limit);
+    if (opts.verdict) q.where({ verdict: opts.verdict });
+    if (opts.app) {
+      const app = opts.app;
+      q.whereIn('id', this.deps.knex('deploys').where({ app }).whereNotNull('delivery_id').select('delivery_id'));
+    }
+    return (await q).map(fromRow);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.deps.knex('deliveries').count({ n: '*' }).first();
+    return Number(row?.n ?? 0);
+  }
+}
+
+function dedupeKey(forge: ForgeName, deliveryId: string): string {
+  return `${forge}:${deliveryId}`.slice(0, 240);
+}
+
+function fromRow(r: Row): DeliveryRecord {
+  return {
+    id: r.id,
+    forge: r.forge as ForgeName,
+    deliveryId: r.delivery_id,
+    event: r.event,
+    verdict: r.verdict as Verdict,
+    statusCode: Number(r.status_code),
+    reason: r.reason,
+    trace: JSON.parse(r.trace) as DecisionTrace,
+    response: JSON.parse(r.response) as Record<string, unknown>,
+    repo: r.repo,
+    ref: r.ref,
+    commitSha: r.commit_sha,
+    redeliveryOf: r.redelivery_of,
+    receivedAt: r.received_at,
+  };
+}

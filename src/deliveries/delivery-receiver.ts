@@ -1,0 +1,243 @@
+// What happens to one webhook delivery: pick the forge, verify the raw bytes, parse, decide, then record the
+// delivery and queue its deploys in one transaction, and answer. Deploys run later in the scheduler, never
+// inside the request. Every attempt is recorded, rejected ones included, with the reason.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { AppCatalog } from '../apps/app-catalog.js';
+import type { DeployQueue } from '../deploys/deploy-queue.js';
+import type { SagaEvent } from '../events/saga-event.js';
+import type { SagaLog } from '../events/saga-log.js';
+import { errorMessage, WebhookRejectedError } from '../errors.js';
+import { detectAdapter } from '../webhooks/detect-forge.js';
+import type { ForgeAdapter, ForgeName, ParsedDelivery, PushEvent, RawDelivery } from '../webhooks/push-event.js';
+import type { DecisionTrace, DeliveryLedger, NewDelivery, Verdict } from './delivery-ledger.js';
+import { skipMarker } from './skip-markers.js';
+
+export interface ReceiveResult {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export interface DeliveryReceiverDeps {
+  readonly knex: Knex;
+  readonly adapters: Readonly<Record<ForgeName, ForgeAdapter>>;
+  readonly catalog: Pick<AppCatalog, 'match' | 'get'>;
+  readonly ledger: DeliveryLedger;
+  readonly queue: DeployQueue;
+  readonly sagaLog: SagaLog;
+  readonly log: Logger;
+  /** Called after deploys were queued. */
+  readonly onQueued: () => void;
+}
+
+/** Headers worth keeping with a delivery (for redelivery and debugging); signatures and tokens are dropped. */
+const KEPT_HEADER = /^(x-github-event|x-github-delivery|x-gitea-event|x-gitea-delivery|x-gogs-event|x-gogs-delivery|x-forgejo-event|x-forgejo-delivery|x-gitlab-event|x-gitlab-event-uuid|x-gitlab-webhook-uuid|idempotency-key|x-norn-event|x-norn-delivery|content-type|user-agent)$/;
+
+interface Decision {
+  verdict: Verdict;
+  status: number;
+  reason: string;
+  trace: DecisionTrace;
+  push?: PushEvent;
+  pullRequest?: boolean;
+}
+
+export class DeliveryReceiver {
+  constructor(
+    private readonly config: { webhookSecret?: string },
+    private readonly deps: DeliveryReceiverDeps,
+  ) {}
+
+  /** Handles one delivery; `provider` is the forge named in the path, or undefined to detect it from headers. */
+  async receive(provider: ForgeName | undefined, raw: RawDelivery): Promise<ReceiveResult> {
+    const adapter = provider ? this.deps.adapters[provider] : detectAdapter(raw, this.deps.adapters);
+    if (!adapter) return this.reject('unknown', undefined, raw, new WebhookRejectedError(400, 'cannot tell which forge sent this delivery: no known event header'));
+    const deliveryId = adapter.deliveryId(raw);
+    try {
+      if (!this.config.webhookSecret) throw new WebhookRejectedError(503, 'webhooks are disabled: NORN_WEBHOOK_SECRET is not set on the receiver');
+      if (!deliveryId) throw new WebhookRejectedError(400, `missing delivery id header for ${adapter.name}`);
+      if (!adapter.eventName(raw)) throw new WebhookRejectedError(400, `missing event header for ${adapter.name}`);
+      await adapter.verify(raw, this.config.webhookSecret);
+    } catch (err) {
+      return this.reject(adapter.name, deliveryId, raw, err);
+    }
+    let parsed: ParsedDelivery;
+    try {
+      parsed = adapter.parse(raw);
+    } catch (err) {
+      return this.reject(adapter.name, deliveryId, raw, err, 'valid');
+    }
+    return this.accept(adapter.name, deliveryId!, parsed, keptPayload(raw), null);
+  }
+
+  /** Records a delivery refused before its body was read (too large), and answers with that refusal. */
+  async rejectUnread(provider: ForgeName | undefined, raw: RawDelivery, err: WebhookRejectedError): Promise<ReceiveResult> {
+    const adapter = provider ? this.deps.adapters[provider] : detectAdapter(raw, this.deps.adapters);
+    return this.reject(adapter?.name ?? 'unknown', adapter?.deliveryId(raw), raw, err, 'not checked');
+  }
+
+  /** Runs a recorded delivery again as a new attempt linked to the original (the forge's id is kept). */
+  async redeliver(originalId: string, payload: { headers: Record<string, string>; body: Buffer }, forge: ForgeName): Promise<ReceiveResult> {
+    const adapter = this.deps.adapters[forge];
+    const raw: RawDelivery = { headers: payload.headers, body: payload.body };
+    const parsed = adapter.parse(raw);
+    return this.accept(forge, adapter.deliveryId(raw) ?? originalId, parsed, payload, originalId);
+  }
+
+  private async accept(
+    forge: ForgeName,
+    deliveryId: string,
+    parsed: ParsedDelivery,
+    payload: { headers: Record<string, string>; body: Buffer },
+    redeliveryOf: string | null,
+  ): Promise<ReceiveResult> {
+    const decision = this.decide(parsed);
+    const id = randomUUID();
+    const log = this.deps.log.child({ deliveryId: id, forgeDeliveryId: deliveryId, forge });
+    const push = decision.push;
+    const base: Omit<NewDelivery, 'response' | 'statusCode'> = {
+      id,
+      forge,
+      deliveryId,
+      event: decision.trace.event ?? null,
+      verdict: decision.verdict,
+      reason: decision.reason,
+      trace: decision.trace,
+      repo: push?.repository.fullName ?? null,
+      ref: push?.ref ?? null,
+      commitSha: push?.after ?? null,
+      redeliveryOf,
+      dedupe: redeliveryOf === null,
+      payload,
+    };
+    const matched = push ? this.deps.catalog.match(push).matched : [];
+    let events: SagaEvent[] = [];
+    const outcome = await this.deps.knex.transaction(async (trx) => {
+      const deploys: { app: string; sagaId: string; commitSha: string }[] = [];
+      const response = { deliveryId: id, verdict: decision.verdict, reason: decision.reason, deploys };
+      for (const app of matched) {
+        const queued = await this.deps.queue.enqueueIn(trx, {
+          app: app.name,
+          kind: 'deploy',
+          ref: push!.ref,
+          commitSha: push!.after,
+          trigger: redeliveryOf ? 'redeliver' : 'push',
+          deliveryId: id,
+          forge,
+          repoFullName: push!.repository.fullName,
+          // The spec's URL, not the payload's: the operator decides where code is fetched from.
+          cloneUrl: app.spec.repo!.url,
+          prNumber: null,
+        });
+        deploys.push({ app: app.name, sagaId: queued.deploy.id, commitSha: push!.after });
+        events.push(...queued.events);
+      }
+      const inserted = await this.deps.ledger.insertIn(trx, { ...base, statusCode: decision.status, response });
+      // A duplicate rolls the whole transaction back, so its deploys are never queued.
+      if (!inserted) throw new DuplicateDelivery();
+      return { status: decision.status, body: response };
+    }).catch((err) => {
+      if (err instanceof DuplicateDelivery) return undefined;
+      throw err;
+    });
+    if (!outcome) {
+      events = [];
+      const original = await this.deps.ledger.findAccepted(forge, deliveryId);
+      log.info({ original: original?.id }, 'duplicate delivery answered with the original result');
+      return { status: 200, body: { ...(original?.response ?? {}), duplicate: true } };
+    }
+    this.deps.sagaLog.announce(events);
+    if (events.length > 0) this.deps.onQueued();
+    log.info({ verdict: decision.verdict, deploys: (outcome.body.deploys as unknown[]).length }, decision.reason);
+    return outcome;
+  }
+
+  private decide(parsed: ParsedDelivery): Decision {
+    const steps = ['signature verified'];
+    const trace = (extra: Partial<DecisionTrace>): DecisionTrace => ({ signature: 'valid', steps, apps: [], invalidSpecs: [], ...extra });
+    switch (parsed.kind) {
+      case 'ping':
+        return { verdict: 'ping', status: 200, reason: 'ping received', trace: trace({ event: 'ping' }) };
+      case 'ignored':
+        return { verdict: 'ignored', status: 200, reason: parsed.reason, trace: trace({ event: parsed.event }) };
+      case 'pull_request':
+        return {
+          verdict: 'recorded',
+          status: 200,
+          reason: `pull request #${parsed.number} (${parsed.action}) recorded`,
+          trace: trace({ event: 'pull_request', commitSha: parsed.headSha, ref: parsed.headRef }),
+          pullRequest: true,
+        };
+      case 'push':
+        return this.decidePush(parsed, steps);
+    }
+  }
+
+  private decidePush(push: PushEvent, steps: string[]): Decision {
+    const base = { signature: 'valid' as const, event: 'push', ref: push.ref, commitSha: push.after, steps };
+    if (push.deleted) {
+      return { verdict: 'ignored', status: 200, reason: `${push.ref} was deleted; nothing to deploy`, trace: { ...base, apps: [], invalidSpecs: [] } };
+    }
+    const marker = skipMarker(push.headCommitMessage);
+    if (marker) {
+      return { verdict: 'ignored', status: 200, reason: `head commit message says ${marker}`, trace: { ...base, apps: [], invalidSpecs: [] } };
+    }
+    const match = this.deps.catalog.match(push);
+    steps.push(`repository identities: ${match.identities.join(', ') || 'none recognized'}`);
+    const invalidSpecs = match.invalidSpecs
+      .filter((e) => !e.repo || match.identities.includes(e.repo))
+      .map((e) => ({ file: e.file, path: e.path, reason: e.reason }));
+    const trace: DecisionTrace = { ...base, apps: match.decisions.map((d) => ({ app: d.app, matched: d.matched, reason: d.reason })), invalidSpecs };
+    if (match.matched.length > 0) {
+      const names = match.matched.map((a) => a.name).join(', ');
+      return { verdict: 'queued', status: 202, reason: `queued ${names} at ${push.after.slice(0, 12)}`, trace, push };
+    }
+    const relevant = trace.apps.filter((d) => !d.reason.startsWith('repo differs') && d.reason !== 'no repo in the spec');
+    const why =
+      relevant.length > 0
+        ? relevant.map((d) => `${d.app}: ${d.reason}`).join('; ')
+        : `no app tracks ${match.identities[0] ?? push.repository.fullName}`;
+    const broken = invalidSpecs.length > 0 ? `; ${invalidSpecs.length} invalid spec(s): ${invalidSpecs.map((e) => `${e.file} ${e.path} ${e.reason}`).join('; ')}` : '';
+    return { verdict: 'no-match', status: 200, reason: `nothing to deploy: ${why}${broken}`, trace };
+  }
+
+  private async reject(
+    forge: ForgeName | 'unknown',
+    deliveryId: string | undefined,
+    raw: RawDelivery,
+    err: unknown,
+    signature: DecisionTrace['signature'] = 'invalid',
+  ): Promise<ReceiveResult> {
+    const status = err instanceof WebhookRejectedError ? err.status : 400;
+    const reason = err instanceof WebhookRejectedError ? err.reason : `malformed delivery: ${errorMessage(err)}`;
+    const id = randomUUID();
+    const body = { deliveryId: id, verdict: 'rejected', error: reason };
+    await this.deps.ledger.insertIn(this.deps.knex, {
+      id,
+      forge: forge as ForgeName,
+      deliveryId: deliveryId ?? '',
+      event: null,
+      verdict: 'rejected',
+      statusCode: status,
+      reason,
+      trace: { signature: status === 401 ? 'invalid' : signature === 'valid' ? 'valid' : 'not checked', steps: [reason], apps: [], invalidSpecs: [] },
+      response: body,
+      repo: null,
+      ref: null,
+      commitSha: null,
+      redeliveryOf: null,
+      dedupe: false,
+    });
+    this.deps.log.warn({ deliveryId: id, forge, status, contentLength: raw.body.length }, `delivery rejected: ${reason}`);
+    return { status, body };
+  }
+}
+
+class DuplicateDelivery extends Error {}
+
+function keptPayload(raw: RawDelivery): { headers: Record<string, string>; body: Buffer } {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined && KEPT_HEADER.test(k)) headers[k] = v.slice(0, 500);
+  return { headers, body: raw.body };
+}

@@ -1,0 +1,161 @@
+// The worker side of the queue: claims deploys (one per lane, newest wins, a global limit), runs their pipeline,
+// renews their leases while they run, and ends as `interrupted` the deploys a dead process left behind.
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.js';
+import type { PipelineOutcome } from '../pipeline/run-pipeline.js';
+import type { DeployQueue } from './deploy-queue.js';
+import type { DeployRecord } from './deploy-record.js';
+
+export interface SchedulerConfig {
+  readonly maxConcurrent: number;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+}
+
+export interface SchedulerDeps {
+  readonly queue: DeployQueue;
+  readonly log: Logger;
+  /** Runs one claimed deploy to its end; must not throw. */
+  readonly execute: (deploy: DeployRecord, signal: AbortSignal) => Promise<PipelineOutcome>;
+  /** Called for each abandoned deploy after it was marked interrupted (remove its work dir, report status). */
+  readonly onInterrupted?: (deploy: DeployRecord) => Promise<void>;
+}
+
+/** Identifies this process in leases: host, pid and a per-start nonce (pid 1 in a container repeats). */
+export function workerIdentity(): string {
+  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+export class DeployScheduler {
+  readonly owner = workerIdentity();
+  private readonly running = new Map<string, AbortController>();
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+  private wanted = false;
+  private stopped = true;
+  private readonly finished = new Set<Promise<void>>();
+
+  constructor(
+    private readonly config: SchedulerConfig,
+    private readonly deps: SchedulerDeps,
+  ) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.reapAbandoned();
+    this.timer = setInterval(() => this.wake(), this.config.pollIntervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Stops claiming, interrupts what runs and waits for those pipelines to record their end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const c of this.running.values()) c.abort(new Error('the receiver is shutting down'));
+    await Promise.allSettled([...this.finished]);
+  }
+
+  /** Asks for a scheduling pass soon (after an enqueue or a finished deploy). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.wanted = true;
+      return;
+    }
+    this.ticking = true;
+    void this.tick()
+      .catch((err) => this.deps.log.error({ err }, 'scheduler pass failed'))
+      .finally(() => {
+        this.ticking = false;
+        if (this.wanted) {
+          this.wanted = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Resolves once nothing is queued or running (tests and graceful drains). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const counts = await this.deps.queue.countByStatus();
+      if (!counts.queued && !counts.running && this.running.size === 0) return;
+      if (Date.now() > deadline) throw new Error(`scheduler not idle after ${timeoutMs}ms: ${JSON.stringify(counts)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  private async tick(): Promise<void> {
+    await this.renewLeases();
+    await this.reapAbandoned();
+    while (!this.stopped && this.running.size < this.config.maxConcurrent) {
+      const claimed = await this.deps.queue.claimNext(this.owner, this.config.leaseMs);
+      if (!claimed) return;
+      this.launch(claimed.deploy);
+    }
+  }
+
+  private launch(deploy: DeployRecord): void {
+    const abort = new AbortController();
+    this.running.set(deploy.id, abort);
+    const done: Promise<void> = this.deps
+      .execute(deploy, abort.signal)
+      .then(() => undefined)
+      .catch((err) => this.deps.log.error({ err: errorMessage(err), sagaId: deploy.id }, 'deploy execution failed'))
+      .finally(() => {
+        this.running.delete(deploy.id);
+        this.finished.delete(done);
+        this.wake();
+      });
+    this.finished.add(done);
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const [id, abort] of this.running) {
+      const held = await this.deps.queue.renewLease(id, this.owner, this.config.leaseMs);
+      if (!held && !abort.signal.aborted) abort.abort(new Error('lost the deploy lease'));
+    }
+  }
+
+  private async reapAbandoned(): Promise<void> {
+    const abandoned = await this.deps.queue.abandoned((owner) => this.isDead(owner));
+    for (const d of abandoned) {
+      if (this.running.has(d.id)) continue;
+      const ended = await this.deps.queue.finish(d.id, { status: 'interrupted', error: 'the process running it stopped' }, {
+        sagaId: d.id,
+        app: d.app,
+        source: 'scheduler',
+        category: 'deploy',
+        action: 'deploy.interrupted',
+        message: `interrupted${d.currentStep ? ` during ${d.currentStep}` : ''}: the process running this deploy stopped`,
+        metadata: { step: d.currentStep, leaseOwner: d.leaseOwner },
+      });
+      if (ended) {
+        this.deps.log.warn({ sagaId: d.id, app: d.app }, 'deploy interrupted by a dead process');
+        await this.deps.onInterrupted?.(d).catch((err) => this.deps.log.error({ err, sagaId: d.id }, 'interrupted-deploy cleanup failed'));
+      }
+    }
+  }
+
+  /** A lease owner on this host is dead when its pid is gone, or when it is our pid from an earlier start. */
+  private isDead(owner: string): boolean {
+    const [host, pidText] = owner.split(':');
+    if (host !== os.hostname()) return false;
+    const pid = Number(pidText);
+    if (owner === this.owner) return false;
+    if (pid === process.pid) return true;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+}

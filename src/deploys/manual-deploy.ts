@@ -1,0 +1,59 @@
+// `POST /api/apps/:app/deploy {ref}`: resolve the ref on the app's remote to one commit, then queue a deploy
+// pinned to it, exactly like a push would.
+import type { Knex } from 'knex';
+import type { AppCatalog } from '../apps/app-catalog.js';
+import type { SagaLog } from '../events/saga-log.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { isCommitSha, isSafeRef, type GitClient } from '../integrations/git/git-client.js';
+import type { DeployQueue } from './deploy-queue.js';
+
+export interface ManualDeployResult {
+  readonly app: string;
+  readonly sagaId: string;
+  readonly ref: string;
+  readonly commitSha: string;
+}
+
+export class ManualDeploy {
+  constructor(
+    private readonly deps: {
+      knex: Knex;
+      catalog: Pick<AppCatalog, 'get'>;
+      git: Pick<GitClient, 'resolveRef'>;
+      queue: DeployQueue;
+      sagaLog: SagaLog;
+      onQueued: () => void;
+    },
+  ) {}
+
+  async deploy(appName: string, requestedRef: unknown): Promise<ManualDeployResult> {
+    const app = this.deps.catalog.get(appName);
+    if (!app) throw new NotFoundError('app', appName);
+    if (app.spec.deploy === false) throw new InvalidInputError('app', `${appName} has deploy: false`, 409);
+    const repo = app.spec.repo;
+    if (!repo) throw new InvalidInputError('repo', `${appName} has no repo in its spec`, 409);
+    if (requestedRef !== undefined && typeof requestedRef !== 'string') throw new InvalidInputError('ref', 'must be a string');
+    const ref = requestedRef?.trim() || repo.branch;
+    if (!isCommitSha(ref) && !isSafeRef(ref)) throw new InvalidInputError('ref', 'is not a valid git ref or commit');
+    const commitSha = isCommitSha(ref) ? ref : await this.deps.git.resolveRef(repo.url, ref);
+    if (!commitSha) throw new InvalidInputError('ref', `${ref} does not exist on the app's remote`, 404);
+    const fullRef = isCommitSha(ref) || ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+    const queued = await this.deps.knex.transaction((trx) =>
+      this.deps.queue.enqueueIn(trx, {
+        app: app.name,
+        kind: 'deploy',
+        ref: fullRef,
+        commitSha,
+        trigger: 'manual',
+        deliveryId: null,
+        forge: null,
+        repoFullName: null,
+        cloneUrl: repo.url,
+        prNumber: null,
+      }),
+    );
+    this.deps.sagaLog.announce(queued.events);
+    this.deps.onQueued();
+    return { app: app.name, sagaId: queued.deploy.id, ref: fullRef, commitSha };
+  }
+}

@@ -1,0 +1,105 @@
+// The append-only saga log. Events are never updated or deleted. Appends inside a transaction are announced to
+// listeners (the live hub, the status outbox) only after the caller commits, via `announce`.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { NewSagaEvent, SagaEvent } from './saga-event.js';
+
+export type SagaListener = (events: readonly SagaEvent[]) => void;
+
+interface Row {
+  seq: number;
+  id: string;
+  saga_id: string;
+  timestamp: string;
+  source: string;
+  app: string;
+  category: string;
+  action: string;
+  message: string;
+  metadata: string;
+}
+
+export class SagaLog {
+  private readonly listeners = new Set<SagaListener>();
+
+  constructor(private readonly deps: { knex: Knex; now?: () => Date }) {}
+
+  /** Appends and announces at once; for callers outside a transaction. */
+  async append(event: NewSagaEvent): Promise<SagaEvent> {
+    const [saved] = await this.appendIn(this.deps.knex, [event]);
+    this.announce([saved!]);
+    return saved!;
+  }
+
+  /** Appends within `db` (a knex or a transaction); the caller announces after commit. */
+  async appendIn(db: Knex | Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
+    const out: SagaEvent[] = [];
+    for (const e of events) {
+      const id = randomUUID();
+      const timestamp = e.timestamp ?? (this.deps.now?.() ?? new Date()).toISOString();
+      const row = {
+        id,
+        saga_id: e.sagaId,
+        timestamp,
+        source: e.source,
+        app: e.app,
+        category: e.category,
+        action: e.action,
+        message: e.message.slice(0, 8000),
+        metadata: JSON.stringify(e.metadata ?? {}),
+      };
+      const [inserted] = await db('saga_events').insert(row).returning('seq');
+      const seq = typeof inserted === 'object' ? (inserted as { seq: number }).seq : (inserted as number);
+      out.push({ ...e, id, seq: Number(seq), timestamp, metadata: e.metadata ?? {} });
+    }
+    return out;
+  }
+
+  announce(events: readonly SagaEvent[]): void {
+    if (events.length === 0) return;
+    for (const l of this.listeners) l(events);
+  }
+
+  subscribe(listener: SagaListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async forSaga(sagaId: string): Promise<SagaEvent[]> {
+    return (await this.deps.knex<Row>('saga_events').where({ saga_id: sagaId }).orderBy('seq')).map(fromRow);
+  }
+
+  /** The newest `limit` events (optionally of one app), oldest first. */
+  async recent(opts: { app?: string; limit: number }): Promise<SagaEvent[]> {
+    const q = this.deps.knex<Row>('saga_events').orderBy('seq', 'desc').limit(opts.limit);
+    if (opts.app) q.where({ app: opts.app });
+    return (await q).map(fromRow).reverse();
+  }
+
+  /** Events after `seq` in order (optionally of one app): what a reconnecting client missed. */
+  async since(seq: number, opts: { app?: string; limit: number }): Promise<SagaEvent[]> {
+    const q = this.deps.knex<Row>('saga_events').where('seq', '>', seq).orderBy('seq').limit(opts.limit);
+    if (opts.app) q.where({ app: opts.app });
+    return (await q).map(fromRow);
+  }
+
+  async lastSeq(): Promise<number> {
+    const row = await this.deps.knex('saga_events').max({ m: 'seq' }).first();
+    return Number(row?.m ?? 0);
+  }
+}
+
+function fromRow(r: Row): SagaEvent {
+  return {
+    id: r.id,
+    sagaId: r.saga_id,
+    seq: Number(r.seq),
+    timestamp: r.timestamp,
+    source: r.source,
+    app: r.app,
+    category: r.category,
+    action: r.action,
+    message: r.message,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,72 @@
+// createApp(deps): the Koa application with its routes and the /ws live stream. No clients are built here; the
+// composition root (app.ts) passes everything in, so tests can run it in-process.
+import Koa from 'koa';
+import websockify from 'koa-websocket';
+import type { Logger } from 'pino';
+import type { LiveHub } from '../events/live-hub.js';
+import { InvalidInputError } from '../errors.js';
+import { originAllowed, presentedToken, tokenMatches } from './auth.js';
+import { errorMiddleware } from './error-middleware.js';
+import { apiRoutes, type ApiDeps } from './routes/api-routes.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
+import type { DeliveryReceiver } from '../deliveries/delivery-receiver.js';
+
+export interface HttpConfig {
+  readonly apiToken?: string;
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+}
+
+export interface HttpDeps extends ApiDeps {
+  readonly receiver: DeliveryReceiver;
+  readonly hub: LiveHub;
+  readonly log: Logger;
+  /** Extra routers (dashboard, metrics) mounted after the API. */
+  readonly extraRoutes?: readonly Koa.Middleware[];
+}
+
+const OPEN_PATHS = [/^\/api\/webhooks(\/|$)/, /^\/api\/health$/];
+
+export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
+  const app = websockify(new Koa({ proxy: false }));
+  app.silent = true;
+  app.use(errorMiddleware(deps.log));
+  app.use(async (ctx, next) => {
+    if (config.apiToken && ctx.path.startsWith('/api/') && !OPEN_PATHS.some((p) => p.test(ctx.path))) {
+      if (!tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) {
+        ctx.status = 401;
+        ctx.body = { error: 'missing or wrong API token (NORN_API_TOKEN)' };
+        return;
+      }
+    }
+    await next();
+  });
+  const hooks = webhookRoutes(config, deps);
+  const api = apiRoutes(deps);
+  app.use(hooks.routes()).use(hooks.allowedMethods());
+  app.use(api.routes()).use(api.allowedMethods());
+  for (const mw of deps.extraRoutes ?? []) app.use(mw);
+
+  app.ws.use(async (ctx) => {
+    const socket = ctx.websocket;
+    if (ctx.path !== '/ws') return socket.close(1008, 'unknown path');
+    if (!originAllowed(ctx.headers.origin, config.allowedOrigins)) return socket.close(1008, 'origin not allowed');
+    if (config.apiToken && !tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) return socket.close(1008, 'missing or wrong API token');
+    try {
+      const opts = liveOptions(ctx.query);
+      await deps.hub.add(socket, opts);
+    } catch (err) {
+      socket.close(1008, err instanceof InvalidInputError ? err.message : 'bad request');
+    }
+  });
+  return app;
+}
+
+function liveOptions(query: Record<string, unknown>): { app?: string; since?: number } {
+  const app = typeof query.app === 'string' && query.app !== '' ? query.app : undefined;
+  if (app !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(app)) throw new InvalidInputError('app', 'is not an app name');
+  if (query.since === undefined) return { app };
+  const since = Number(query.since);
+  if (!Number.isSafeInteger(since) || since < 0) throw new InvalidInputError('since', 'must be a non-negative integer');
+  return { app, since };
+}

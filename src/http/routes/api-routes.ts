@@ -1,0 +1,124 @@
+// The read and control API: health, apps, deliveries, deploys, sagas and events.
+import Router from '@koa/router';
+import type { AppCatalog } from '../../apps/app-catalog.js';
+import type { DeliveryLedger } from '../../deliveries/delivery-ledger.js';
+import type { DeliveryReceiver } from '../../deliveries/delivery-receiver.js';
+import type { DeployQueue } from '../../deploys/deploy-queue.js';
+import { deployView, type DeployStatus } from '../../deploys/deploy-record.js';
+import type { ManualDeploy } from '../../deploys/manual-deploy.js';
+import type { SagaLog } from '../../events/saga-log.js';
+import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { readJsonBody } from '../read-body.js';
+
+export interface ApiDeps {
+  readonly catalog: Pick<AppCatalog, 'list' | 'get'>;
+  readonly ledger: DeliveryLedger;
+  readonly receiver: DeliveryReceiver;
+  readonly queue: DeployQueue;
+  readonly sagaLog: SagaLog;
+  readonly manualDeploy: ManualDeploy;
+  readonly isHealthy: () => Promise<boolean>;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID = /^[0-9a-f-]{36}$/;
+
+export function limitParam(value: unknown, fallback = 50, max = 1000): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidInputError('limit', `must be an integer from 1 to ${max}`);
+  return n;
+}
+
+function appParam(value: string | undefined): string {
+  if (!value || !NAME.test(value)) throw new InvalidInputError('app', 'must be an app name (lower-case letters, digits, dashes)');
+  return value;
+}
+
+function idParam(value: string | undefined, what: string): string {
+  if (!value || !UUID.test(value)) throw new NotFoundError(what, String(value).slice(0, 40));
+  return value;
+}
+
+export function apiRoutes(deps: ApiDeps): Router {
+  const r = new Router({ prefix: '/api' });
+
+  r.get('/health', async (ctx) => {
+    const ok = await deps.isHealthy().catch(() => false);
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ok' : 'unavailable' };
+  });
+
+  r.get('/apps', async (ctx) => {
+    const { apps, errors } = deps.catalog.list();
+    const last = await Promise.all(apps.map((a) => deps.queue.list({ app: a.name, limit: 1 })));
+    ctx.body = {
+      apps: apps.map((a, i) => ({ name: a.name, file: a.file, repo: a.spec.repo ?? null, deploy: a.spec.deploy, processes: Object.keys(a.spec.processes), lastDeploy: last[i]![0] ? deployView(last[i]![0]) : null })),
+      errors,
+    };
+  });
+
+  r.get('/apps/:app', async (ctx) => {
+    const app = deps.catalog.get(appParam(ctx.params.app));
+    if (!app) throw new NotFoundError('app', ctx.params.app!);
+    const deploys = await deps.queue.list({ app: app.name, limit: 10 });
+    const current = deploys.find((d) => d.status === 'succeeded');
+    const running = deploys.find((d) => d.status === 'running');
+    ctx.body = { name: app.name, file: app.file, spec: app.spec, currentImage: current?.imageTag ?? null, running: running ? deployView(running) : null, deploys: deploys.map(deployView) };
+  });
+
+  r.post('/apps/:app/deploy', async (ctx) => {
+    const body = await readJsonBody(ctx.req);
+    const result = await deps.manualDeploy.deploy(appParam(ctx.params.app), body.ref);
+    ctx.status = 202;
+    ctx.body = { deploys: [result] };
+  });
+
+  r.get('/apps/:app/events', async (ctx) => {
+    ctx.body = { events: await deps.sagaLog.recent({ app: appParam(ctx.params.app), limit: limitParam(ctx.query.limit, 100) }) };
+  });
+
+  r.get('/deploys', async (ctx) => {
+    const app = ctx.query.app === undefined ? undefined : appParam(String(ctx.query.app));
+    const status = ctx.query.status === undefined ? undefined : (String(ctx.query.status) as DeployStatus);
+    ctx.body = { deploys: (await deps.queue.list({ app, status, limit: limitParam(ctx.query.limit) })).map(deployView) };
+  });
+
+  r.get('/sagas/:id', async (ctx) => {
+    const id = idParam(ctx.params.id, 'saga');
+    const [deploy, events] = await Promise.all([deps.queue.get(id), deps.sagaLog.forSaga(id)]);
+    if (!deploy && events.length === 0) throw new NotFoundError('saga', id);
+    ctx.body = { saga: deploy ? deployView(deploy) : null, events };
+  });
+
+  r.get('/events', async (ctx) => {
+    const app = ctx.query.app === undefined ? undefined : appParam(String(ctx.query.app));
+    ctx.body = { events: await deps.sagaLog.recent({ app, limit: limitParam(ctx.query.limit, 100) }) };
+  });
+
+  r.get('/deliveries', async (ctx) => {
+    const app = ctx.query.app === undefined ? undefined : appParam(String(ctx.query.app));
+    ctx.body = { deliveries: await deps.ledger.list({ app, limit: limitParam(ctx.query.limit) }) };
+  });
+
+  r.get('/deliveries/:id', async (ctx) => {
+    const id = idParam(ctx.params.id, 'delivery');
+    const delivery = await deps.ledger.get(id);
+    if (!delivery) throw new NotFoundError('delivery', id);
+    const deploys = await deps.queue.list({ deliveryId: id, limit: 100 });
+    ctx.body = { delivery, deploys: deploys.map(deployView) };
+  });
+
+  r.post('/deliveries/:id/redeliver', async (ctx) => {
+    const id = idParam(ctx.params.id, 'delivery');
+    const original = await deps.ledger.get(id);
+    if (!original) throw new NotFoundError('delivery', id);
+    const payload = await deps.ledger.payload(id);
+    if (!payload || original.verdict === 'rejected') throw new InvalidInputError('delivery', 'was rejected or has no stored payload; it cannot be redelivered', 409);
+    const result = await deps.receiver.redeliver(id, payload, original.forge);
+    ctx.status = result.status;
+    ctx.body = { ...result.body, redeliveryOf: id };
+  });
+
+  return r;
+}
