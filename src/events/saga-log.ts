@@ -6,6 +6,12 @@ import type { NewSagaEvent, SagaEvent } from './saga-event.js';
 
 export type SagaListener = (events: readonly SagaEvent[]) => void;
 
+/**
+ * Runs inside the transaction that appends events, so what it writes (the commit-status outbox) commits or rolls
+ * back with them: a status is never lost between an event and its delivery.
+ */
+export type SagaProjector = (db: Knex.Transaction, events: readonly SagaEvent[]) => Promise<void>;
+
 interface Row {
   seq: number;
   id: string;
@@ -21,18 +27,30 @@ interface Row {
 
 export class SagaLog {
   private readonly listeners = new Set<SagaListener>();
+  private readonly projectors: SagaProjector[] = [];
 
   constructor(private readonly deps: { knex: Knex; now?: () => Date }) {}
 
   /** Appends and announces at once; for callers outside a transaction. */
   async append(event: NewSagaEvent): Promise<SagaEvent> {
-    const [saved] = await this.appendIn(this.deps.knex, [event]);
+    const [saved] = await this.deps.knex.transaction((trx) => this.appendIn(trx, [event]));
     this.announce([saved!]);
     return saved!;
   }
 
-  /** Appends within `db` (a knex or a transaction); the caller announces after commit. */
-  async appendIn(db: Knex | Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
+  /** Registers a projector run within every append's transaction. */
+  addProjector(projector: SagaProjector): void {
+    this.projectors.push(projector);
+  }
+
+  /** Appends within the transaction `trx`; the caller announces after commit. */
+  async appendIn(trx: Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
+    const out = await this.insert(trx, events);
+    for (const p of this.projectors) await p(trx, out);
+    return out;
+  }
+
+  private async insert(db: Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
     const out: SagaEvent[] = [];
     for (const e of events) {
       const id = randomUUID();
