@@ -1,0 +1,134 @@
+// The store on both engines: the saga log's order and replay, the queue's lanes (one running per app, newest
+// queued wins, older ones superseded), leases and recovery of deploys a dead process left running.
+import { expect } from 'chai';
+import { DeployQueue, type EnqueueInput } from '../../src/deploys/deploy-queue.js';
+import { DeployScheduler } from '../../src/deploys/deploy-scheduler.js';
+import { SagaLog } from '../../src/events/saga-log.js';
+import type { SagaEvent } from '../../src/events/saga-event.js';
+import { createStore, type Store } from '../../src/store/create-store.js';
+import { memoryLogger } from '../support/memory-logger.js';
+import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
+
+const input = (app: string, sha: string, extra: Partial<EnqueueInput> = {}): EnqueueInput => ({
+  app,
+  kind: 'deploy',
+  ref: 'refs/heads/main',
+  commitSha: sha.repeat(40).slice(0, 40),
+  trigger: 'push',
+  deliveryId: null,
+  forge: 'github',
+  repoFullName: 'acme/shop',
+  cloneUrl: 'file:///nowhere.git',
+  prNumber: null,
+  ...extra,
+});
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`store and queue (${engine})`, function () {
+    let scratch: ScratchDatabase | undefined;
+    let store: Store;
+    let sagaLog: SagaLog;
+    let queue: DeployQueue;
+
+    beforeEach(async () => {
+      if (engine === 'postgres') {
+        await requirePostgres();
+        scratch = await createScratchDatabase('norn_store');
+      }
+      store = await createStore({ databaseUrl: scratch?.url, sqliteFile: ':memory:' });
+      sagaLog = new SagaLog({ knex: store.knex });
+      queue = new DeployQueue({ knex: store.knex, sagaLog, isPostgres: engine === 'postgres' });
+    });
+    afterEach(async () => {
+      await store.close();
+      await scratch?.drop();
+    });
+
+    const enqueue = async (i: EnqueueInput) => {
+      const r = await store.knex.transaction((trx) => queue.enqueueIn(trx, i));
+      sagaLog.announce(r.events);
+      return r.deploy;
+    };
+
+    it('keeps the saga log in append order and replays exactly what came after a sequence number', async () => {
+      const seen: SagaEvent[] = [];
+      sagaLog.subscribe((events) => seen.push(...events));
+      for (let i = 0; i < 20; i++) {
+        await sagaLog.append({ sagaId: `s${i % 3}`, app: i % 2 ? 'a' : 'b', source: 'test', category: 'c', action: 'x', message: `m${i}`, metadata: { i } });
+      }
+      const all = await sagaLog.recent({ limit: 100 });
+      expect(all.map((e) => e.message)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `m${i}`));
+      expect(seen.map((e) => e.seq)).to.deep.equal(all.map((e) => e.seq));
+      const cut = all[9]!.seq;
+      expect((await sagaLog.since(cut, { limit: 100 })).map((e) => e.message)).to.deep.equal(all.slice(10).map((e) => e.message));
+      expect((await sagaLog.since(cut, { app: 'a', limit: 100 })).every((e) => e.app === 'a')).to.equal(true);
+      expect((await sagaLog.forSaga('s1')).map((e) => e.metadata.i)).to.deep.equal([1, 4, 7, 10, 13, 16, 19]);
+    });
+
+    it('runs the newest queued deploy of an app and supersedes the older ones, recording why', async () => {
+      const a = await enqueue(input('shop', 'a'));
+      const b = await enqueue(input('shop', 'b'));
+      const c = await enqueue(input('shop', 'c'));
+      const claimed = await queue.claimNext('worker-1', 30_000);
+      expect(claimed?.deploy.id).to.equal(c.id);
+      for (const old of [a, b]) {
+        const d = await queue.get(old.id);
+        expect(d?.status).to.equal('superseded');
+        const events = await sagaLog.forSaga(old.id);
+        expect(events.map((e) => e.action)).to.deep.equal(['deploy.queued', 'deploy.superseded']);
+        expect(events[1]!.message).to.contain(c.id);
+      }
+    });
+
+    it('never runs two deploys of one app at once, but runs other apps and preflight lanes alongside', async () => {
+      await enqueue(input('shop', 'a'));
+      const first = await queue.claimNext('w', 30_000);
+      const later = await enqueue(input('shop', 'b'));
+      const other = await enqueue(input('blog', 'c'));
+      const preflight = await enqueue(input('shop', 'd', { kind: 'preflight', prNumber: 7 }));
+      const claims = [await queue.claimNext('w', 30_000), await queue.claimNext('w', 30_000), await queue.claimNext('w', 30_000)];
+      expect(first).to.not.equal(undefined);
+      expect(claims.map((c) => c?.deploy.id).filter(Boolean).sort()).to.deep.equal([other.id, preflight.id].sort());
+      expect((await queue.get(later.id))?.status).to.equal('queued');
+      await queue.finish(first!.deploy.id, { status: 'succeeded' }, { sagaId: first!.deploy.id, app: 'shop', source: 't', category: 'deploy', action: 'deploy.complete', message: 'ok', metadata: {} });
+      expect((await queue.claimNext('w', 30_000))?.deploy.id).to.equal(later.id);
+    });
+
+    it('claims each deploy once when workers race for it', async () => {
+      for (const app of ['a1', 'a2', 'a3', 'a4']) await enqueue(input(app, 'e'));
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => queue.claimNext(`w${i}`, 30_000)));
+      const ids = results.filter(Boolean).map((r) => r!.deploy.id);
+      expect(new Set(ids).size).to.equal(ids.length);
+      const counts = await queue.countByStatus();
+      expect(counts.running).to.equal(4);
+    });
+
+    it('ends as interrupted, with an event, a deploy whose process died mid-run', async () => {
+      const d = await enqueue(input('shop', 'f'));
+      // A lease held by a process on this host that no longer exists.
+      await queue.claimNext(`${(await import('node:os')).hostname()}:999999:dead`, 30_000);
+      await queue.setStep(d.id, 'clone');
+      const { log } = memoryLogger();
+      const interrupted: string[] = [];
+      const scheduler = new DeployScheduler(
+        { maxConcurrent: 2, leaseMs: 30_000, pollIntervalMs: 50 },
+        { queue, log, execute: async () => ({ status: 'succeeded', outputs: {} }), onInterrupted: async (x) => void interrupted.push(x.id) },
+      );
+      await scheduler.start();
+      await scheduler.stop();
+      expect((await queue.get(d.id))?.status).to.equal('interrupted');
+      const last = (await sagaLog.forSaga(d.id)).at(-1)!;
+      expect(last.action).to.equal('deploy.interrupted');
+      expect(last.message).to.contain('during clone');
+      expect(interrupted).to.deep.equal([d.id]);
+    });
+
+    it('interrupts a deploy whose lease ran out, even when its owner is elsewhere', async () => {
+      const d = await enqueue(input('shop', '1'));
+      await queue.claimNext('another-host:1:x', 1);
+      await new Promise((r) => setTimeout(r, 20));
+      const abandoned = await queue.abandoned(() => false);
+      expect(abandoned.map((x) => x.id)).to.deep.equal([d.id]);
+    });
+  });
+}
