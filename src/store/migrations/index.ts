@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import * as core from './001-core.js';
 import * as snapshots from './002-snapshots.js';
+import * as statusOutbox from './003-status-outbox.js';
 
 export interface Migration {
   readonly name: string;
@@ -13,6 +14,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: '001-core', ...core },
   { name: '002-snapshots', ...snapshots },
+  { name: '003-status-outbox', ...statusOutbox },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -1,0 +1,61 @@
+// Step 5: apply the SQL migrations from the checkout's `migrations` dir to the app's database (see
+// integrations/postgres/apply-migrations.ts for the once-only, checksummed, locked apply). A failure names the
+// file, PostgreSQL's message, and the snapshot step 4 took, so the operator knows what to restore.
+import type { ClientConfig } from 'pg';
+import { InvalidInputError, StepFailedError } from '../../errors.js';
+import { applyMigrations, MigrationChangedError, MigrationFailedError } from '../../integrations/postgres/apply-migrations.js';
+import { listMigrationFiles, resolveMigrationsDir } from '../../integrations/postgres/migration-files.js';
+import { snapshotTimestamp } from '../../snapshots/take-snapshot.js';
+import { done, skipped, type Step, type StepContext } from '../step.js';
+
+export function migrateStep(deps: { postgres: { clientConfig(database: string): ClientConfig } }): Step {
+  return {
+    name: 'migrate',
+    async run(ctx) {
+      const { spec, outputs, signal, report } = ctx;
+      const dir = spec.migrations;
+      if (!dir) return skipped('no migrations declared');
+      const database = spec.infrastructure?.postgres?.database;
+      if (!database) throw new StepFailedError('migrate', `migrations (${dir}) declared but no infrastructure.postgres.database to apply them to`);
+      if (!outputs.workDir) throw new StepFailedError('migrate', 'no checkout to read migrations from');
+
+      let files;
+      try {
+        files = await listMigrationFiles(outputs.workDir, await resolveMigrationsDir(outputs.workDir, dir));
+      } catch (err) {
+        if (err instanceof InvalidInputError) throw new StepFailedError('migrate', err.message, { migrations: dir }, { cause: err });
+        throw err;
+      }
+
+      try {
+        const result = await applyMigrations(
+          { connection: deps.postgres.clientConfig(database), migrations: files },
+          {
+            signal,
+            onApplied: (m, durationMs) =>
+              report(`migration ${m.file} applied (${durationMs} ms)`, { action: 'migration.applied', database, file: m.file, checksum: m.checksum, durationMs }),
+          },
+        );
+        const message =
+          result.applied.length > 0
+            ? `applied ${result.applied.length} migration(s) to ${database}: ${result.applied.join(', ')}`
+            : `${database} up to date (${result.alreadyApplied} migration(s) already applied)`;
+        return done({ migrationsApplied: [...result.applied] }, message);
+      } catch (err) {
+        if (err instanceof MigrationFailedError || err instanceof MigrationChangedError) throw failure(ctx, database, err);
+        throw err;
+      }
+    },
+  };
+}
+
+function failure(ctx: StepContext, database: string, err: MigrationFailedError | MigrationChangedError): StepFailedError {
+  const snapshot = ctx.outputs.snapshot;
+  const restoreHint = snapshot
+    ? `; snapshot taken before migrating: ${snapshot.path} (restore: norn snapshots ${ctx.app} restore ${snapshotTimestamp(new Date(snapshot.takenAt))})`
+    : '';
+  const detail: Record<string, unknown> = { database, file: err.file, snapshot: snapshot?.path, snapshotTakenAt: snapshot?.takenAt };
+  if (err instanceof MigrationFailedError) Object.assign(detail, { pgMessage: err.pgMessage, pgCode: err.pgCode, line: err.line });
+  const advice = err instanceof MigrationChangedError ? ' (restore the file and add a new migration instead)' : '';
+  return new StepFailedError('migrate', `${err.message}${advice}${restoreHint}`, detail, { cause: err });
+}

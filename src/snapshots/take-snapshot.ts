@@ -1,0 +1,61 @@
+// Dumps an app's database into the snapshots dir and records it. Shared by the pipeline's snapshot step and by the
+// safety snapshot a restore can take first.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidInputError } from '../errors.js';
+import type { NewSnapshot, Snapshot, SnapshotKind, SnapshotStore } from './snapshot-store.js';
+
+/** What takes a dump; PostgresAdmin in production. Writes `destPath` whole or not at all. */
+export interface SnapshotDumper {
+  dump(database: string, destPath: string, options?: { signal?: AbortSignal }): Promise<{ size: number }>;
+}
+
+export interface TakeSnapshotDeps {
+  /** Root of the snapshot files; each app gets a subdirectory. */
+  readonly snapshotsDir: string;
+  readonly postgres: SnapshotDumper;
+  readonly snapshots: SnapshotStore;
+  readonly clock: () => Date;
+}
+
+export interface TakeSnapshotInput {
+  readonly app: string;
+  readonly database: string;
+  readonly commitSha: string | null;
+  readonly sagaId: string | null;
+  readonly kind: SnapshotKind;
+  readonly signal?: AbortSignal;
+}
+
+/** UTC `YYYYMMDDTHHMMSSZ`: sortable, and safe in file names and URLs. */
+export function snapshotTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+export async function takeSnapshot(input: TakeSnapshotInput, deps: TakeSnapshotDeps): Promise<Snapshot> {
+  // The app name becomes a directory and part of a file name: keep it to one safe path segment.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.app)) throw new InvalidInputError('app', `invalid app name ${input.app}`);
+  const now = deps.clock();
+  const ts = snapshotTimestamp(now);
+  const commit = input.commitSha ? input.commitSha.slice(0, 12) : 'prerestore';
+  const file = path.join(deps.snapshotsDir, input.app, `${input.app}-${input.database}-${commit}-${ts}.dump`);
+  const { size } = await deps.postgres.dump(input.database, file, { signal: input.signal });
+  const record: NewSnapshot = {
+    app: input.app,
+    database: input.database,
+    commitSha: input.commitSha,
+    sagaId: input.sagaId,
+    kind: input.kind,
+    size,
+    path: file,
+    ts,
+    createdAt: now.toISOString(),
+  };
+  try {
+    return await deps.snapshots.record(record);
+  } catch (err) {
+    // An unrecorded file would never be listed, restored or pruned.
+    await fs.rm(file, { force: true });
+    throw err;
+  }
+}
