@@ -65,12 +65,27 @@ export function registryUrl(): string {
   return process.env.NORN_TEST_REGISTRY ?? '127.0.0.1:5000';
 }
 
-export async function requireRegistry(registry = registryUrl()): Promise<void> {
+/** host:port of the test registry that demands basic auth (see `authRegistryCredentials`). */
+export function authRegistryUrl(): string {
+  return process.env.NORN_TEST_AUTH_REGISTRY ?? '127.0.0.1:5001';
+}
+
+/** The test-only account start-services.sh writes into that registry's htpasswd file. */
+export function authRegistryCredentials(): { username: string; password: string } {
+  return { username: 'norn', password: 'norn' };
+}
+
+export async function requireRegistry(registry = registryUrl(), expectedStatus = 200): Promise<void> {
   const [hostname, port] = registry.split(':');
   const status = await httpStatus({ host: hostname, port: Number(port ?? 80), path: '/v2/' }).catch((err: unknown) => {
     throw new Error(`Registry not reachable at ${registry}: ${START_HINT}`, { cause: err });
   });
-  if (status !== 200) throw new Error(`Registry at ${registry} answered ${status} to /v2/: ${START_HINT}`);
+  if (status !== expectedStatus) throw new Error(`Registry at ${registry} answered ${status} to /v2/ (expected ${expectedStatus}): ${START_HINT}`);
+}
+
+/** The registry with auth answers an anonymous /v2/ with 401. */
+export function requireAuthRegistry(registry = authRegistryUrl()): Promise<void> {
+  return requireRegistry(registry, 401);
 }
 
 export interface ScratchDatabase {

@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# Starts what the test suite needs: PostgreSQL 15, a private dockerd, a local
-# registry on 127.0.0.1:5000 and the norn-base:latest image. Idempotent: a
-# second run finds everything up and only prints the status lines.
+# Starts what the test suite needs: PostgreSQL 15, a private dockerd, local
+# registries on 127.0.0.1:5000 (open) and 127.0.0.1:5001 (basic auth, test user
+# norn / password norn) and the norn-base:latest image. Idempotent: a second run
+# finds everything up and only prints the status lines.
 set -euo pipefail
 
 DOCKER_SOCK=/run/norn-docker.sock
 DOCKER_PID=/run/norn-docker.pid
 DOCKER_LOG=/tmp/norn-dockerd.log
 DOCKER_DATA=/var/lib/norn-docker
-REGISTRY_PID=/run/norn-registry.pid
-REGISTRY_LOG=/tmp/norn-registry.log
-REGISTRY_CONF=/run/norn-registry.yml
-REGISTRY_DATA=/var/lib/norn-registry
+# bcrypt of the test-only password "norn" for the registry that checks credentials.
+AUTH_REGISTRY_HTPASSWD='norn:$2b$12$XcDsMkO0Yf80BGtTfn3I7u/PBIrNFZKpyZxRWg0./UvpLOwWkvNnu'
 BASE_IMAGE=norn-base:latest
 
 die() { echo "start-services: $*" >&2; exit 1; }
@@ -37,11 +36,17 @@ install_missing() {
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null || die "apt-get update failed"
-    # The packaged services must not auto-start: we run our own instances.
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/norn-apt.log 2>&1 \
-      || { rm -f /usr/sbin/policy-rc.d; tail -20 /tmp/norn-apt.log >&2; die "apt-get install failed"; }
-    rm -f /usr/sbin/policy-rc.d
+    # The packaged services must not auto-start: we run our own instances. A policy
+    # file that was already there (container images ship one) is left as it was.
+    local own_policy=''
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
+    local rc=0
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/norn-apt.log 2>&1 || rc=$?
+    [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
+    ((rc == 0)) || { tail -20 /tmp/norn-apt.log >&2; die "apt-get install failed (log: /tmp/norn-apt.log)"; }
   fi
 }
 
@@ -89,27 +94,41 @@ start_dockerd() {
   echo "docker: up at unix://$DOCKER_SOCK ($(docker_q info -f '{{.Driver}}' 2>/dev/null))"
 }
 
+# /v2/ answers 200 without auth and 401 with it: either means the registry is up.
+registry_up() {
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v2/") =~ ^(200|401)$ ]]
+}
+
+# start_registry NAME PORT [htpasswd-line]: a registry on 127.0.0.1:PORT, with basic auth when a line is given.
 start_registry() {
-  if ! curl -sf http://127.0.0.1:5000/v2/ >/dev/null; then
-    mkdir -p "$REGISTRY_DATA"
-    cat >"$REGISTRY_CONF" <<YML
+  local name=$1 port=$2 htpasswd=${3:-}
+  local conf=/run/$name.yml pidfile=/run/$name.pid log=/tmp/$name.log data=/var/lib/$name
+  local auth_yaml=''
+  if [[ -n $htpasswd ]]; then
+    echo "$htpasswd" >"/run/$name.htpasswd"
+    auth_yaml=$'auth:\n  htpasswd:\n    realm: norn-test\n    path: '"/run/$name.htpasswd"
+  fi
+  if ! registry_up "$port"; then
+    mkdir -p "$data"
+    cat >"$conf" <<YML
 version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $REGISTRY_DATA
+    rootdirectory: $data
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:5000
+  addr: 127.0.0.1:$port
+$auth_yaml
 YML
-    nohup /usr/bin/docker-registry serve "$REGISTRY_CONF" >>"$REGISTRY_LOG" 2>&1 </dev/null &
-    echo $! >"$REGISTRY_PID"
-    wait_for 30 curl -sf http://127.0.0.1:5000/v2/ \
-      || { tail -20 "$REGISTRY_LOG" >&2; die "registry did not come up on 127.0.0.1:5000"; }
+    nohup /usr/bin/docker-registry serve "$conf" >>"$log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    wait_for 30 registry_up "$port" \
+      || { tail -20 "$log" >&2; die "registry $name did not come up on 127.0.0.1:$port"; }
   fi
-  echo "registry: up at 127.0.0.1:5000"
+  echo "registry: up at 127.0.0.1:$port${htpasswd:+ (basic auth, test user norn)}"
 }
 
 ensure_base_image() {
@@ -135,5 +154,6 @@ ensure_base_image() {
 install_missing
 start_postgres
 start_dockerd
-start_registry
+start_registry norn-registry 5000
+start_registry norn-registry-auth 5001 "$AUTH_REGISTRY_HTPASSWD"
 ensure_base_image

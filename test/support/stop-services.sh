@@ -16,4 +16,5 @@ stop_pidfile() {
 }
 
 stop_pidfile registry /run/norn-registry.pid
+stop_pidfile auth-registry /run/norn-registry-auth.pid
 stop_pidfile dockerd /run/norn-docker.pid

@@ -1,0 +1,236 @@
+// The Docker Engine operations the pipeline needs (build, push, run a command), over dockerode. The engine answers
+// builds and pushes with a 200 and a stream of JSON messages; a failure arrives as a message carrying `error`, so
+// every message is checked and the first error becomes an UpstreamError with the daemon's own words.
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { UpstreamError, errorMessage } from '../../errors.js';
+
+export interface RegistryAuth {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface BuildRequest {
+  readonly context: NodeJS.ReadableStream;
+  /** Path of the Dockerfile inside the context tar. */
+  readonly dockerfile: string;
+  readonly tag: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  /** Network for RUN instructions (`none`, `host`, `default`, or a network name). */
+  readonly networkMode: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunRequest {
+  readonly image: string;
+  /** Run as `/bin/sh -c <command>` (the image's ENTRYPOINT is replaced so it cannot swallow the command). */
+  readonly command: string;
+  readonly binds?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly networkMode: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export type RunOutcome = { readonly exitCode: number; readonly timedOut: false } | { readonly timedOut: true };
+
+/** One message of a build or push stream (only the fields the engine wrapper reads). */
+interface StreamMessage {
+  stream?: string;
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string; Digest?: string };
+}
+
+export class DockerEngine {
+  constructor(private readonly docker: Dockerode) {}
+
+  /** Builds and tags an image; `onOutput` receives the build's text as it comes. Resolves with the image id. */
+  async build(req: BuildRequest, onOutput: (text: string) => void): Promise<{ imageId: string }> {
+    const response = await this.call('build', () =>
+      this.docker.buildImage(req.context, {
+        t: req.tag,
+        dockerfile: req.dockerfile,
+        buildargs: { ...req.buildArgs },
+        networkmode: req.networkMode,
+        rm: true,
+        forcerm: true,
+        abortSignal: req.signal,
+      }),
+    );
+    let imageId: string | undefined;
+    await this.follow('build', response, onOutput, (m) => {
+      imageId = m.aux?.ID ?? imageId;
+    });
+    req.signal?.throwIfAborted();
+    // A stream cut short (engine restarted, connection dropped) ends without error and without the image id.
+    if (!imageId) throw new UpstreamError('docker', 'build', 200, 'the build output ended before the engine named the image');
+    return { imageId };
+  }
+
+  /** Pushes `repository:tag`; resolves with the manifest digest the registry answered. */
+  async push(
+    image: { repository: string; tag: string; registry: string },
+    auth: RegistryAuth | undefined,
+    onOutput: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ digest: string }> {
+    // Engines before API 1.42 reject a push without an X-Registry-Auth header, so anonymous pushes send `{}`.
+    const authconfig = auth ? { username: auth.username, password: auth.password, serveraddress: image.registry } : {};
+    const response = await this.call('push', () =>
+      this.docker.getImage(image.repository).push({ tag: image.tag, authconfig, abortSignal: signal }),
+    );
+    let digest: string | undefined;
+    await this.follow('push', response, onOutput, (m) => {
+      digest = m.aux?.Digest ?? digest;
+    });
+    signal?.throwIfAborted();
+    if (!digest) throw new UpstreamError('docker', 'push', 200, 'the push output ended before the registry confirmed a digest');
+    return { digest };
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw new UpstreamError('docker', 'inspect image', statusOf(err), errorMessage(err), { cause: err });
+    }
+  }
+
+  /**
+   * Runs a command to completion in a new container and removes the container whatever happens (exit, timeout,
+   * abort, error). Output is demultiplexed; `onOutput` gets stdout and stderr text as it comes.
+   */
+  async run(req: RunRequest, onOutput: (text: string, stream: 'stdout' | 'stderr') => void): Promise<RunOutcome> {
+    const container = await this.call('create container', () =>
+      this.docker.createContainer({
+        Image: req.image,
+        Entrypoint: ['/bin/sh', '-c'],
+        Cmd: [req.command],
+        Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        Labels: { ...req.labels },
+        Tty: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: { Binds: [...(req.binds ?? [])], NetworkMode: req.networkMode },
+      }),
+    );
+    try {
+      return await this.runCreated(container, req, onOutput);
+    } finally {
+      // Not tied to req.signal: removal must happen precisely when the run was aborted.
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  private async runCreated(
+    container: Dockerode.Container,
+    req: RunRequest,
+    onOutput: (text: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<RunOutcome> {
+    const attached = await this.call('attach', () => container.attach({ stream: true, stdout: true, stderr: true }));
+    const stdout = new PassThrough().on('data', (b: Buffer) => onOutput(b.toString('utf8'), 'stdout'));
+    const stderr = new PassThrough().on('data', (b: Buffer) => onOutput(b.toString('utf8'), 'stderr'));
+    this.docker.modem.demuxStream(attached, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      attached.once('end', resolve).once('close', resolve).once('error', () => resolve());
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    let hasExited = false;
+    try {
+      await this.call('start container', () => container.start());
+      const exited = this.call('wait for container', () => container.wait()).then(
+        (r: { StatusCode: number }) => ({ exitCode: r.StatusCode, timedOut: false }) as const,
+      );
+      exited.catch(() => undefined); // it may settle after the race is decided; that is not an unhandled error
+      const timedOut = new Promise<RunOutcome>((resolve) => {
+        timer = setTimeout(() => resolve({ timedOut: true }), req.timeoutMs);
+      });
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(req.signal?.reason ?? new Error('run aborted'));
+        if (req.signal?.aborted) onAbort();
+        else req.signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      const outcome = await Promise.race([exited, timedOut, aborted]);
+      if (!outcome.timedOut) {
+        hasExited = true;
+        // The last output can trail the exit; wait for the attach stream to end, but not forever.
+        await Promise.race([ended, delay(2000)]);
+      }
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) req.signal?.removeEventListener('abort', onAbort);
+      if (!hasExited) await container.kill().catch(() => undefined);
+      (attached as NodeJS.ReadWriteStream & { destroy?: () => void }).destroy?.();
+    }
+  }
+
+  /** Reads a JSON message stream to its end, relaying text and failing on the first error message. */
+  private async follow(
+    operation: string,
+    response: NodeJS.ReadableStream,
+    onOutput: (text: string) => void,
+    onMessage: (m: StreamMessage) => void,
+  ): Promise<void> {
+    try {
+      for await (const raw of createInterface({ input: response, crlfDelay: Infinity })) {
+        const line = raw.trim();
+        if (line === '') continue;
+        let message: StreamMessage;
+        try {
+          message = JSON.parse(line) as StreamMessage;
+        } catch {
+          onOutput(line + '\n');
+          continue;
+        }
+        if (message.error !== undefined || message.errorDetail?.message !== undefined) {
+          throw new UpstreamError('docker', operation, 200, message.errorDetail?.message ?? message.error ?? 'unknown error');
+        }
+        onMessage(message);
+        if (message.stream !== undefined) onOutput(message.stream);
+        // Byte-progress updates (`Pushing [==>   ]`) are noise in a log; the state changes around them are not.
+        else if (message.status !== undefined && message.progressDetail?.current === undefined) {
+          onOutput(`${message.id ? `${message.id}: ` : ''}${message.status}\n`);
+        }
+      }
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      throw new UpstreamError('docker', operation, statusOf(err), errorMessage(err), { cause: err });
+    }
+  }
+
+  /** Runs an engine call, turning its rejection (HTTP error, connection refused) into an UpstreamError. */
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new UpstreamError('docker', operation, statusOf(err), engineMessage(err), { cause: err });
+    }
+  }
+}
+
+/** The HTTP status of a dockerode error; 0 when there was no HTTP answer (connection refused, aborted). */
+function statusOf(err: unknown): number {
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? status : 0;
+}
+
+/** dockerode puts the daemon's JSON answer in `json`; its `message` says more than "(HTTP code 404) no such image". */
+function engineMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } }).json;
+  return typeof json?.message === 'string' ? json.message : errorMessage(err);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
