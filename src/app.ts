@@ -23,6 +23,17 @@ import type { Step, StepName } from './pipeline/step.js';
 import { cleanupStep, removeWorkDir } from './pipeline/steps/cleanup.js';
 import { cloneStep } from './pipeline/steps/clone.js';
 import { createStore, type Store } from './store/create-store.js';
+import { snapshotRoutes } from './http/routes/snapshot-routes.js';
+import { createCommandRunner } from './integrations/process/run-command.js';
+import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
+import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
+import { migrateStep } from './pipeline/steps/migrate.js';
+import { createDockerClient } from './integrations/docker/create-docker-client.js';
+import { buildStep } from './pipeline/steps/build.js';
+import { testStep } from './pipeline/steps/test.js';
+import { snapshotStep } from './pipeline/steps/snapshot.js';
+import { restoreSnapshot } from './snapshots/restore-snapshot.js';
+import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { createForgeAdapters } from './webhooks/forge-adapters.js';
 
 export interface RunningService {
@@ -50,9 +61,24 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   catalog.start();
 
   const git = new GitClient({ token: config.gitToken, sshKeyPath: config.gitSshKey, knownHostsPath: config.gitKnownHosts });
-  const steps: Step[] = [cloneStep({ git, workRoot })];
+  const runner = createCommandRunner();
+  const clock = () => new Date();
+  const postgres = config.postgresUrl
+    ? new PostgresAdmin({ adminUrl: config.postgresUrl, env: { PATH: config.env.PATH } }, { runner })
+    : unconfiguredPostgres;
+  const snapshots = new SnapshotStore({ knex });
+  const docker = createDockerClient({ dockerHost: config.dockerHost });
+  const steps: Step[] = [
+    cloneStep({ git, workRoot }),
+    buildStep({ registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork }, { docker }),
+    testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker }),
+    snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres, snapshots, clock }),
+    migrateStep({ postgres }),
+  ];
   const cleanup = cleanupStep({ workRoot });
-  const timeoutMs = (step: StepName) => (step === 'clone' ? config.cloneTimeoutMs : config.stepTimeoutMs);
+  // The test step has its own limit for the command; the step's limit leaves room to start and remove the container.
+  const timeoutMs = (step: StepName) =>
+    step === 'clone' ? config.cloneTimeoutMs : step === 'test' ? config.testTimeoutMs + 60_000 : config.stepTimeoutMs;
 
   const execute = async (deploy: DeployRecord, signal: AbortSignal): Promise<PipelineOutcome> => {
     const app = catalog.get(deploy.app);
@@ -73,6 +99,14 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake() },
   );
   const manualDeploy = new ManualDeploy({ knex, catalog, git, queue, sagaLog, onQueued: () => scheduler.wake() });
+  const isDeployRunning = async (name: string) => (await queue.list({ app: name, status: 'running', limit: 1 })).length > 0;
+  const snapshotApi = snapshotRoutes({
+    catalog,
+    snapshots,
+    restore: config.postgresUrl
+      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning })
+      : undefined,
+  });
   const app = createApp(
     { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
     {
@@ -84,6 +118,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
+      extraRoutes: [snapshotApi],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;

@@ -28,6 +28,15 @@ export interface Config {
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly logLevel: string;
+  readonly dockerHost?: string;
+  readonly registryUrl?: string;
+  readonly registryAuth?: { readonly username: string; readonly password: string };
+  readonly buildNetwork: string;
+  readonly testNetwork: string;
+  readonly testTimeoutMs: number;
+  readonly postgresUrl?: string;
+  readonly appPostgresUrl?: string;
+  readonly snapshotsDir: string;
   /** Everything else NORN_* (and SOPS_*, NOMAD_*, DOCKER_HOST) for integrations that read their own settings. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -59,6 +68,16 @@ const schema = z.object({
   NORN_CLONE_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_LEASE_SECONDS: int(2, 3600),
   NORN_POLL_INTERVAL_MS: int(10, 60_000),
+  DOCKER_HOST: optionalText,
+  NORN_REGISTRY_URL: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/i, 'must be host[:port][/path] without a scheme').optional(),
+  NORN_REGISTRY_USERNAME: optionalText,
+  NORN_REGISTRY_PASSWORD: optionalText,
+  NORN_BUILD_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
+  NORN_TEST_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
+  NORN_TEST_TIMEOUT_SECONDS: int(1, 24 * 3600),
+  NORN_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  NORN_APP_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  NORN_SNAPSHOTS_DIR: optionalText,
   NORN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -93,6 +112,15 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     leaseMs: v.NORN_LEASE_SECONDS * 1000,
     pollIntervalMs: v.NORN_POLL_INTERVAL_MS,
     logLevel: v.NORN_LOG_LEVEL,
+    dockerHost: v.DOCKER_HOST,
+    registryUrl: v.NORN_REGISTRY_URL,
+    registryAuth: v.NORN_REGISTRY_USERNAME ? { username: v.NORN_REGISTRY_USERNAME, password: v.NORN_REGISTRY_PASSWORD ?? '' } : undefined,
+    buildNetwork: v.NORN_BUILD_NETWORK,
+    testNetwork: v.NORN_TEST_NETWORK,
+    testTimeoutMs: v.NORN_TEST_TIMEOUT_SECONDS * 1000,
+    postgresUrl: v.NORN_POSTGRES_URL,
+    appPostgresUrl: v.NORN_APP_POSTGRES_URL,
+    snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),
     env: { ...fileValues, ...processEnv },
   };
 }

@@ -115,7 +115,10 @@ export class DeployQueue {
     }
     const running = await trx('deploys').where({ lane, status: 'running' }).first('id');
     if (running) return undefined;
-    const queued = (await trx<DeployRow>('deploys').where({ lane, status: 'queued' }).orderBy('queued_seq', 'desc')).map(fromDeployRow);
+    const q = trx<DeployRow>('deploys').where({ lane, status: 'queued' }).orderBy('queued_seq', 'desc');
+    // Rows another receiver is claiming right now are skipped, not waited for.
+    if (this.deps.isPostgres) q.forUpdate().skipLocked();
+    const queued = (await q).map(fromDeployRow);
     const [newest, ...older] = queued;
     if (!newest) return undefined;
     const now = this.now();

@@ -101,6 +101,11 @@ export class SagaLog {
     return (await q).map(fromRow);
   }
 
+  /** The events with these sequence numbers, in order (what another receiver announced). */
+  async bySeqs(seqs: readonly number[]): Promise<SagaEvent[]> {
+    return (await this.deps.knex<Row>('saga_events').whereIn('seq', [...seqs]).orderBy('seq')).map(fromRow);
+  }
+
   async lastSeq(): Promise<number> {
     const row = await this.deps.knex('saga_events').max({ m: 'seq' }).first();
     return Number(row?.m ?? 0);

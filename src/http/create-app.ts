@@ -1,5 +1,6 @@
 // createApp(deps): the Koa application with its routes and the /ws live stream. No clients are built here; the
 // composition root (app.ts) passes everything in, so tests can run it in-process.
+import Router from '@koa/router';
 import Koa from 'koa';
 import websockify from 'koa-websocket';
 import type { Logger } from 'pino';
@@ -22,8 +23,11 @@ export interface HttpDeps extends ApiDeps {
   readonly hub: LiveHub;
   readonly log: Logger;
   /** Extra routers (dashboard, metrics) mounted after the API. */
-  readonly extraRoutes?: readonly Koa.Middleware[];
+  readonly extraRoutes?: readonly ExtraRoute[];
 }
+
+/** A router (mounted with its allowed methods) or a plain middleware. */
+export type ExtraRoute = Router | Koa.Middleware;
 
 const OPEN_PATHS = [/^\/api\/webhooks(\/|$)/, /^\/api\/health$/];
 
@@ -45,7 +49,10 @@ export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
   const api = apiRoutes(deps);
   app.use(hooks.routes()).use(hooks.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods());
-  for (const mw of deps.extraRoutes ?? []) app.use(mw);
+  for (const extra of deps.extraRoutes ?? []) {
+    if (extra instanceof Router) app.use(extra.routes()).use(extra.allowedMethods());
+    else app.use(extra);
+  }
 
   app.ws.use(async (ctx) => {
     const socket = ctx.websocket;
