@@ -1,5 +1,6 @@
 // The composition root: config -> store -> clients -> services -> HTTP server + scheduler. The only place that
 // constructs clients; everything else receives what it needs.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -14,8 +15,10 @@ import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
 import { LiveHub } from './events/live-hub.js';
+import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
 import { errorMessage } from './errors.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp } from './http/create-app.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
@@ -53,6 +56,11 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const { knex } = store;
   const sagaLog = new SagaLog({ knex });
   const hub = new LiveHub({ maxBufferedBytes: 1024 * 1024, maxReplay: 10_000 }, { sagaLog, log });
+  // Receivers sharing one PostgreSQL relay their events to each other, so any receiver's /ws sees every event.
+  const relay = config.databaseUrl
+    ? new PgEventRelay({ databaseUrl: config.databaseUrl, origin: randomUUID() }, { sagaLog, publish: (events) => hub.publish(events), log })
+    : undefined;
+  await relay?.start();
   const ledger = new DeliveryLedger({ knex });
   const queue = new DeployQueue({ knex, sagaLog, isPostgres: store.client === 'postgres' });
   const catalog = new AppCatalog({ appsDir: config.appsDir }, { log });
@@ -118,7 +126,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi],
+      extraRoutes: [snapshotApi, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;
@@ -156,6 +164,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       });
       await scheduler.stop();
       await catalog.stop();
+      await relay?.stop();
       await store.close();
     },
   };
