@@ -6,28 +6,13 @@ import type { Knex } from 'knex';
 import type { SagaEvent } from '../events/saga-event.js';
 import type { SagaLog } from '../events/saga-log.js';
 import type { StepName } from '../pipeline/step.js';
-import type { ForgeName } from '../webhooks/push-event.js';
-import {
-  fromDeployRow,
-  type DeployKind,
-  type DeployRecord,
-  type DeployRow,
-  type DeployStatus,
-  type DeployTrigger,
-} from './deploy-record.js';
+import { fromDeployRow, type DeployKind, type DeployRecord, type DeployRow, type DeployStatus } from './deploy-record.js';
 
-export interface EnqueueInput {
-  readonly app: string;
-  readonly kind: DeployKind;
-  readonly ref: string;
-  readonly commitSha: string;
-  readonly trigger: DeployTrigger;
-  readonly deliveryId: string | null;
-  readonly forge: ForgeName | null;
-  readonly repoFullName: string | null;
-  readonly cloneUrl: string;
-  readonly prNumber: number | null;
-}
+/** What a new deploy needs; the rest of its record is filled in as it runs. */
+export type EnqueueInput = Pick<
+  DeployRecord,
+  'app' | 'kind' | 'ref' | 'commitSha' | 'trigger' | 'deliveryId' | 'forge' | 'repoFullName' | 'cloneUrl' | 'prNumber'
+>;
 
 export interface Claimed {
   readonly deploy: DeployRecord;

@@ -1,0 +1,35 @@
+/* global fetch, localStorage */
+// The JSON API, with the operator's token when the service asks for one (kept in localStorage, sent as a bearer
+// token; /ws takes it as ?token= because a browser cannot set headers on a WebSocket).
+
+const TOKEN_KEY = 'norn.apiToken';
+
+export class AuthNeededError extends Error {}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function savedToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return ''; // storage disabled: the page still works against a service without a token
+  }
+}
+
+export function saveToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+}
+
+export async function getJson(path) {
+  const token = savedToken();
+  const res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+  if (res.status === 401) throw new AuthNeededError(token ? 'the saved token was refused' : 'this service needs an API token');
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, typeof body.error === 'string' ? body.error : `HTTP ${res.status}`);
+  return body;
+}
