@@ -26,6 +26,7 @@ import type { Step, StepName } from './pipeline/step.js';
 import { cleanupStep, removeWorkDir } from './pipeline/steps/cleanup.js';
 import { cloneStep } from './pipeline/steps/clone.js';
 import { createStore, type Store } from './store/create-store.js';
+import { wireMetrics } from './metrics/wire-metrics.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
@@ -102,9 +103,20 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
     { queue, log, execute, onInterrupted: async (d) => void (await removeWorkDir(workRoot, d.id)) },
   );
+  const metrics = wireMetrics(
+    { apiToken: config.apiToken, isPublic: config.metricsPublic },
+    {
+      queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
+      runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
+      websocketClients: () => hub.clientCount,
+      statusOutboxBacklog: async () => 0,
+    },
+  );
+  // The local log only: events relayed from other receivers are counted by the receiver that produced them.
+  sagaLog.subscribe(metrics.onSagaEvents);
   const receiver = new DeliveryReceiver(
     { webhookSecret: config.webhookSecret },
-    { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake() },
+    { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake(), onAnswered: metrics.recordDelivery },
   );
   const manualDeploy = new ManualDeploy({ knex, catalog, git, queue, sagaLog, onQueued: () => scheduler.wake() });
   const isDeployRunning = async (name: string) => (await queue.list({ app: name, status: 'running', limit: 1 })).length > 0;
@@ -126,7 +138,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi, dashboardRoutes()],
+      extraRoutes: [snapshotApi, metrics.route, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;

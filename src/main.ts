@@ -1,14 +1,27 @@
 #!/usr/bin/env node
-// The `norn` command: parses the command name and hands over. `serve` runs the service; the other commands talk to
-// a running service's HTTP API (NORN_URL, NORN_API_TOKEN) or read local files.
+// The `norn` command: parses the command name and hands over. `serve` runs the service; `validate` reads local
+// files; the others talk to a running service's HTTP API (NORN_URL, default http://127.0.0.1:8800; NORN_API_TOKEN).
+import { appsCommand, statusCommand } from './cli/app-commands.js';
+import { deliveriesCommand, deliveryCommand, redeliverCommand } from './cli/delivery-commands.js';
+import { deployCommand } from './cli/deploy-command.js';
+import { sagaCommand } from './cli/saga-command.js';
 import { serveCommand } from './cli/serve-command.js';
 import { validateCommand } from './cli/validate-command.js';
+import { watchCommand } from './cli/watch-command.js';
 
 type Command = (args: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'start the receiver (norn serve --help lists every setting)' },
   validate: { run: validateCommand, help: 'validate the app specs in a directory: norn validate [dir]' },
+  deploy: { run: deployCommand, help: 'deploy an app and follow it live: norn deploy <app> [ref] [--json]' },
+  watch: { run: watchCommand, help: 'follow the live feed: norn watch [app]' },
+  saga: { run: sagaCommand, help: 'a saga\'s event log: norn saga <id> | norn saga --app <app> [--limit N]' },
+  apps: { run: appsCommand, help: 'the apps with their last deploy' },
+  status: { run: statusCommand, help: 'an app\'s current image, running step and recent deploys: norn status <app>' },
+  deliveries: { run: deliveriesCommand, help: 'recent webhook deliveries and their verdicts: norn deliveries [--app A]' },
+  delivery: { run: deliveryCommand, help: 'why a delivery did or did not deploy: norn delivery <id>' },
+  redeliver: { run: redeliverCommand, help: 'run a recorded delivery again: norn redeliver <id>' },
 };
 
 function usage(): string {

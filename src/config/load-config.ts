@@ -34,6 +34,7 @@ export interface Config {
   readonly buildNetwork: string;
   readonly testNetwork: string;
   readonly testTimeoutMs: number;
+  readonly metricsPublic: boolean;
   readonly postgresUrl?: string;
   readonly appPostgresUrl?: string;
   readonly snapshotsDir: string;
@@ -75,6 +76,7 @@ const schema = z.object({
   NORN_BUILD_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_TIMEOUT_SECONDS: int(1, 24 * 3600),
+  NORN_METRICS_PUBLIC: z.enum(['true', 'false']),
   NORN_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_APP_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_SNAPSHOTS_DIR: optionalText,
@@ -118,6 +120,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     buildNetwork: v.NORN_BUILD_NETWORK,
     testNetwork: v.NORN_TEST_NETWORK,
     testTimeoutMs: v.NORN_TEST_TIMEOUT_SECONDS * 1000,
+    metricsPublic: v.NORN_METRICS_PUBLIC === 'true',
     postgresUrl: v.NORN_POSTGRES_URL,
     appPostgresUrl: v.NORN_APP_POSTGRES_URL,
     snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),

@@ -38,5 +38,6 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_POSTGRES_URL', help: 'admin URL of the PostgreSQL server holding app databases (snapshot, migrate, restore)', secret: true },
   { name: 'NORN_APP_POSTGRES_URL', help: 'app-facing URL of that server, for the DATABASE_URL given to apps', secret: true },
   { name: 'NORN_SNAPSHOTS_DIR', help: 'where database snapshots are kept (default <data dir>/snapshots)' },
+  { name: 'NORN_METRICS_PUBLIC', help: 'serve /metrics without the API token', default: 'false' },
   { name: 'NORN_LOG_LEVEL', help: 'pino log level', default: 'info' },
 ];

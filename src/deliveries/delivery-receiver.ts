@@ -29,6 +29,8 @@ export interface DeliveryReceiverDeps {
   readonly log: Logger;
   /** Called after deploys were queued. */
   readonly onQueued: () => void;
+  /** Called once per answered delivery with its forge and verdict ('duplicate' for a repeated id); for metrics. */
+  readonly onAnswered?: (forge: string, verdict: string) => void;
 }
 
 /** Headers worth keeping with a delivery (for redelivery and debugging); signatures and tokens are dropped. */
@@ -145,11 +147,13 @@ export class DeliveryReceiver {
       events = [];
       const original = await this.deps.ledger.findAccepted(forge, deliveryId);
       log.info({ original: original?.id }, 'duplicate delivery answered with the original result');
+      this.deps.onAnswered?.(forge, 'duplicate');
       return { status: 200, body: { ...(original?.response ?? {}), duplicate: true } };
     }
     this.deps.sagaLog.announce(events);
     if (events.length > 0) this.deps.onQueued();
     log.info({ verdict: decision.verdict, deploys: (outcome.body.deploys as unknown[]).length }, decision.reason);
+    this.deps.onAnswered?.(forge, decision.verdict);
     return outcome;
   }
 
@@ -230,6 +234,7 @@ export class DeliveryReceiver {
       dedupe: false,
     });
     this.deps.log.warn({ deliveryId: id, forge, status, contentLength: raw.body.length }, `delivery rejected: ${reason}`);
+    this.deps.onAnswered?.(forge, 'rejected');
     return { status, body };
   }
 }

@@ -1,0 +1,97 @@
+// The CLI's only way into the service: its HTTP API (NORN_URL, bearer NORN_API_TOKEN). An answer that is not 2xx
+// becomes an ApiError carrying the API's own `error` message, so commands print that and never a stack trace.
+
+export const DEFAULT_URL = 'http://127.0.0.1:8800';
+
+/** The API refused a request (status = HTTP status) or could not be reached (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ApiClientConfig {
+  readonly baseUrl: string;
+  readonly token?: string;
+}
+
+export class ApiClient {
+  readonly baseUrl: string;
+
+  constructor(
+    private readonly config: ApiClientConfig,
+    private readonly deps: { fetch: typeof fetch } = { fetch },
+  ) {
+    this.baseUrl = config.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** NORN_URL (default http://127.0.0.1:8800) and NORN_API_TOKEN. */
+  static fromEnv(env: Readonly<Record<string, string | undefined>>, deps?: { fetch: typeof fetch }): ApiClient {
+    const baseUrl = env.NORN_URL?.trim() || DEFAULT_URL;
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new ApiError(0, `NORN_URL is not a URL: ${baseUrl}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError(0, `NORN_URL must be an http(s) URL: ${baseUrl}`);
+    return new ApiClient({ baseUrl, token: env.NORN_API_TOKEN?.trim() || undefined }, deps);
+  }
+
+  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+    const suffix = qs.size > 0 ? `?${qs}` : '';
+    return this.request<T>('GET', `${path}${suffix}`);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body ?? {});
+  }
+
+  /** Headers for the WebSocket upgrade (the same bearer token as the API). */
+  authHeaders(): Record<string, string> {
+    return this.config.token ? { authorization: `Bearer ${this.config.token}` } : {};
+  }
+
+  /** The `/ws` URL with `query`, on the same host as the API. */
+  liveUrl(query: Record<string, string | number | undefined>): string {
+    const url = new URL(`${this.baseUrl}/ws`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  unreachable(): ApiError {
+    return new ApiError(0, `cannot reach the receiver at ${this.baseUrl}: is \`norn serve\` running?`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.deps.fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { accept: 'application/json', ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw this.unreachable();
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new ApiError(res.status, `${method} ${path}: the receiver answered ${res.status} with something that is not JSON`);
+    }
+    if (!res.ok) {
+      const message = (json as { error?: unknown }).error;
+      throw new ApiError(res.status, typeof message === 'string' ? message : `${method} ${path} failed (${res.status} ${res.statusText})`);
+    }
+    return json as T;
+  }
+}

@@ -1,0 +1,24 @@
+// `norn apps` (every app with its last deploy) and `norn status <app>` (current image, running step, recent deploys).
+import { apiCommand } from './api-command.js';
+import type { AppDetail, AppsAnswer } from './api-types.js';
+import { appRows, appStatus } from './app-render.js';
+
+export const appsCommand = apiCommand({
+  usage: 'norn apps',
+  positionals: { min: 0, max: 0 },
+  async run({ api, io }) {
+    const answer = await api.get<AppsAnswer>('/api/apps');
+    io.out.write(`${appRows(answer).join('\n')}\n`);
+    return 0;
+  },
+});
+
+export const statusCommand = apiCommand({
+  usage: 'norn status <app>',
+  positionals: { min: 1, max: 1 },
+  async run({ api, args, io }) {
+    const app = await api.get<AppDetail>(`/api/apps/${encodeURIComponent(args.positionals[0]!)}`);
+    io.out.write(`${appStatus(app).join('\n')}\n`);
+    return 0;
+  },
+});

@@ -1,0 +1,34 @@
+// How apps read in the CLI: a row per app in `norn apps`; the state of one app in `norn status`.
+import type { AppDetail, AppsAnswer, DeployView } from './api-types.js';
+
+export function appRows(answer: AppsAnswer): string[] {
+  const width = Math.max(4, ...answer.apps.map((a) => a.name.length));
+  const lines = answer.apps.map((a) => {
+    const last = a.lastDeploy ? `${a.lastDeploy.status} ${a.lastDeploy.commitSha.slice(0, 12)} ${when(a.lastDeploy)}` : 'never deployed';
+    return `${a.name.padEnd(width)}  ${last}  ${a.repo ? `${a.repo.url} (${a.repo.branch})` : 'no repo'}`;
+  });
+  if (answer.apps.length === 0) lines.push('no apps');
+  for (const e of answer.errors) lines.push(`✗ ${e.file} ${e.path || '(file)'}: ${e.reason}`);
+  return lines;
+}
+
+export function appStatus(app: AppDetail): string[] {
+  const lines = [
+    `${app.name}  (${app.file})`,
+    `  repo     ${app.spec.repo ? `${app.spec.repo.url} (${app.spec.repo.branch})` : '-'}`,
+    `  image    ${app.currentImage ?? app.spec.image ?? '-'}${app.currentImage ? '' : ' (from the spec; no deploy has built one)'}`,
+    `  running  ${app.running ? `${app.running.currentStep ?? 'starting'} (saga ${app.running.sagaId}, ${app.running.commitSha.slice(0, 12)})` : 'nothing'}`,
+  ];
+  lines.push(app.deploys.length > 0 ? '  recent deploys' : '  recent deploys: none');
+  for (const d of app.deploys) lines.push(`    ${deployRow(d)}`);
+  return lines;
+}
+
+function deployRow(d: DeployView): string {
+  const detail = d.status === 'running' ? ` at ${d.currentStep ?? 'start'}` : d.error ? `: ${d.error}` : d.imageTag ? ` ${d.imageTag}` : '';
+  return `${when(d)}  ${d.status.padEnd(11)} ${d.commitSha.slice(0, 12)} ${d.ref.replace(/^refs\/heads\//, '')} (${d.trigger})  ${d.sagaId}${detail}`;
+}
+
+function when(d: DeployView): string {
+  return (d.finishedAt ?? d.startedAt ?? d.createdAt).slice(0, 19).replace('T', ' ');
+}

@@ -1,0 +1,84 @@
+// The state of one deploy as the CLI has seen it from the live stream: the nine steps and how the saga ended.
+// Pure: fed envelopes, read by the renderers.
+import { STEP_NAMES } from '../pipeline/step.js';
+import type { Envelope } from './api-types.js';
+
+export type StepStatus = 'pending' | 'running' | 'complete' | 'failed' | 'skipped';
+
+export interface StepState {
+  readonly name: string;
+  status: StepStatus;
+  durationMs?: number;
+  message?: string;
+  /** When the CLI saw the step start (for the running timer). */
+  startedAt?: number;
+  /** deploy.progress lines reported under this step (allocation health under `healthy`). */
+  readonly progress: string[];
+}
+
+export type Outcome = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export class DeployProgress {
+  readonly steps: StepState[] = STEP_NAMES.map((name) => ({ name, status: 'pending', progress: [] }));
+  outcome: Outcome = 'queued';
+  ref?: string;
+  commitSha?: string;
+  imageTag?: string;
+  durationMs?: number;
+  failedStep?: string;
+  error?: string;
+  /** Why a deploy ended without running to the end: failed, superseded, interrupted. */
+  reason?: string;
+
+  constructor(readonly sagaId: string) {}
+
+  get isFinished(): boolean {
+    return this.outcome === 'succeeded' || this.outcome === 'failed';
+  }
+
+  step(name: unknown): StepState | undefined {
+    return this.steps.find((s) => s.name === name);
+  }
+
+  /** Applies one envelope; returns false when it belongs to another saga (and changed nothing). */
+  apply(env: Envelope, now: number): boolean {
+    const p = env.payload;
+    if (p.sagaId !== this.sagaId) return false;
+    switch (env.type) {
+      case 'deploy.queued':
+        this.ref = str(p.ref);
+        this.commitSha = str(p.commitSha);
+        break;
+      case 'deploy.step': {
+        const step = this.step(p.step);
+        if (!step) break;
+        this.outcome = 'running';
+        step.status = p.status as StepStatus;
+        step.message = str(p.message);
+        if (step.status === 'running') step.startedAt = now;
+        if (typeof p.durationMs === 'number') step.durationMs = p.durationMs;
+        break;
+      }
+      case 'deploy.progress':
+        if (p.action === 'deploy.start') this.outcome = 'running';
+        this.step(p.step)?.progress.push(String(p.message ?? ''));
+        break;
+      case 'deploy.completed':
+        this.outcome = 'succeeded';
+        this.imageTag = str(p.imageTag);
+        if (typeof p.durationMs === 'number') this.durationMs = p.durationMs;
+        break;
+      case 'deploy.failed':
+        this.outcome = 'failed';
+        this.failedStep = str(p.step);
+        this.error = str(p.error);
+        this.reason = str(p.reason);
+        break;
+    }
+    return true;
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
