@@ -27,6 +27,7 @@ import { cleanupStep, removeWorkDir } from './pipeline/steps/cleanup.js';
 import { cloneStep } from './pipeline/steps/clone.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
+import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
@@ -56,6 +57,8 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite') });
   const { knex } = store;
   const sagaLog = new SagaLog({ knex });
+  // Commit statuses are written by a projector inside each append's transaction: register it before any append.
+  const statuses = wireStatusOutbox({ knex, sagaLog, log, config });
   const hub = new LiveHub({ maxBufferedBytes: 1024 * 1024, maxReplay: 10_000 }, { sagaLog, log });
   // Receivers sharing one PostgreSQL relay their events to each other, so any receiver's /ws sees every event.
   const relay = config.databaseUrl
@@ -109,7 +112,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
       runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
       websocketClients: () => hub.clientCount,
-      statusOutboxBacklog: async () => 0,
+      statusOutboxBacklog: () => statuses.outbox.backlog(),
     },
   );
   // The local log only: events relayed from other receivers are counted by the receiver that produced them.
@@ -148,6 +151,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
 
   await removeOrphanWorkDirs(workRoot, queue, log);
   await scheduler.start();
+  await statuses.start();
   const server = http.createServer(app.callback());
   app.ws.listen({ server });
   server.headersTimeout = 15_000;
@@ -175,6 +179,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
         app.ws.server?.close();
       });
       await scheduler.stop();
+      await statuses.stop();
       await catalog.stop();
       await relay?.stop();
       await store.close();

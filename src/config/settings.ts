@@ -8,6 +8,8 @@ export interface Setting {
   readonly secret?: boolean;
 }
 
+import { STATUS_SETTINGS } from '../statuses/status-config.js';
+
 export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_CONFIG', help: 'optional YAML file of NORN_* settings (environment variables win)' },
   { name: 'NORN_PORT', help: 'HTTP port', default: '8800' },
@@ -40,4 +42,5 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_SNAPSHOTS_DIR', help: 'where database snapshots are kept (default <data dir>/snapshots)' },
   { name: 'NORN_METRICS_PUBLIC', help: 'serve /metrics without the API token', default: 'false' },
   { name: 'NORN_LOG_LEVEL', help: 'pino log level', default: 'info' },
+  ...STATUS_SETTINGS,
 ];

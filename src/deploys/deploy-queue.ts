@@ -41,7 +41,7 @@ export class DeployQueue {
         category: 'deploy',
         action: 'deploy.queued',
         message: `${input.kind} of ${input.app} queued for ${input.commitSha.slice(0, 12)} (${input.ref})`,
-        metadata: { ref: input.ref, commitSha: input.commitSha, trigger: input.trigger, kind: input.kind, prNumber: input.prNumber },
+        metadata: { ref: input.ref, commitSha: input.commitSha, trigger: input.trigger, kind: input.kind, prNumber: input.prNumber, forge: input.forge, repoFullName: input.repoFullName },
       },
     ]);
     const row: DeployRow = {

@@ -1,0 +1,66 @@
+// Which saga events become commit statuses, and what they say. Everything else (progress lines, step.complete,
+// and the outbox's own status.* events) maps to nothing, so reporting a status never enqueues another.
+import type { DeployKind, DeployRecord } from '../deploys/deploy-record.js';
+import type { SagaEvent } from '../events/saga-event.js';
+import type { StatusState } from './commit-status.js';
+
+export interface StatusUpdate {
+  readonly state: StatusState;
+  readonly description: string;
+}
+
+const STATUS_ACTIONS = new Set(['deploy.queued', 'step.start', 'deploy.complete', 'deploy.failed', 'deploy.superseded', 'deploy.interrupted']);
+
+/** Whether events with this action can produce a commit status (status.* never do). */
+export function isStatusAction(action: string): boolean {
+  return STATUS_ACTIONS.has(action);
+}
+
+export function statusForEvent(e: SagaEvent, kind: DeployKind): StatusUpdate | undefined {
+  if (!isStatusAction(e.action)) return undefined;
+  const m = e.metadata;
+  const step = typeof m.step === 'string' ? m.step : undefined;
+  switch (e.action) {
+    case 'deploy.queued':
+      return { state: 'pending', description: 'queued' };
+    case 'step.start':
+      return { state: 'running', description: typeof m.index === 'number' && typeof m.total === 'number' ? `${step} ${m.index}/${m.total}` : `${step}` };
+    case 'deploy.complete':
+      return { state: 'success', description: succeeded(kind, typeof m.durationMs === 'number' ? m.durationMs : undefined) };
+    case 'deploy.failed':
+      // The runner's message reads "<step> failed: <error>"; a failure outside any step has no step to name.
+      return { state: 'failure', description: step && !e.message.startsWith(step) ? `${step}: ${e.message}` : e.message };
+    case 'deploy.superseded':
+      return { state: 'error', description: 'superseded by a newer push' };
+    case 'deploy.interrupted':
+      return { state: 'error', description: step ? `interrupted during ${step}` : 'interrupted' };
+    default:
+      return undefined;
+  }
+}
+
+/** The final status of an ended deploy, from its record (start-up reconciliation has no event to go by). */
+export function finalStatusOf(d: DeployRecord): StatusUpdate | undefined {
+  switch (d.status) {
+    case 'succeeded':
+      return { state: 'success', description: succeeded(d.kind, durationOf(d)) };
+    case 'failed':
+      return { state: 'failure', description: d.error ?? `failed${d.currentStep ? ` at ${d.currentStep}` : ''}` };
+    case 'superseded':
+      return { state: 'error', description: 'superseded by a newer push' };
+    case 'interrupted':
+      return { state: 'error', description: d.currentStep ? `interrupted during ${d.currentStep}` : 'interrupted' };
+    default:
+      return undefined;
+  }
+}
+
+function succeeded(kind: DeployKind, durationMs: number | undefined): string {
+  const what = kind === 'preflight' ? 'preflight passed' : 'deployed';
+  return durationMs === undefined ? what : `${what} in ${(durationMs / 1000).toFixed(1)}s`;
+}
+
+function durationOf(d: DeployRecord): number | undefined {
+  if (!d.startedAt || !d.finishedAt) return undefined;
+  return Date.parse(d.finishedAt) - Date.parse(d.startedAt);
+}

@@ -1,0 +1,55 @@
+// Composition of commit statuses for the composition root: one client per forge with a token, the projector
+// registered on the saga log (call this before anything appends events), and the outbox worker.
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load-config.js';
+import type { SagaLog } from '../events/saga-log.js';
+import { GiteaStatusClient } from '../integrations/gitea/gitea-status-client.js';
+import { GitHubStatusClient } from '../integrations/github/github-status-client.js';
+import { GitLabStatusClient } from '../integrations/gitlab/gitlab-status-client.js';
+import type { StatusClient } from './commit-status.js';
+import { statusConfigFromEnv, type StatusConfig } from './status-config.js';
+import { StatusOutbox } from './status-outbox.js';
+import { statusProjector } from './status-projector.js';
+
+export interface WiredStatusOutbox {
+  readonly outbox: StatusOutbox;
+  /** The forges statuses go to (those with a token). */
+  readonly forges: readonly string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function wireStatusOutbox(input: {
+  knex: Knex;
+  sagaLog: SagaLog;
+  log: Logger;
+  config: Pick<Config, 'publicUrl' | 'env'>;
+  fetch?: typeof fetch;
+}): WiredStatusOutbox {
+  const settings = statusConfigFromEnv(input.config.env);
+  const log = input.log.child({ component: 'status-outbox' });
+  const clients = statusClients(settings, { log, fetch: input.fetch ?? globalThis.fetch });
+  const forges = Object.keys(clients);
+  input.sagaLog.addProjector(statusProjector({ publicUrl: input.config.publicUrl, forges: new Set(forges) }));
+  const outbox = new StatusOutbox(settings, { knex: input.knex, sagaLog: input.sagaLog, log, clients });
+  return {
+    outbox,
+    forges,
+    async start() {
+      log.info({ forges }, forges.length ? `commit statuses go to ${forges.join(', ')}` : 'commit statuses are off: no forge token is set');
+      await outbox.start();
+    },
+    stop: () => outbox.stop(),
+  };
+}
+
+export function statusClients(settings: StatusConfig, deps: { log: Logger; fetch: typeof fetch }): Record<string, StatusClient> {
+  const timeoutMs = settings.requestTimeoutMs;
+  const clients: Record<string, StatusClient> = {};
+  if (settings.github) clients.github = new GitHubStatusClient({ token: settings.github.token, apiUrl: settings.github.url, timeoutMs }, { log: deps.log, fetch: deps.fetch });
+  if (settings.gitea) clients.gitea = new GiteaStatusClient({ ...settings.gitea, timeoutMs }, { fetch: deps.fetch });
+  if (settings.forgejo) clients.forgejo = new GiteaStatusClient({ ...settings.forgejo, timeoutMs }, { fetch: deps.fetch });
+  if (settings.gitlab) clients.gitlab = new GitLabStatusClient({ ...settings.gitlab, timeoutMs }, { fetch: deps.fetch });
+  return clients;
+}
