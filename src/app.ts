@@ -22,9 +22,11 @@ import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp } from './http/create-app.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import type { Step, StepName } from './pipeline/step.js';
-import { cleanupStep, removeWorkDir } from './pipeline/steps/cleanup.js';
-import { cloneStep } from './pipeline/steps/clone.js';
+import { deployPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
+import { removeWorkDir } from './pipeline/steps/cleanup.js';
+import { NomadClient } from './integrations/nomad/nomad-client.js';
+import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
+import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -32,11 +34,7 @@ import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
-import { migrateStep } from './pipeline/steps/migrate.js';
 import { createDockerClient } from './integrations/docker/create-docker-client.js';
-import { buildStep } from './pipeline/steps/build.js';
-import { testStep } from './pipeline/steps/test.js';
-import { snapshotStep } from './pipeline/steps/snapshot.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { createForgeAdapters } from './webhooks/forge-adapters.js';
@@ -52,7 +50,7 @@ export interface RunningService {
 
 export async function startService(config: Config, deps: { log: Logger }): Promise<RunningService> {
   const { log } = deps;
-  const workRoot = path.join(config.dataDir, 'work');
+  const workRoot = workRootOf(config);
   await fs.mkdir(workRoot, { recursive: true });
   const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite') });
   const { knex } = store;
@@ -80,17 +78,15 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     : unconfiguredPostgres;
   const snapshots = new SnapshotStore({ knex });
   const docker = createDockerClient({ dockerHost: config.dockerHost });
-  const steps: Step[] = [
-    cloneStep({ git, workRoot }),
-    buildStep({ registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork }, { docker }),
-    testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker }),
-    snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres, snapshots, clock }),
-    migrateStep({ postgres }),
-  ];
-  const cleanup = cleanupStep({ workRoot });
-  // The test step has its own limit for the command; the step's limit leaves room to start and remove the container.
-  const timeoutMs = (step: StepName) =>
-    step === 'clone' ? config.cloneTimeoutMs : step === 'test' ? config.testTimeoutMs + 60_000 : config.stepTimeoutMs;
+  const nomad = new NomadClient(
+    { address: config.nomad.address, token: config.nomad.token, namespace: config.nomad.namespace, region: config.nomad.region, tls: config.nomad.tls },
+    { fetch, log },
+  );
+  const ingress = new CloudflaredIngress(
+    { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
+    { runner, log },
+  );
+  const pipeline = deployPipeline(config, { git, docker, postgres, snapshots, nomad, ingress, queue, log });
 
   const execute = async (deploy: DeployRecord, signal: AbortSignal): Promise<PipelineOutcome> => {
     const app = catalog.get(deploy.app);
@@ -99,7 +95,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
       return { status: 'failed', step: 'clone', error };
     }
-    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, steps, cleanup, signal }, { sagaLog, queue, log, timeoutMs });
+    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, steps: pipeline.steps, cleanup: pipeline.cleanup, signal }, { sagaLog, queue, log, timeoutMs: pipeline.timeoutMs });
   };
 
   const scheduler = new DeployScheduler(
@@ -141,7 +137,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi, metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), metrics.route, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;

@@ -35,6 +35,19 @@ export interface Config {
   readonly testNetwork: string;
   readonly testTimeoutMs: number;
   readonly metricsPublic: boolean;
+  readonly nomad: {
+    readonly address: string;
+    readonly token?: string;
+    readonly namespace?: string;
+    readonly region?: string;
+    readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly insecure?: boolean };
+    readonly datacenters: readonly string[];
+    readonly healthyDeadlineMs: number;
+    readonly blockingWaitMs: number;
+  };
+  readonly ageKeys: { readonly SOPS_AGE_KEY_FILE?: string; readonly SOPS_AGE_KEY?: string };
+  readonly cloudflared: { readonly configPath: string; readonly reloadCommand?: string; readonly reloadTimeoutMs: number };
+  readonly consul: { readonly address?: string; readonly token?: string };
   readonly postgresUrl?: string;
   readonly appPostgresUrl?: string;
   readonly snapshotsDir: string;
@@ -77,6 +90,24 @@ const schema = z.object({
   NORN_TEST_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_METRICS_PUBLIC: z.enum(['true', 'false']),
+  NOMAD_ADDR: z.url(),
+  NOMAD_TOKEN: optionalText,
+  NOMAD_NAMESPACE: optionalText,
+  NOMAD_REGION: optionalText,
+  NOMAD_CACERT: optionalText,
+  NOMAD_CLIENT_CERT: optionalText,
+  NOMAD_CLIENT_KEY: optionalText,
+  NOMAD_SKIP_VERIFY: z.enum(['true', 'false', '1', '0']),
+  NORN_NOMAD_DATACENTERS: z.string().min(1),
+  NORN_HEALTHY_DEADLINE_SECONDS: int(1, 24 * 3600),
+  NORN_NOMAD_WAIT_SECONDS: int(1, 300),
+  SOPS_AGE_KEY_FILE: optionalText,
+  SOPS_AGE_KEY: optionalText,
+  NORN_CLOUDFLARED_CONFIG: z.string().min(1),
+  NORN_CLOUDFLARED_RESTART: optionalText,
+  NORN_CLOUDFLARED_RESTART_TIMEOUT_SECONDS: int(1, 3600),
+  CONSUL_HTTP_ADDR: optionalText,
+  CONSUL_HTTP_TOKEN: optionalText,
   NORN_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_APP_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_SNAPSHOTS_DIR: optionalText,
@@ -121,11 +152,45 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     testNetwork: v.NORN_TEST_NETWORK,
     testTimeoutMs: v.NORN_TEST_TIMEOUT_SECONDS * 1000,
     metricsPublic: v.NORN_METRICS_PUBLIC === 'true',
+    nomad: {
+      address: v.NOMAD_ADDR.replace(/\/+$/, ''),
+      token: v.NOMAD_TOKEN,
+      namespace: v.NOMAD_NAMESPACE,
+      region: v.NOMAD_REGION,
+      tls: nomadTls(v, resolve),
+      datacenters: v.NORN_NOMAD_DATACENTERS.split(',').map((d) => d.trim()).filter(Boolean),
+      healthyDeadlineMs: v.NORN_HEALTHY_DEADLINE_SECONDS * 1000,
+      blockingWaitMs: v.NORN_NOMAD_WAIT_SECONDS * 1000,
+    },
+    ageKeys: { SOPS_AGE_KEY_FILE: v.SOPS_AGE_KEY_FILE ? resolve(v.SOPS_AGE_KEY_FILE) : undefined, SOPS_AGE_KEY: v.SOPS_AGE_KEY },
+    cloudflared: {
+      configPath: resolve(v.NORN_CLOUDFLARED_CONFIG),
+      reloadCommand: v.NORN_CLOUDFLARED_RESTART,
+      reloadTimeoutMs: v.NORN_CLOUDFLARED_RESTART_TIMEOUT_SECONDS * 1000,
+    },
+    consul: { address: v.CONSUL_HTTP_ADDR, token: v.CONSUL_HTTP_TOKEN },
     postgresUrl: v.NORN_POSTGRES_URL,
     appPostgresUrl: v.NORN_APP_POSTGRES_URL,
     snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),
     env: { ...fileValues, ...processEnv },
   };
+}
+
+/** Nomad's TLS files, read at start-up so a missing file is a configuration error, not a failed deploy. */
+function nomadTls(v: z.infer<typeof schema>, resolve: (p: string) => string): Config['nomad']['tls'] {
+  const read = (variable: string, file: string | undefined) => {
+    if (!file) return undefined;
+    try {
+      return fs.readFileSync(resolve(file), 'utf8');
+    } catch {
+      throw new ConfigError(variable, `cannot read ${file}`);
+    }
+  };
+  const insecure = v.NOMAD_SKIP_VERIFY === 'true' || v.NOMAD_SKIP_VERIFY === '1';
+  const ca = read('NOMAD_CACERT', v.NOMAD_CACERT);
+  const cert = read('NOMAD_CLIENT_CERT', v.NOMAD_CLIENT_CERT);
+  const key = read('NOMAD_CLIENT_KEY', v.NOMAD_CLIENT_KEY);
+  return ca || cert || key || insecure ? { ca, cert, key, insecure } : undefined;
 }
 
 function readConfigFile(file: string | undefined, cwd: string): Record<string, string> {

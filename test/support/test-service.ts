@@ -8,6 +8,7 @@ import { startService, type RunningService } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { memoryLogger } from './memory-logger.js';
 import { createScratchDatabase } from './services.js';
+import { NomadSimulator } from './nomad-simulator.js';
 
 export const TEST_SECRET = 'test-webhook-secret';
 
@@ -17,13 +18,17 @@ export interface TestService {
   readonly appsDir: string;
   readonly dataDir: string;
   readonly logLines: string[];
+  /** The Nomad API test double this service submits to. */
+  readonly nomad: NomadSimulator;
+  /** The cloudflared config file the forge step edits. */
+  readonly cloudflaredConfig: string;
   writeSpec(name: string, spec: Record<string, unknown>): void;
   restart(): Promise<TestService>;
   close(): Promise<void>;
 }
 
 export async function startTestService(
-  opts: { store?: 'sqlite' | 'postgres'; env?: Record<string, string>; specs?: Record<string, Record<string, unknown>> } = {},
+  opts: { store?: 'sqlite' | 'postgres'; env?: Record<string, string>; specs?: Record<string, Record<string, unknown>>; nomad?: NomadSimulator } = {},
 ): Promise<TestService> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-svc-'));
   const appsDir = path.join(root, 'apps');
@@ -35,6 +40,9 @@ export async function startTestService(
   };
   for (const [name, spec] of Object.entries(opts.specs ?? {})) writeSpec(name, spec);
   const scratch = opts.store === 'postgres' ? await createScratchDatabase('norn_svc') : undefined;
+  const nomad = opts.nomad ?? (await NomadSimulator.start());
+  const cloudflaredConfig = path.join(root, 'cloudflared.yml');
+  fs.writeFileSync(cloudflaredConfig, 'tunnel: test\ningress:\n  - service: http_status:404\n');
   const env = {
     NORN_PORT: '0',
     NORN_HOST: '127.0.0.1',
@@ -43,6 +51,9 @@ export async function startTestService(
     NORN_WEBHOOK_SECRET: TEST_SECRET,
     NORN_POLL_INTERVAL_MS: '50',
     NORN_LOG_LEVEL: 'debug',
+    NOMAD_ADDR: nomad.url,
+    NORN_NOMAD_WAIT_SECONDS: '2',
+    NORN_CLOUDFLARED_CONFIG: cloudflaredConfig,
     ...(scratch ? { NORN_DATABASE_URL: scratch.url } : {}),
     ...opts.env,
   };
@@ -55,6 +66,8 @@ export async function startTestService(
       appsDir,
       dataDir,
       logLines: lines,
+      nomad,
+      cloudflaredConfig,
       writeSpec,
       async restart() {
         await service.close();
@@ -62,6 +75,7 @@ export async function startTestService(
       },
       async close() {
         await service.close();
+        if (!opts.nomad) await nomad.close();
         await scratch?.drop();
         fs.rmSync(root, { recursive: true, force: true });
       },

@@ -1,0 +1,31 @@
+// cloudflared ingress as the operator sees it: the current rules, and removing an app's public hostnames.
+import Router from '@koa/router';
+import { InvalidInputError } from '../../errors.js';
+import { teardownEndpoints } from '../../endpoints/teardown-endpoints.js';
+import type { CloudflaredIngress } from '../../integrations/cloudflared/cloudflared-ingress.js';
+import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
+
+export function endpointApiRoutes(deps: { ingress: CloudflaredIngress }): Router {
+  const r = new Router({ prefix: '/api' });
+  r.get('/cloudflared/ingress', async (ctx) => {
+    ctx.body = await asApiError(() => deps.ingress.listRules());
+  });
+  // No catalog check: tearing down after the app's spec was deleted is the main use.
+  r.delete('/apps/:app/endpoints', async (ctx) => {
+    const app = ctx.params.app ?? '';
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(app)) throw new InvalidInputError('app', 'must be an app name');
+    ctx.body = await asApiError(() => teardownEndpoints(deps.ingress, app));
+  });
+  return r;
+}
+
+/** A config file that is missing, invalid or locked is the operator's to fix: answered 4xx/503 with its problems. */
+async function asApiError<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof CloudflaredConfigError)) throw err;
+    const status = err.kind === 'missing' ? 404 : err.kind === 'locked' ? 503 : 409;
+    throw Object.assign(new InvalidInputError('cloudflared', `${err.message}${err.problems.length ? `: ${err.problems.join('; ')}` : ''}`, status));
+  }
+}

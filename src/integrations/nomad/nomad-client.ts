@@ -1,0 +1,226 @@
+// A typed client for the part of Nomad's HTTP API a deploy needs (../shared/NOMAD_API.md). Reads support Nomad's
+// blocking queries: pass the `index` a previous answer returned and the call waits (up to `waitMs`) for a change.
+// Every failure is an UpstreamError carrying Nomad's status and its plain-text message.
+import type { Logger } from 'pino';
+import { errorMessage, UpstreamError } from '../../errors.js';
+import type {
+  NomadAllocation,
+  NomadAllocationStub,
+  NomadDeployment,
+  NomadDeploymentUpdateResponse,
+  NomadEvaluation,
+  NomadJob,
+  NomadPlanResponse,
+  NomadRegisterResponse,
+} from './nomad-types.js';
+import { createTlsFetch, type NomadTlsConfig } from './tls-fetch.js';
+
+export interface NomadClientConfig {
+  /** e.g. http://127.0.0.1:4646 (NOMAD_ADDR). */
+  address: string;
+  /** ACL secret id (NOMAD_TOKEN); sent as X-Nomad-Token, never logged. */
+  token?: string;
+  namespace?: string;
+  region?: string;
+  /** With TLS options the client talks through node:https instead of `deps.fetch`. */
+  tls?: NomadTlsConfig;
+}
+
+export interface NomadClientDeps {
+  fetch: typeof fetch;
+  log: Logger;
+}
+
+export interface QueryOptions {
+  /** Block until the answer's index is greater than this (Nomad's `?index=`). */
+  index?: number;
+  /** Longest server-side wait for a blocking query (Nomad caps it at 300 s). */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteOptions {
+  signal?: AbortSignal;
+}
+
+/** A read's value and the `X-Nomad-Index` to pass as `index` to the next blocking read. */
+export interface QueryResult<T> {
+  value: T;
+  index: number;
+}
+
+export interface Registration {
+  /** "" for periodic jobs: Nomad creates no evaluation for them. */
+  evalId: string;
+  evalCreateIndex: number;
+  jobModifyIndex: number;
+  warnings: string[];
+  index: number;
+}
+
+export class NomadClient {
+  private readonly fetch: typeof fetch;
+  private readonly base: string;
+
+  constructor(
+    private readonly config: NomadClientConfig,
+    private readonly deps: NomadClientDeps,
+  ) {
+    this.fetch = config.tls ? createTlsFetch(config.tls) : deps.fetch;
+    this.base = config.address.replace(/\/+$/, '');
+  }
+
+  async register(job: NomadJob, opts: WriteOptions = {}): Promise<Registration> {
+    const { value } = await this.call<NomadRegisterResponse>('register job', 'POST', '/v1/jobs', {
+      body: { Job: job },
+      signal: opts.signal,
+    });
+    return {
+      evalId: value.EvalID,
+      evalCreateIndex: value.EvalCreateIndex,
+      jobModifyIndex: value.JobModifyIndex,
+      warnings: splitWarnings(value.Warnings),
+      index: value.Index,
+    };
+  }
+
+  /** A dry run: what registering `job` would change, with Nomad's diff. */
+  async plan(job: NomadJob, opts: WriteOptions = {}): Promise<NomadPlanResponse> {
+    const path = `/v1/job/${encodeURIComponent(job.ID)}/plan`;
+    const { value } = await this.call<NomadPlanResponse>('plan job', 'POST', path, {
+      body: { Job: job, Diff: true },
+      signal: opts.signal,
+    });
+    return value;
+  }
+
+  async deregister(jobId: string, opts: WriteOptions & { purge?: boolean } = {}): Promise<{ evalId: string }> {
+    const { value } = await this.call<{ EvalID: string }>('deregister job', 'DELETE', `/v1/job/${enc(jobId)}`, {
+      query: opts.purge ? { purge: 'true' } : {},
+      signal: opts.signal,
+    });
+    return { evalId: value.EvalID };
+  }
+
+  readJob(jobId: string, q?: QueryOptions): Promise<QueryResult<NomadJob>> {
+    return this.read('read job', `/v1/job/${enc(jobId)}`, q);
+  }
+
+  /** Current allocations of the job (`all=false`: none from an earlier job with the same id). */
+  jobAllocations(jobId: string, q?: QueryOptions): Promise<QueryResult<NomadAllocationStub[]>> {
+    return this.read('list job allocations', `/v1/job/${enc(jobId)}/allocations`, q, { all: 'false' });
+  }
+
+  /** The job's most recent deployment, or null when it never had one. */
+  latestDeployment(jobId: string, q?: QueryOptions): Promise<QueryResult<NomadDeployment | null>> {
+    return this.read('read job deployment', `/v1/job/${enc(jobId)}/deployment`, q);
+  }
+
+  jobDeployments(jobId: string, q?: QueryOptions): Promise<QueryResult<NomadDeployment[]>> {
+    return this.read('list job deployments', `/v1/job/${enc(jobId)}/deployments`, q);
+  }
+
+  readEvaluation(evalId: string, q?: QueryOptions): Promise<QueryResult<NomadEvaluation>> {
+    return this.read('read evaluation', `/v1/evaluation/${enc(evalId)}`, q);
+  }
+
+  /** The deployment an evaluation created or joined, or null when the scheduler made none (unchanged job). */
+  async evaluationDeployment(evalId: string, q?: QueryOptions): Promise<NomadDeployment | null> {
+    const { value: evaluation } = await this.readEvaluation(evalId, { signal: q?.signal });
+    if (!evaluation.DeploymentID) return null;
+    return (await this.readDeployment(evaluation.DeploymentID, q)).value;
+  }
+
+  readDeployment(deploymentId: string, q?: QueryOptions): Promise<QueryResult<NomadDeployment>> {
+    return this.read('read deployment', `/v1/deployment/${enc(deploymentId)}`, q);
+  }
+
+  deploymentAllocations(deploymentId: string, q?: QueryOptions): Promise<QueryResult<NomadAllocationStub[]>> {
+    return this.read('list deployment allocations', `/v1/deployment/allocations/${enc(deploymentId)}`, q);
+  }
+
+  readAllocation(allocId: string, q?: QueryOptions): Promise<QueryResult<NomadAllocation>> {
+    return this.read('read allocation', `/v1/allocation/${enc(allocId)}`, q);
+  }
+
+  /** Promote every canary of a deployment. */
+  async promoteDeployment(deploymentId: string, opts: WriteOptions = {}): Promise<NomadDeploymentUpdateResponse> {
+    const path = `/v1/deployment/promote/${enc(deploymentId)}`;
+    const body = { DeploymentID: deploymentId, All: true };
+    return (await this.call<NomadDeploymentUpdateResponse>('promote deployment', 'PUT', path, { body, ...opts })).value;
+  }
+
+  async failDeployment(deploymentId: string, opts: WriteOptions = {}): Promise<NomadDeploymentUpdateResponse> {
+    const path = `/v1/deployment/fail/${enc(deploymentId)}`;
+    const body = { DeploymentID: deploymentId };
+    return (await this.call<NomadDeploymentUpdateResponse>('fail deployment', 'PUT', path, { body, ...opts })).value;
+  }
+
+  /** The leader's RPC address; needs no ACL, so it is the cheap "is Nomad reachable" probe. */
+  async leader(opts: WriteOptions = {}): Promise<string> {
+    return (await this.call<string>('read leader', 'GET', '/v1/status/leader', opts)).value;
+  }
+
+  private read<T>(operation: string, path: string, q: QueryOptions = {}, extra: Record<string, string> = {}) {
+    const query: Record<string, string> = { ...extra };
+    if (q.index !== undefined && q.index > 0) {
+      query.index = String(q.index);
+      if (q.waitMs !== undefined) query.wait = `${Math.max(1, Math.round(q.waitMs))}ms`;
+    }
+    return this.call<T>(operation, 'GET', path, { query, signal: q.signal });
+  }
+
+  private async call<T>(
+    operation: string,
+    method: string,
+    path: string,
+    opts: { query?: Record<string, string>; body?: unknown; signal?: AbortSignal },
+  ): Promise<QueryResult<T>> {
+    const url = new URL(this.base + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
+    if (this.config.namespace) url.searchParams.set('namespace', this.config.namespace);
+    if (this.config.region) url.searchParams.set('region', this.config.region);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.config.token) headers['X-Nomad-Token'] = this.config.token;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+
+    this.deps.log.debug({ method, path: url.pathname, query: url.search }, `nomad ${operation}`);
+    let res: Response;
+    try {
+      res = await this.fetch(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      throw new UpstreamError('nomad', operation, 0, `cannot reach ${this.base}: ${errorMessage(err)}`, { cause: err });
+    }
+    const text = await res.text();
+    if (res.status !== 200) throw new UpstreamError('nomad', operation, res.status, text || res.statusText);
+    const index = Number(res.headers.get('x-nomad-index') ?? 0);
+    try {
+      return { value: JSON.parse(text) as T, index: Number.isFinite(index) ? index : 0 };
+    } catch (err) {
+      throw new UpstreamError('nomad', operation, res.status, `invalid JSON in answer: ${text.slice(0, 200)}`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+function enc(id: string): string {
+  return encodeURIComponent(id);
+}
+
+/** Nomad joins warnings as a go-multierror text ("2 warnings:\n\n* a\n* b"); return the items. */
+export function splitWarnings(text: string | null | undefined): string[] {
+  if (!text?.trim()) return [];
+  const items = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('* '))
+    .map((line) => line.slice(2).trim());
+  return items.length > 0 ? items : [text.trim()];
+}

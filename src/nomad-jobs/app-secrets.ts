@@ -1,0 +1,32 @@
+// Where an app's secrets live and how they become task env: `<spec dir>/secrets.enc.{yaml,yml,json,env}`, written
+// by SOPS for age recipients, decrypted and MAC-verified by integrations/sops. The submit step receives this as its
+// `loadSecrets`, so it never deals with SOPS itself. A file that fails to decrypt or verify throws (SopsError), and
+// the deploy stops before anything is registered.
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
+import { decryptSopsFile } from '../integrations/sops/decrypt-sops.js';
+import { flattenToEnv } from '../integrations/sops/flatten-to-env.js';
+import type { LoadSecrets } from '../pipeline/steps/submit.js';
+
+/** Looked for in this order; the first one present is used. */
+export const SECRETS_FILE_NAMES = ['secrets.enc.yaml', 'secrets.enc.yml', 'secrets.enc.json', 'secrets.enc.env'] as const;
+
+export async function findSecretsFile(specDir: string): Promise<string | undefined> {
+  for (const name of SECRETS_FILE_NAMES) {
+    const file = path.join(specDir, name);
+    if (await access(file).then(() => true, () => false)) return file;
+  }
+  return undefined;
+}
+
+/** `env` holds SOPS_AGE_KEY_FILE / SOPS_AGE_KEY, passed in by the config layer. */
+export function sopsSecretsLoader(env: AgeKeyEnv): LoadSecrets {
+  return async (specDir) => {
+    const file = await findSecretsFile(specDir);
+    if (!file) return undefined;
+    const doc = await decryptSopsFile(file, await loadAgeIdentities(env));
+    const { env: values, skipped } = flattenToEnv(doc.data);
+    return { env: values, skipped: skipped.map((s) => s.key) };
+  };
+}

@@ -1,0 +1,83 @@
+// The nine steps of a deploy, in their published order, built from the clients the composition root made, and
+// each step's time limit. Preflight runs reuse the same clients with fewer steps.
+import type { Logger } from 'pino';
+import type { Config } from '../config/load-config.js';
+import type { DeployQueue } from '../deploys/deploy-queue.js';
+import { createServiceAddressResolver } from '../endpoints/resolve-service-address.js';
+import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
+import type { DockerEngine } from '../integrations/docker/docker-engine.js';
+import type { GitClient } from '../integrations/git/git-client.js';
+import type { NomadClient } from '../integrations/nomad/nomad-client.js';
+import type { PostgresAdmin } from '../integrations/postgres/postgres-admin.js';
+import { sopsSecretsLoader } from '../nomad-jobs/app-secrets.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
+import type { Step, StepName } from './step.js';
+import { buildStep } from './steps/build.js';
+import { cleanupStep } from './steps/cleanup.js';
+import { cloneStep } from './steps/clone.js';
+import { forgeStep } from './steps/forge.js';
+import { healthyStep } from './steps/healthy.js';
+import { migrateStep } from './steps/migrate.js';
+import { snapshotStep } from './steps/snapshot.js';
+import { submitJobs, submitStep } from './steps/submit.js';
+import { testStep } from './steps/test.js';
+
+export interface PipelineClients {
+  readonly git: GitClient;
+  readonly docker: DockerEngine;
+  readonly postgres: Pick<PostgresAdmin, 'dump' | 'restore' | 'clientConfig'>;
+  readonly snapshots: SnapshotStore;
+  readonly nomad: NomadClient;
+  readonly ingress: CloudflaredIngress;
+  readonly queue: DeployQueue;
+  readonly log: Logger;
+}
+
+export interface DeployPipeline {
+  readonly steps: readonly Step[];
+  readonly cleanup: Step;
+  timeoutMs(step: StepName): number;
+}
+
+export function deployPipeline(config: Config, clients: PipelineClients): DeployPipeline {
+  const workRoot = workRootOf(config);
+  const clock = () => new Date();
+  const submitConfig = { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
+  const submitDeps = { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys) };
+  const lastGoodImage = async (app: string) =>
+    (await clients.queue.list({ app, status: 'succeeded', limit: 1 }))[0]?.imageTag ?? undefined;
+  const resolveServiceAddress = createServiceAddressResolver(
+    { consulAddress: config.consul.address, consulToken: config.consul.token },
+    { nomad: clients.nomad, fetch, log: clients.log },
+  );
+  const steps: Step[] = [
+    cloneStep({ git: clients.git, workRoot }),
+    buildStep({ registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork }, { docker: clients.docker }),
+    testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
+    snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
+    migrateStep({ postgres: clients.postgres }),
+    submitStep(submitConfig, submitDeps),
+    healthyStep(
+      { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
+      { nomad: clients.nomad, lastGoodImage, resubmit: (ctx, image) => submitJobs(submitConfig, submitDeps, ctx, image, 'rollback') },
+    ),
+    forgeStep({ ingress: clients.ingress, resolveServiceAddress }),
+  ];
+  return {
+    steps,
+    cleanup: cleanupStep({ workRoot }),
+    timeoutMs(step) {
+      if (step === 'clone') return config.cloneTimeoutMs;
+      // The test command has its own limit; the step's leaves room to start and remove the container.
+      if (step === 'test') return config.testTimeoutMs + 60_000;
+      // The health gate may follow a rollback deployment after its own deadline.
+      if (step === 'healthy') return 2 * config.nomad.healthyDeadlineMs + 60_000;
+      if (step === 'forge') return config.cloudflared.reloadTimeoutMs + 60_000;
+      return config.stepTimeoutMs;
+    },
+  };
+}
+
+export function workRootOf(config: Pick<Config, 'dataDir'>): string {
+  return `${config.dataDir}/work`;
+}
