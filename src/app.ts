@@ -22,7 +22,7 @@ import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp } from './http/create-app.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import { deployPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
+import { deployPipeline, preflightPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
@@ -86,7 +86,9 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const pipeline = deployPipeline(config, { git, docker, postgres, snapshots, nomad, ingress, queue, log });
+  const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log };
+  const pipeline = deployPipeline(config, clients);
+  const preflight = preflightPipeline(config, clients, pipeline);
 
   const execute = async (deploy: DeployRecord, signal: AbortSignal): Promise<PipelineOutcome> => {
     const app = catalog.get(deploy.app);
@@ -95,7 +97,8 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
       return { status: 'failed', step: 'clone', error };
     }
-    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, steps: pipeline.steps, cleanup: pipeline.cleanup, signal }, { sagaLog, queue, log, timeoutMs: pipeline.timeoutMs });
+    const chosen = deploy.kind === 'preflight' ? preflight : pipeline;
+    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs });
   };
 
   const scheduler = new DeployScheduler(

@@ -7,7 +7,8 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import type { PushEvent } from '../webhooks/push-event.js';
+import type { PullRequestEvent, PushEvent } from '../webhooks/push-event.js';
+import { matchPullRequest } from './match-pull-request.js';
 import { loadAppSpecs, SPEC_FILE, type LoadedApp, type LoadedSpecs } from './load-app-specs.js';
 import { buildAppIndex, matchPush, type AppIndex, type MatchResult } from './match-push.js';
 
@@ -70,6 +71,10 @@ export class AppCatalog {
 
   match(push: PushEvent): MatchResult {
     return matchPush(this.index, push);
+  }
+
+  matchPullRequest(pr: PullRequestEvent): MatchResult {
+    return matchPullRequest(this.index, pr);
   }
 
   /** Calls `listener` after each reload that changed the apps or their errors; returns an unsubscribe function. */

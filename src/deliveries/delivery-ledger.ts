@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import type { ForgeName } from '../webhooks/push-event.js';
 
-export type Verdict = 'queued' | 'no-match' | 'ignored' | 'ping' | 'recorded' | 'rejected';
+export type Verdict = 'queued' | 'no-match' | 'ignored' | 'ping' | 'rejected';
 
 export interface DecisionTrace {
   readonly signature: 'valid' | 'invalid' | 'missing' | 'not checked';

@@ -10,7 +10,11 @@ import type { SagaEvent } from '../events/saga-event.js';
 import type { SagaLog } from '../events/saga-log.js';
 import { errorMessage, WebhookRejectedError } from '../errors.js';
 import { detectAdapter } from '../webhooks/detect-forge.js';
-import type { ForgeAdapter, ForgeName, ParsedDelivery, PushEvent, RawDelivery } from '../webhooks/push-event.js';
+import type { LoadedApp } from '../apps/load-app-specs.js';
+import type { MatchResult } from '../apps/match-push.js';
+import { PREFLIGHT_ACTIONS } from '../apps/match-pull-request.js';
+import type { DeployKind } from '../deploys/deploy-record.js';
+import type { ForgeAdapter, ForgeName, ParsedDelivery, PullRequestEvent, PushEvent, RawDelivery } from '../webhooks/push-event.js';
 import type { DecisionTrace, DeliveryLedger, NewDelivery, Verdict } from './delivery-ledger.js';
 import { skipMarker } from './skip-markers.js';
 
@@ -22,7 +26,7 @@ export interface ReceiveResult {
 export interface DeliveryReceiverDeps {
   readonly knex: Knex;
   readonly adapters: Readonly<Record<ForgeName, ForgeAdapter>>;
-  readonly catalog: Pick<AppCatalog, 'match' | 'get'>;
+  readonly catalog: Pick<AppCatalog, 'match' | 'matchPullRequest' | 'get'>;
   readonly ledger: DeliveryLedger;
   readonly queue: DeployQueue;
   readonly sagaLog: SagaLog;
@@ -36,13 +40,23 @@ export interface DeliveryReceiverDeps {
 /** Headers worth keeping with a delivery (for redelivery and debugging); signatures and tokens are dropped. */
 const KEPT_HEADER = /^(x-github-event|x-github-delivery|x-gitea-event|x-gitea-delivery|x-gogs-event|x-gogs-delivery|x-forgejo-event|x-forgejo-delivery|x-gitlab-event|x-gitlab-event-uuid|x-gitlab-webhook-uuid|idempotency-key|x-norn-event|x-norn-delivery|content-type|user-agent)$/;
 
+/** One pipeline run a delivery asks for. */
+interface Run {
+  app: LoadedApp;
+  kind: DeployKind;
+  ref: string;
+  commitSha: string;
+  prNumber: number | null;
+}
+
 interface Decision {
   verdict: Verdict;
   status: number;
   reason: string;
   trace: DecisionTrace;
-  push?: PushEvent;
-  pullRequest?: boolean;
+  /** What the delivery is about, for the ledger's columns. */
+  subject?: { repo: string; ref: string; commitSha: string };
+  runs: Run[];
 }
 
 export class DeliveryReceiver {
@@ -97,7 +111,6 @@ export class DeliveryReceiver {
     const decision = this.decide(parsed);
     const id = randomUUID();
     const log = this.deps.log.child({ deliveryId: id, forgeDeliveryId: deliveryId, forge });
-    const push = decision.push;
     const base: Omit<NewDelivery, 'response' | 'statusCode'> = {
       id,
       forge,
@@ -106,33 +119,32 @@ export class DeliveryReceiver {
       verdict: decision.verdict,
       reason: decision.reason,
       trace: decision.trace,
-      repo: push?.repository.fullName ?? null,
-      ref: push?.ref ?? null,
-      commitSha: push?.after ?? null,
+      repo: decision.subject?.repo ?? null,
+      ref: decision.subject?.ref ?? null,
+      commitSha: decision.subject?.commitSha ?? null,
       redeliveryOf,
       dedupe: redeliveryOf === null,
       payload,
     };
-    const matched = push ? this.deps.catalog.match(push).matched : [];
     let events: SagaEvent[] = [];
     const outcome = await this.deps.knex.transaction(async (trx) => {
-      const deploys: { app: string; sagaId: string; commitSha: string }[] = [];
+      const deploys: { app: string; kind: DeployKind; sagaId: string; commitSha: string }[] = [];
       const response = { deliveryId: id, verdict: decision.verdict, reason: decision.reason, deploys };
-      for (const app of matched) {
+      for (const run of decision.runs) {
         const queued = await this.deps.queue.enqueueIn(trx, {
-          app: app.name,
-          kind: 'deploy',
-          ref: push!.ref,
-          commitSha: push!.after,
-          trigger: redeliveryOf ? 'redeliver' : 'push',
+          app: run.app.name,
+          kind: run.kind,
+          ref: run.ref,
+          commitSha: run.commitSha,
+          trigger: redeliveryOf ? 'redeliver' : run.kind === 'preflight' ? 'pull_request' : 'push',
           deliveryId: id,
           forge,
-          repoFullName: push!.repository.fullName,
+          repoFullName: decision.subject?.repo ?? null,
           // The spec's URL, not the payload's: the operator decides where code is fetched from.
-          cloneUrl: app.spec.repo!.url,
-          prNumber: null,
+          cloneUrl: run.app.spec.repo!.url,
+          prNumber: run.prNumber,
         });
-        deploys.push({ app: app.name, sagaId: queued.deploy.id, commitSha: push!.after });
+        deploys.push({ app: run.app.name, kind: run.kind, sagaId: queued.deploy.id, commitSha: run.commitSha });
         events.push(...queued.events);
       }
       const inserted = await this.deps.ledger.insertIn(trx, { ...base, statusCode: decision.status, response });
@@ -162,17 +174,11 @@ export class DeliveryReceiver {
     const trace = (extra: Partial<DecisionTrace>): DecisionTrace => ({ signature: 'valid', steps, apps: [], invalidSpecs: [], ...extra });
     switch (parsed.kind) {
       case 'ping':
-        return { verdict: 'ping', status: 200, reason: 'ping received', trace: trace({ event: 'ping' }) };
+        return { verdict: 'ping', status: 200, reason: 'ping received', trace: trace({ event: 'ping' }), runs: [] };
       case 'ignored':
-        return { verdict: 'ignored', status: 200, reason: parsed.reason, trace: trace({ event: parsed.event }) };
+        return { verdict: 'ignored', status: 200, reason: parsed.reason, trace: trace({ event: parsed.event }), runs: [] };
       case 'pull_request':
-        return {
-          verdict: 'recorded',
-          status: 200,
-          reason: `pull request #${parsed.number} (${parsed.action}) recorded`,
-          trace: trace({ event: 'pull_request', commitSha: parsed.headSha, ref: parsed.headRef }),
-          pullRequest: true,
-        };
+        return this.decidePullRequest(parsed, steps);
       case 'push':
         return this.decidePush(parsed, steps);
     }
@@ -180,30 +186,54 @@ export class DeliveryReceiver {
 
   private decidePush(push: PushEvent, steps: string[]): Decision {
     const base = { signature: 'valid' as const, event: 'push', ref: push.ref, commitSha: push.after, steps };
+    const subject = { repo: push.repository.fullName, ref: push.ref, commitSha: push.after };
     if (push.deleted) {
-      return { verdict: 'ignored', status: 200, reason: `${push.ref} was deleted; nothing to deploy`, trace: { ...base, apps: [], invalidSpecs: [] } };
+      return { verdict: 'ignored', status: 200, reason: `${push.ref} was deleted; nothing to deploy`, trace: { ...base, apps: [], invalidSpecs: [] }, subject, runs: [] };
     }
     const marker = skipMarker(push.headCommitMessage);
     if (marker) {
-      return { verdict: 'ignored', status: 200, reason: `head commit message says ${marker}`, trace: { ...base, apps: [], invalidSpecs: [] } };
+      return { verdict: 'ignored', status: 200, reason: `head commit message says ${marker}`, trace: { ...base, apps: [], invalidSpecs: [] }, subject, runs: [] };
     }
     const match = this.deps.catalog.match(push);
-    steps.push(`repository identities: ${match.identities.join(', ') || 'none recognized'}`);
+    const runs = match.matched.map((app) => ({ app, kind: 'deploy' as const, ref: push.ref, commitSha: push.after, prNumber: null }));
+    return this.verdictFor(match, runs, base, subject, `${push.after.slice(0, 12)}`, push.repository.fullName);
+  }
+
+  private decidePullRequest(pr: PullRequestEvent, steps: string[]): Decision {
+    const ref = `refs/pull/${pr.number}/head`;
+    const base = { signature: 'valid' as const, event: 'pull_request', ref, commitSha: pr.headSha, steps };
+    const subject = { repo: pr.repository.fullName, ref, commitSha: pr.headSha };
+    if (!(PREFLIGHT_ACTIONS as readonly string[]).includes(pr.action)) {
+      const reason = `pull request #${pr.number} ${pr.action}: only ${PREFLIGHT_ACTIONS.join('/')} run a preflight`;
+      return { verdict: 'ignored', status: 200, reason, trace: { ...base, apps: [], invalidSpecs: [] }, subject, runs: [] };
+    }
+    const match = this.deps.catalog.matchPullRequest(pr);
+    const runs = match.matched.map((app) => ({ app, kind: 'preflight' as const, ref, commitSha: pr.headSha, prNumber: pr.number }));
+    return this.verdictFor(match, runs, base, subject, `preflight of #${pr.number} at ${pr.headSha.slice(0, 12)}`, pr.repository.fullName);
+  }
+
+  /** Queued when something matched; otherwise why nothing did, naming broken specs that might have. */
+  private verdictFor(
+    match: MatchResult,
+    runs: Run[],
+    base: Omit<DecisionTrace, 'apps' | 'invalidSpecs'>,
+    subject: Decision['subject'],
+    what: string,
+    repoName: string,
+  ): Decision {
+    const steps = [...base.steps, `repository identities: ${match.identities.join(', ') || 'none recognized'}`];
     const invalidSpecs = match.invalidSpecs
       .filter((e) => !e.repo || match.identities.includes(e.repo))
       .map((e) => ({ file: e.file, path: e.path, reason: e.reason }));
-    const trace: DecisionTrace = { ...base, apps: match.decisions.map((d) => ({ app: d.app, matched: d.matched, reason: d.reason })), invalidSpecs };
-    if (match.matched.length > 0) {
-      const names = match.matched.map((a) => a.name).join(', ');
-      return { verdict: 'queued', status: 202, reason: `queued ${names} at ${push.after.slice(0, 12)}`, trace, push };
+    const trace: DecisionTrace = { ...base, steps, apps: match.decisions.map((d) => ({ app: d.app, matched: d.matched, reason: d.reason })), invalidSpecs };
+    if (runs.length > 0) {
+      const names = runs.map((r) => r.app.name).join(', ');
+      return { verdict: 'queued', status: 202, reason: `queued ${names}: ${what}`, trace, subject, runs };
     }
     const relevant = trace.apps.filter((d) => !d.reason.startsWith('repo differs') && d.reason !== 'no repo in the spec');
-    const why =
-      relevant.length > 0
-        ? relevant.map((d) => `${d.app}: ${d.reason}`).join('; ')
-        : `no app tracks ${match.identities[0] ?? push.repository.fullName}`;
+    const why = relevant.length > 0 ? relevant.map((d) => `${d.app}: ${d.reason}`).join('; ') : `no app tracks ${match.identities[0] ?? repoName}`;
     const broken = invalidSpecs.length > 0 ? `; ${invalidSpecs.length} invalid spec(s): ${invalidSpecs.map((e) => `${e.file} ${e.path} ${e.reason}`).join('; ')}` : '';
-    return { verdict: 'no-match', status: 200, reason: `nothing to deploy: ${why}${broken}`, trace };
+    return { verdict: 'no-match', status: 200, reason: `nothing to deploy: ${why}${broken}`, trace, subject, runs: [] };
   }
 
   private async reject(

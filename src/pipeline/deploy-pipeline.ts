@@ -21,6 +21,7 @@ import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
 import { submitJobs, submitStep } from './steps/submit.js';
 import { testStep } from './steps/test.js';
+import { planStep } from './steps/plan.js';
 
 export interface PipelineClients {
   readonly git: GitClient;
@@ -75,6 +76,27 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
       if (step === 'forge') return config.cloudflared.reloadTimeoutMs + 60_000;
       return config.stepTimeoutMs;
     },
+  };
+}
+
+/**
+ * A pull request's preflight: clone the head commit, build without pushing, test, translate and plan. No snapshot,
+ * no migrate, no registration, no ingress: nothing a reviewer's code could change outside its own containers.
+ */
+export function preflightPipeline(config: Config, clients: PipelineClients, deploy: DeployPipeline): DeployPipeline {
+  const workRoot = workRootOf(config);
+  return {
+    steps: [
+      cloneStep({ git: clients.git, workRoot }),
+      buildStep({ buildNetwork: config.buildNetwork }, { docker: clients.docker }),
+      testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
+      planStep(
+        { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace },
+        { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys) },
+      ),
+    ],
+    cleanup: deploy.cleanup,
+    timeoutMs: deploy.timeoutMs,
   };
 }
 

@@ -67,3 +67,49 @@ export async function post(url: string, d: Delivery): Promise<{ status: number; 
   const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** GitHub's pull_request.opened fixture, re-pointed at `repoUrl` with head `sha` and base `base`. */
+export function githubPullRequest(opts: { secret: string; repoUrl: string; sha: string; base?: string; action?: string; number?: number }): Delivery {
+  const payload = JSON.parse(readFixture('github/octokit-webhooks/pull_request.opened.json').toString('utf8'));
+  payload.action = opts.action ?? 'opened';
+  payload.number = opts.number ?? payload.number;
+  payload.pull_request.number = payload.number;
+  payload.pull_request.base.ref = opts.base ?? 'main';
+  payload.pull_request.head.sha = opts.sha;
+  for (const key of ['clone_url', 'git_url', 'ssh_url', 'html_url', 'url']) payload.repository[key] = opts.repoUrl;
+  const body = JSON.stringify(payload);
+  return {
+    headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${hmacHex(opts.secret, body)}` },
+    body,
+  };
+}
+
+/**
+ * A Gitea pull_request delivery: Gitea's push fixture supplies the repository and sender objects as Gitea sends
+ * them (there is no captured Gitea pull-request payload), wrapped in the pull-request envelope Gitea documents.
+ */
+export function giteaPullRequest(opts: { secret: string; repoUrl: string; sha: string; base?: string; action?: string; number?: number }): Delivery {
+  const push = JSON.parse(readFixture('gitea/woodpecker/HookPush.json').toString('utf8'));
+  for (const key of ['clone_url', 'ssh_url', 'html_url']) push.repository[key] = opts.repoUrl;
+  const number = opts.number ?? 3;
+  const payload = {
+    action: opts.action ?? 'opened',
+    number,
+    pull_request: {
+      id: 100 + number,
+      number,
+      title: 'change',
+      state: 'open',
+      head: { label: 'feature', ref: 'feature', sha: opts.sha, repo: push.repository },
+      base: { label: opts.base ?? 'main', ref: opts.base ?? 'main', sha: push.before, repo: push.repository },
+    },
+    repository: push.repository,
+    sender: push.sender,
+  };
+  const body = JSON.stringify(payload);
+  const id = randomUUID();
+  return {
+    headers: { 'content-type': 'application/json', 'x-gitea-event': 'pull_request', 'x-gitea-delivery': id, 'x-github-event': 'pull_request', 'x-github-delivery': id, 'x-gitea-signature': hmacHex(opts.secret, body) },
+    body,
+  };
+}
