@@ -14,6 +14,8 @@ export interface StatusConfig {
   readonly gitea?: ForgeEndpoint;
   readonly forgejo?: ForgeEndpoint;
   readonly gitlab?: ForgeEndpoint;
+  /** Where statuses of deploys from the generic (bare repository) hook go: a mirror's forge. */
+  readonly genericForge?: 'github' | 'gitea' | 'forgejo' | 'gitlab';
   readonly pollIntervalMs: number;
   /** First retry delay; doubles per attempt up to `retryMaxMs` (a forge's own hint wins). */
   readonly retryBaseMs: number;
@@ -34,6 +36,7 @@ export const STATUS_SETTINGS = [
   { name: 'NORN_FORGEJO_TOKEN', help: 'Forgejo token that sets commit statuses (default: NORN_GITEA_TOKEN)', secret: true },
   { name: 'NORN_GITLAB_URL', help: 'GitLab base URL for commit statuses', default: 'https://gitlab.com' },
   { name: 'NORN_GITLAB_TOKEN', help: 'GitLab token (api scope) that sets commit statuses', secret: true },
+  { name: 'NORN_GENERIC_STATUS_FORGE', help: 'forge (github, gitea, forgejo, gitlab) that gets the statuses of pushes from the bare-repository hook, e.g. where the repo is mirrored; repo named by norn.fullName' },
   { name: 'NORN_STATUS_POLL_INTERVAL_MS', help: 'how often the status outbox looks for statuses to send', default: '1000' },
   { name: 'NORN_STATUS_RETRY_BASE_MS', help: 'first retry delay of a failed status delivery (doubles per attempt)', default: '2000' },
   { name: 'NORN_STATUS_RETRY_MAX_SECONDS', help: 'longest delay between status delivery attempts', default: '600' },
@@ -62,12 +65,19 @@ export function statusConfigFromEnv(env: Env): StatusConfig {
     gitea: endpoint('NORN_GITEA_URL', 'NORN_GITEA_TOKEN', giteaUrl, giteaToken),
     forgejo: endpoint('NORN_FORGEJO_URL', 'NORN_FORGEJO_TOKEN', text('NORN_FORGEJO_URL') ?? giteaUrl, text('NORN_FORGEJO_TOKEN') ?? giteaToken),
     gitlab: endpoint('NORN_GITLAB_URL', 'NORN_GITLAB_TOKEN', text('NORN_GITLAB_URL') ?? 'https://gitlab.com', text('NORN_GITLAB_TOKEN')),
+    genericForge: genericForge(text('NORN_GENERIC_STATUS_FORGE')),
     pollIntervalMs: num('NORN_STATUS_POLL_INTERVAL_MS', 1000, 10, 60_000),
     retryBaseMs: num('NORN_STATUS_RETRY_BASE_MS', 2000, 1, 600_000),
     retryMaxMs: num('NORN_STATUS_RETRY_MAX_SECONDS', 600, 1, 24 * 3600) * 1000,
     giveUpAfterMs: num('NORN_STATUS_GIVE_UP_HOURS', 24, 0.001, 24 * 30) * 3600_000,
     requestTimeoutMs: num('NORN_STATUS_TIMEOUT_SECONDS', 15, 1, 600) * 1000,
   };
+}
+
+function genericForge(value: string | undefined): StatusConfig['genericForge'] {
+  if (value === undefined) return undefined;
+  if (value === 'github' || value === 'gitea' || value === 'forgejo' || value === 'gitlab') return value;
+  throw new ConfigError('NORN_GENERIC_STATUS_FORGE', 'must be one of github, gitea, forgejo, gitlab');
 }
 
 function httpUrl(name: string, value: string): string {

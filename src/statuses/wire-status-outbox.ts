@@ -51,5 +51,7 @@ export function statusClients(settings: StatusConfig, deps: { log: Logger; fetch
   if (settings.gitea) clients.gitea = new GiteaStatusClient({ ...settings.gitea, timeoutMs }, { fetch: deps.fetch });
   if (settings.forgejo) clients.forgejo = new GiteaStatusClient({ ...settings.forgejo, timeoutMs }, { fetch: deps.fetch });
   if (settings.gitlab) clients.gitlab = new GitLabStatusClient({ ...settings.gitlab, timeoutMs }, { fetch: deps.fetch });
+  const mirror = settings.genericForge ? clients[settings.genericForge] : undefined;
+  if (mirror) clients.generic = mirror;
   return clients;
 }
