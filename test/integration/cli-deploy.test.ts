@@ -89,7 +89,8 @@ describe('norn deploy against the running service', function () {
     expect(printed.slice(-2)).to.deep.equal(['▶ cleanup', '✓ cleanup']);
     expect(printed).to.deep.equal(await recordedSteps(svc.url, lines));
     expect(lines.find((l) => l.startsWith('✓ clone'))).to.match(/^✓ clone {5}\d+\.\ds$/);
-    expect(lines.at(-1)).to.match(/^✓ deployed in \d+\.\ds$/);
+    expect(lines.at(-2)).to.match(/^✓ deployed in \d+\.\ds$/);
+    expect(lines.at(-1)).to.equal('image registry.example/app:1');
   });
 
   it('exits 1 with the failed step and its error when the commit cannot be cloned', async () => {
@@ -127,7 +128,7 @@ describe('norn deploy against the running service', function () {
       expect(c.err()).to.contain('resuming after event');
       expect(stepLines(c.lines())).to.deep.equal(stepLines(reference.lines()));
       expect(stepLines(c.lines())).to.deep.equal(await recordedSteps(svc.url, c.lines()));
-      expect(c.lines().at(-1)).to.match(/^✓ deployed in/);
+      expect(c.lines().at(-2)).to.match(/^✓ deployed in/);
     } finally {
       proxy.close();
     }
