@@ -76,10 +76,9 @@ describe('git push deploys, end to end', function () {
     });
     fs.copyFileSync(path.join(fixturesDir(), 'sops/humphd-sops-age/secret.enc.yaml'), path.join(svc.appsDir, 'shop', 'secrets.enc.yaml'));
     fs.symlinkSync(hook, path.join(repo.bareDir, 'hooks', 'post-receive'));
-    const git = (...args: string[]) => repo.gitConfig(...args);
-    git('norn.url', svc.url);
-    git('norn.secret', TEST_SECRET);
-    git('norn.fullName', 'acme/shop');
+    repo.gitConfig('norn.url', svc.url);
+    repo.gitConfig('norn.secret', TEST_SECRET);
+    repo.gitConfig('norn.fullName', 'acme/shop');
     ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.on('message', (m) => seen.push(JSON.parse(String(m))));
