@@ -22,11 +22,12 @@ import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp } from './http/create-app.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import { deployPipeline, preflightPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
+import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
+import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -129,6 +130,13 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning })
       : undefined,
   });
+  const opsApi = appOpsRoutes({
+    catalog,
+    nomad,
+    ageKeys: config.ageKeys,
+    submitConfig: submitConfigOf(config),
+    lastImage: (name) => queue.lastSucceededImage(name),
+  });
   const app = createApp(
     { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
     {
@@ -140,7 +148,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, metrics.route, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;

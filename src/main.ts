@@ -4,8 +4,12 @@
 import { appsCommand, statusCommand } from './cli/app-commands.js';
 import { deliveriesCommand, deliveryCommand, redeliverCommand } from './cli/delivery-commands.js';
 import { deployCommand } from './cli/deploy-command.js';
+import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
+import { planCommand } from './cli/plan-command.js';
 import { sagaCommand } from './cli/saga-command.js';
+import { secretsCommand } from './cli/secrets-command.js';
 import { serveCommand } from './cli/serve-command.js';
+import { snapshotsCommand } from './cli/snapshots-command.js';
 import { validateCommand } from './cli/validate-command.js';
 import { watchCommand } from './cli/watch-command.js';
 
@@ -22,6 +26,11 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   deliveries: { run: deliveriesCommand, help: 'recent webhook deliveries and their verdicts: norn deliveries [--app A]' },
   delivery: { run: deliveryCommand, help: 'why a delivery did or did not deploy: norn delivery <id>' },
   redeliver: { run: redeliverCommand, help: 'run a recorded delivery again: norn redeliver <id>' },
+  plan: { run: planCommand, help: 'the Nomad jobs a deploy would register and what would change: norn plan <app> [--image TAG]' },
+  secrets: { run: secretsCommand, help: 'norn secrets decrypt <file> (local, with SOPS_AGE_KEY_FILE) | norn secrets keys <app>' },
+  snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes]]' },
+  teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },
+  ingress: { run: ingressCommand, help: 'cloudflared\'s current ingress rules' },
 };
 
 function usage(): string {

@@ -53,6 +53,10 @@ export class ApiClient {
     return this.request<T>('POST', path, body ?? {});
   }
 
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
   /** Headers for the WebSocket upgrade (the same bearer token as the API). */
   authHeaders(): Record<string, string> {
     return this.config.token ? { authorization: `Bearer ${this.config.token}` } : {};

@@ -182,6 +182,11 @@ export class DeployQueue {
     return (await q).map(fromDeployRow);
   }
 
+  /** The image of the app's newest successful deploy: what runs now, and what a rollback goes back to. */
+  async lastSucceededImage(app: string): Promise<string | undefined> {
+    return (await this.list({ app, status: 'succeeded', limit: 1 }))[0]?.imageTag ?? undefined;
+  }
+
   async countByStatus(): Promise<Record<string, number>> {
     const rows = (await this.deps.knex('deploys').groupBy('status').select('status').count({ n: '*' })) as { status: string; n: number | string }[];
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));

@@ -19,7 +19,7 @@ import { forgeStep } from './steps/forge.js';
 import { healthyStep } from './steps/healthy.js';
 import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
-import { submitJobs, submitStep } from './steps/submit.js';
+import { submitJobs, submitStep, type SubmitConfig } from './steps/submit.js';
 import { testStep } from './steps/test.js';
 import { planStep } from './steps/plan.js';
 
@@ -43,10 +43,9 @@ export interface DeployPipeline {
 export function deployPipeline(config: Config, clients: PipelineClients): DeployPipeline {
   const workRoot = workRootOf(config);
   const clock = () => new Date();
-  const submitConfig = { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
+  const submitConfig = submitConfigOf(config);
   const submitDeps = { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys) };
-  const lastGoodImage = async (app: string) =>
-    (await clients.queue.list({ app, status: 'succeeded', limit: 1 }))[0]?.imageTag ?? undefined;
+  const lastGoodImage = (app: string) => clients.queue.lastSucceededImage(app);
   const resolveServiceAddress = createServiceAddressResolver(
     { consulAddress: config.consul.address, consulToken: config.consul.token },
     { nomad: clients.nomad, fetch, log: clients.log },
@@ -91,13 +90,18 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
       buildStep({ buildNetwork: config.buildNetwork }, { docker: clients.docker }),
       testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
       planStep(
-        { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace },
+        submitConfigOf(config),
         { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys) },
       ),
     ],
     cleanup: deploy.cleanup,
     timeoutMs: deploy.timeoutMs,
   };
+}
+
+/** How jobs are translated for registration; `norn plan` uses the same, so a plan never drifts from a deploy. */
+export function submitConfigOf(config: Config): SubmitConfig {
+  return { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
 }
 
 export function workRootOf(config: Pick<Config, 'dataDir'>): string {

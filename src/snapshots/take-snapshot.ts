@@ -32,11 +32,22 @@ export function snapshotTimestamp(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * The snapshot's id within its app is its second; two snapshots in one second (a pre-restore safety snapshot right
+ * after a deploy's) take the next free second rather than fail.
+ */
+async function freeTimestamp(app: string, now: Date, snapshots: SnapshotStore): Promise<string> {
+  const taken = new Set((await snapshots.listByApp(app, { includeDeleted: true })).map((s) => s.ts));
+  let at = now.getTime();
+  while (taken.has(snapshotTimestamp(new Date(at)))) at += 1000;
+  return snapshotTimestamp(new Date(at));
+}
+
 export async function takeSnapshot(input: TakeSnapshotInput, deps: TakeSnapshotDeps): Promise<Snapshot> {
   // The app name becomes a directory and part of a file name: keep it to one safe path segment.
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.app)) throw new InvalidInputError('app', `invalid app name ${input.app}`);
   const now = deps.clock();
-  const ts = snapshotTimestamp(now);
+  const ts = await freeTimestamp(input.app, now, deps.snapshots);
   const commit = input.commitSha ? input.commitSha.slice(0, 12) : 'prerestore';
   const file = path.join(deps.snapshotsDir, input.app, `${input.app}-${input.database}-${commit}-${ts}.dump`);
   const { size } = await deps.postgres.dump(input.database, file, { signal: input.signal });

@@ -1,6 +1,6 @@
 // cloudflared ingress as the operator sees it: the current rules, and removing an app's public hostnames.
 import Router from '@koa/router';
-import { InvalidInputError } from '../../errors.js';
+import { CommandError, InvalidInputError } from '../../errors.js';
 import { teardownEndpoints } from '../../endpoints/teardown-endpoints.js';
 import type { CloudflaredIngress } from '../../integrations/cloudflared/cloudflared-ingress.js';
 import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
@@ -24,6 +24,8 @@ async function asApiError<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
+    // The rules were changed, but cloudflared did not reload: the operator must see why (424, not a hidden 500).
+    if (err instanceof CommandError) throw new InvalidInputError('NORN_CLOUDFLARED_RESTART', `the reload command failed: ${err.message}`, 424);
     if (!(err instanceof CloudflaredConfigError)) throw err;
     const status = err.kind === 'missing' ? 404 : err.kind === 'locked' ? 503 : 409;
     throw Object.assign(new InvalidInputError('cloudflared', `${err.message}${err.problems.length ? `: ${err.problems.join('; ')}` : ''}`, status));

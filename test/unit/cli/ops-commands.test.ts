@@ -1,0 +1,38 @@
+// Command lines the operator commands refuse before talking to the receiver (exit 2 with the usage).
+import { expect } from 'chai';
+import { ingressCommand, teardownCommandWith } from '../../../src/cli/ingress-commands.js';
+import { planCommand } from '../../../src/cli/plan-command.js';
+import { secretsCommand } from '../../../src/cli/secrets-command.js';
+import { snapshotsCommandWith } from '../../../src/cli/snapshots-command.js';
+import { captureIo } from './capture-io.js';
+
+// Nothing listens here: a command that reached the network would exit 1, not 2.
+const env = { NORN_URL: 'http://127.0.0.1:9' };
+const nobody = { isInteractive: false, ask: async () => '' };
+
+describe('operator command lines', () => {
+  const cases: [string, (a: string[], e: typeof env, io: ReturnType<typeof captureIo>['io']) => Promise<number>, string[], RegExp][] = [
+    ['snapshots without an app', snapshotsCommandWith({ confirmer: nobody }), [], /^usage: norn snapshots <app>/],
+    ['snapshots with an unknown action', snapshotsCommandWith({ confirmer: nobody }), ['shop', 'drop', 'x'], /the only action is restore <ts>/],
+    ['restore without a timestamp', snapshotsCommandWith({ confirmer: nobody }), ['shop', 'restore'], /the only action is restore <ts>/],
+    ['restore with a malformed timestamp', snapshotsCommandWith({ confirmer: nobody }), ['shop', 'restore', '2024-05-01'], /2024-05-01 is not a snapshot timestamp like 20261127T153000Z/],
+    ['--yes on a listing', snapshotsCommandWith({ confirmer: nobody }), ['shop', '--yes'], /--yes and --pre-restore go with restore/],
+    ['teardown without an app', teardownCommandWith({ confirmer: nobody }), [], /^usage: norn teardown <app> \[--yes\]/],
+    ['ingress with an argument', ingressCommand, ['shop'], /^usage: norn ingress/],
+    ['plan without an app', planCommand, [], /^usage: norn plan <app>/],
+    ['plan with --image and no value', planCommand, ['shop', '--image'], /--image/],
+    ['secrets without an action', secretsCommand, [], /^usage: norn secrets decrypt <file> \| norn secrets keys <app>/],
+    ['secrets with an unknown action', secretsCommand, ['show', 'x'], /unknown secrets action show/],
+    ['secrets decrypt without a file', secretsCommand, ['decrypt'], /give one file/],
+    ['secrets decrypt with an unknown format', secretsCommand, ['decrypt', 'f.yaml', '--format', 'toml'], /--format must be one of yaml, json, dotenv/],
+    ['secrets keys without an app', secretsCommand, ['keys'], /^usage: norn secrets keys <app>/],
+  ];
+  for (const [what, command, args, message] of cases) {
+    it(`refuses ${what}`, async () => {
+      const c = captureIo();
+      expect(await command(args, env, c.io), c.err()).to.equal(2);
+      expect(c.err()).to.match(message);
+      expect(c.out()).to.equal('');
+    });
+  }
+});
