@@ -9,6 +9,8 @@ export interface AppIndex {
   readonly apps: readonly LoadedApp[];
   /** Apps by the identity of their repo.url; apps without a repo are absent. */
   readonly byRepo: ReadonlyMap<string, readonly LoadedApp[]>;
+  /** Each app's position in `apps` and its repo identity, so a match never re-parses URLs. */
+  readonly positions: ReadonlyMap<LoadedApp, { readonly index: number; readonly identity?: string }>;
   readonly errors: readonly SpecError[];
 }
 
@@ -23,37 +25,76 @@ export interface MatchDecision {
 export interface MatchResult {
   /** Identities of the push's repository URLs. */
   readonly identities: readonly string[];
-  /** One decision per app in the catalog, in catalog order. */
+  /**
+   * In catalog order: a decision for every app tracking this repository, and "repo differs" for the first few that
+   * do not (enough to spot a typo in a spec's URL without a trace that grows with the catalog).
+   */
   readonly decisions: readonly MatchDecision[];
+  /** Apps on other repositories left out of `decisions`. */
+  readonly unlisted: number;
   /** The apps to deploy. */
   readonly matched: readonly LoadedApp[];
   /** Every spec currently failing to load; `repo` on an entry tells whether it names this push's repo. */
   readonly invalidSpecs: readonly SpecError[];
 }
 
+/** How many apps on other repositories a decision trace names. */
+const LISTED_UNRELATED = 20;
+
 export function buildAppIndex(apps: readonly LoadedApp[], errors: readonly SpecError[]): AppIndex {
   const byRepo = new Map<string, LoadedApp[]>();
-  for (const app of apps) {
+  const positions = new Map<LoadedApp, { index: number; identity?: string }>();
+  apps.forEach((app, index) => {
     const identity = app.spec.repo ? repoIdentity(app.spec.repo.url) : undefined;
-    if (identity) byRepo.set(identity, [...(byRepo.get(identity) ?? []), app]);
+    positions.set(app, { index, identity });
+    if (!identity) return;
+    const list = byRepo.get(identity);
+    if (list) list.push(app);
+    else byRepo.set(identity, [app]);
+  });
+  return { apps, byRepo, positions, errors };
+}
+
+/** The identities of the URLs a delivery gave for its repository. */
+export function identitiesOf(urls: readonly string[]): string[] {
+  return [...new Set(urls.map(repoIdentity).filter((i): i is string => i !== undefined))];
+}
+
+/**
+ * Decides each app tracking one of `identities` with `decideApp`, and names a few others as "repo differs"; the
+ * work is proportional to the apps on this repository, not to the catalog.
+ */
+export function decideForRepo(
+  index: AppIndex,
+  identities: readonly string[],
+  decideApp: (app: LoadedApp) => MatchDecision,
+): Pick<MatchResult, 'decisions' | 'matched' | 'unlisted'> {
+  const candidates = new Set(identities.flatMap((i) => index.byRepo.get(i) ?? []));
+  const listed: LoadedApp[] = [...candidates];
+  let unrelated = 0;
+  for (const app of index.apps) {
+    if (unrelated >= LISTED_UNRELATED) break;
+    if (candidates.has(app)) continue;
+    listed.push(app);
+    unrelated++;
   }
-  return { apps, byRepo, errors };
+  const position = (app: LoadedApp) => index.positions.get(app)?.index ?? 0;
+  listed.sort((a, b) => position(a) - position(b));
+  const decisions = listed.map((app) => (candidates.has(app) ? decideApp(app) : repoDiffers(index, app, identities)));
+  const matched = listed.filter((_, i) => decisions[i]!.matched);
+  return { decisions, matched, unlisted: index.apps.length - listed.length };
 }
 
 export function matchPush(index: AppIndex, push: PushEvent): MatchResult {
-  const identities = [...new Set(push.repository.urls.map(repoIdentity).filter((i): i is string => i !== undefined))];
-  const candidates = new Set(identities.flatMap((i) => index.byRepo.get(i) ?? []));
-  const decisions = index.apps.map((app) =>
-    candidates.has(app) ? decide(app, push) : { app: app.name, matched: false, reason: repoDiffers(app, identities) },
-  );
-  const matched = index.apps.filter((_, i) => decisions[i]!.matched);
-  return { identities, decisions, matched, invalidSpecs: index.errors };
+  const identities = identitiesOf(push.repository.urls);
+  return { identities, ...decideForRepo(index, identities, (app) => decide(app, push)), invalidSpecs: index.errors };
 }
 
-function repoDiffers(app: LoadedApp, identities: readonly string[]): string {
-  if (!app.spec.repo) return 'no repo in the spec';
+function repoDiffers(index: AppIndex, app: LoadedApp, identities: readonly string[]): MatchDecision {
+  const tracked = index.positions.get(app)?.identity;
+  if (!app.spec.repo || !tracked) return { app: app.name, matched: false, reason: 'no repo in the spec' };
   const pushed = identities.length > 0 ? identities.join(', ') : 'an unrecognized URL';
-  return `repo differs: tracks ${repoIdentity(app.spec.repo.url)}, push is for ${pushed}`;
+  return { app: app.name, matched: false, reason: `repo differs: tracks ${tracked}, push is for ${pushed}` };
 }
 
 function decide(app: LoadedApp, push: PushEvent): MatchDecision {

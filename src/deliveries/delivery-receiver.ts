@@ -222,6 +222,7 @@ export class DeliveryReceiver {
     repoName: string,
   ): Decision {
     const steps = [...base.steps, `repository identities: ${match.identities.join(', ') || 'none recognized'}`];
+    if (match.unlisted > 0) steps.push(`${match.unlisted} more app(s) track other repositories`);
     const invalidSpecs = match.invalidSpecs
       .filter((e) => !e.repo || match.identities.includes(e.repo))
       .map((e) => ({ file: e.file, path: e.path, reason: e.reason }));

@@ -119,6 +119,15 @@ describe('matchPush', () => {
     expect(result.identities).to.deep.equal(['github.com/acme/shop']);
   });
 
+  it('keeps the explanation short in a large catalog: every app on this repo, and the first few others', () => {
+    const others = Array.from({ length: 50 }, (_, i) => app(`other-${i}`, { url: `https://github.com/acme/other-${i}.git`, autoDeploy: true }));
+    const result = matchPush(buildAppIndex([...others, app('shop', SHOP)], []), push());
+    expect(result.matched.map((a) => a.name)).to.deep.equal(['shop']);
+    expect(result.decisions).to.have.length(21);
+    expect(result.decisions.at(-1)).to.include({ app: 'shop', matched: true });
+    expect(result.unlisted).to.equal(30);
+  });
+
   it('matches a bare repo by path whether the spec says file:// or a plain path', () => {
     const local = app('shop', { url: 'file:///srv/git/shop.git', autoDeploy: true });
     const result = matchPush(buildAppIndex([local], []), push({ repository: { fullName: 'shop', urls: ['/srv/git/shop.git'] } }));
