@@ -159,14 +159,30 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   await removeOrphanWorkDirs(workRoot, queue, log);
   await scheduler.start();
   await statuses.start();
+  const stopWorkers = async () => {
+    await scheduler.stop();
+    await statuses.stop();
+    await catalog.stop();
+    await relay?.stop();
+    await store.close();
+  };
   const server = http.createServer(app.callback());
   app.ws.listen({ server });
+  // ws re-emits the HTTP server's errors on its own emitter; the listen below reports them (a port in use).
+  app.ws.server?.on('error', () => undefined);
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    // Not serving: stop what was started, so `norn serve` exits with the error instead of hanging.
+    app.ws.server?.close();
+    await stopWorkers();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -185,11 +201,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
         hub.closeAll();
         app.ws.server?.close();
       });
-      await scheduler.stop();
-      await statuses.stop();
-      await catalog.stop();
-      await relay?.stop();
-      await store.close();
+      await stopWorkers();
     },
   };
 }

@@ -35,6 +35,12 @@ export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
   const app = websockify(new Koa({ proxy: false }));
   app.silent = true;
   app.use(errorMiddleware(deps.log));
+  // The routers answer 501 to a method they have never heard of (PROPFIND, TRACE): that is the client's error,
+  // a 405 where the path exists (they set Allow) and a 404 where it does not.
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 501) ctx.status = ctx.response.get('Allow') ? 405 : 404;
+  });
   app.use(async (ctx, next) => {
     if (config.apiToken && ctx.path.startsWith('/api/') && !OPEN_PATHS.some((p) => p.test(ctx.path))) {
       if (!tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) {

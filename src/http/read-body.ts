@@ -11,13 +11,19 @@ export async function readRawBody(req: IncomingMessage, maxBytes: number): Promi
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      req.resume();
-      throw new WebhookRejectedError(413, `body exceeds the limit of ${maxBytes} bytes`);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        req.resume();
+        throw new WebhookRejectedError(413, `body exceeds the limit of ${maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    if (err instanceof WebhookRejectedError) throw err;
+    // The sender hung up or broke the framing mid-body: a refused request, not a failure of ours.
+    throw new WebhookRejectedError(400, `the request body was cut off after ${size} bytes`);
   }
   return Buffer.concat(chunks, size);
 }
