@@ -1,0 +1,141 @@
+// The targets of bench/ingest.ts, each started on a free loopback port in its own process: the service on
+// SQLite or PostgreSQL (`norn serve`), the bare HMAC server and adnanh/webhook. Each reports the POST URL and,
+// for the service, which delivery ids its ledger holds.
+import { fork, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import YAML from 'yaml';
+import { freePort, startChildReceiver } from '../test/support/child-receiver.js';
+import { createScratchDatabase } from '../test/support/services.js';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+
+export interface Target {
+  readonly name: string;
+  readonly url: string;
+  /** Delivery ids starting with `prefix` that the ledger holds; absent for peers, which keep no ledger. */
+  ledgerIds?(prefix: string): Promise<Set<string>>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly store: 'sqlite' | 'postgres';
+  readonly secret: string;
+  /** The repo URL the spec tracks; the bench's push names it only in the tracked variant. */
+  readonly trackedRepoUrl: string;
+}
+
+export async function startServiceTarget(name: string, opts: ServiceOptions): Promise<Target> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-ingest-'));
+  const appsDir = path.join(root, 'apps');
+  const dataDir = path.join(root, 'data');
+  fs.mkdirSync(path.join(appsDir, 'bench-app'), { recursive: true });
+  const spec = {
+    name: 'bench-app',
+    image: 'registry.example/bench-app:1',
+    repo: { url: opts.trackedRepoUrl, branch: 'main', autoDeploy: true },
+    processes: { web: { port: 8080, health: { path: '/health' } } },
+  };
+  fs.writeFileSync(path.join(appsDir, 'bench-app', 'infraspec.yaml'), YAML.stringify(spec));
+  const scratch = opts.store === 'postgres' ? await createScratchDatabase('norn_bench_ingest') : undefined;
+  const env: Record<string, string> = { NORN_APPS_DIR: appsDir, NORN_DATA_DIR: dataDir, NORN_WEBHOOK_SECRET: opts.secret, NORN_LOG_LEVEL: 'warn' };
+  if (scratch) env.NORN_DATABASE_URL = scratch.url;
+  if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
+  const child = await startChildReceiver(env);
+  return {
+    name,
+    url: `${child.url}/api/webhooks/github`,
+    async ledgerIds(prefix) {
+      if (scratch) {
+        const client = new pg.Client({ connectionString: scratch.url });
+        await client.connect();
+        try {
+          const res = await client.query<{ delivery_id: string }>('select delivery_id from deliveries where delivery_id like $1', [`${prefix}%`]);
+          return new Set(res.rows.map((r) => r.delivery_id));
+        } finally {
+          await client.end();
+        }
+      }
+      const db = new Database(path.join(dataDir, 'norn.sqlite'), { readonly: true });
+      try {
+        const rows = db.prepare('select delivery_id from deliveries where delivery_id like ?').pluck().all(`${prefix}%`) as string[];
+        return new Set(rows);
+      } finally {
+        db.close();
+      }
+    },
+    async stop() {
+      await child.kill('SIGTERM');
+      await scratch?.drop();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBareTarget(secret: string): Promise<Target> {
+  const child = fork(path.join(benchDir, 'bare-hmac-server.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_WEBHOOK_SECRET: secret },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+  });
+  return {
+    name: 'bare node:http + HMAC',
+    url: `http://127.0.0.1:${port}/`,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+/**
+ * adnanh/webhook (Debian's `webhook`) with one hook whose trigger rule checks X-Hub-Signature-256. A matching
+ * request runs /bin/true; webhook answers without waiting for it (include-command-output-in-response is off).
+ * A rule mismatch answers 401 so bad signatures do not count as 2xx.
+ */
+export async function startWebhookTarget(secret: string): Promise<Target> {
+  const bin = ['/usr/bin/webhook', '/usr/local/bin/webhook'].find((p) => fs.existsSync(p));
+  if (!bin) throw new Error('adnanh/webhook not found: apt-get install -y webhook (or pass --no-webhook)');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-webhook-'));
+  const hooks = [
+    {
+      id: 'push',
+      'execute-command': '/bin/true',
+      'http-methods': ['POST'],
+      'success-http-response-code': 202,
+      'trigger-rule-mismatch-http-response-code': 401,
+      'trigger-rule': { match: { type: 'payload-hmac-sha256', secret, parameter: { source: 'header', name: 'X-Hub-Signature-256' } } },
+    },
+  ];
+  const hooksFile = path.join(root, 'hooks.json');
+  fs.writeFileSync(hooksFile, JSON.stringify(hooks), { mode: 0o600 });
+  const port = await freePort();
+  const child = spawn(bin, ['-hooks', hooksFile, '-ip', '127.0.0.1', '-port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr.on('data', (d) => stderr.push(String(d)));
+  const url = `http://127.0.0.1:${port}/hooks/push`;
+  const deadline = Date.now() + 10_000;
+  while (!(await fetch(url, { method: 'POST', body: '{}' }).then(() => true, () => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`webhook did not start: ${stderr.join('').slice(-1000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name: 'adnanh/webhook (HMAC rule)',
+    url,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

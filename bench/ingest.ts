@@ -1,0 +1,133 @@
+// Ingest: signed GitHub push deliveries at 16 connections against the service on SQLite and on PostgreSQL, and,
+// in the same run, against a bare node:http HMAC check (the ceiling for Node here) and adnanh/webhook.
+// By default the push names a repo no app tracks: the service verifies, parses, matches, records the delivery and
+// answers 200 "no-match", and no deploy work runs. --tracked adds rows where the push matches an app (every
+// delivery also queues a deploy; the scheduler claims the newest, whose clone of a missing local repo fails fast).
+// All targets run at once, idle but one; the measured time is split into rounds that visit each target in turn,
+// so a change in the machine's background load affects every target alike rather than whichever ran last.
+// Run: npx tsx bench/ingest.ts [--duration 10] [--rounds 5] [--tracked] [--no-postgres] [--no-webhook]
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { githubPush } from '../test/support/signed-delivery.js';
+import { runLoad, type LoadResult } from './ingest-load.js';
+import { startBareTarget, startServiceTarget, startWebhookTarget, type Target } from './ingest-targets.js';
+import { fmtMs, mark, summarize, table } from './percentiles.js';
+import { settle } from './settle.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '16' },
+    tracked: { type: 'boolean', default: false },
+    'no-postgres': { type: 'boolean', default: false },
+    'no-webhook': { type: 'boolean', default: false },
+  },
+});
+const durationS = Number(args.duration);
+const rounds = Number(args.rounds);
+const connections = Number(args.connections);
+const SECRET = 'bench-webhook-secret';
+const UNTRACKED_REPO = 'https://github.com/norn-bench/untracked';
+// A local path that does not exist: a tracked push's deploy fails at clone without touching the network.
+const TRACKED_REPO = 'file:///nonexistent/norn-bench/tracked.git';
+
+interface Lane {
+  readonly target: Target;
+  readonly repoUrl: string;
+  readonly prefix: string;
+  readonly slices: LoadResult[];
+  /** Time the machine stayed busy after this target's slices ended. */
+  settleMs: number;
+}
+
+function merged(lane: Lane) {
+  const okIds = lane.slices.flatMap((s) => s.okIds);
+  const statuses = new Map<number, number>();
+  for (const s of lane.slices) for (const [code, n] of s.statuses) statuses.set(code, (statuses.get(code) ?? 0) + n);
+  const answered = [...statuses.values()].reduce((a, b) => a + b, 0);
+  return {
+    okIds,
+    statuses,
+    sent: lane.slices.reduce((a, s) => a + s.sent, 0),
+    answered,
+    errors: lane.slices.reduce((a, s) => a + s.errors, 0),
+    rate: okIds.length / lane.slices.reduce((a, s) => a + s.elapsedS, 0),
+    latency: summarize(lane.slices.flatMap((s) => s.latencies)),
+  };
+}
+
+async function slice(lane: Lane, durationS: number, idPrefix: string): Promise<LoadResult> {
+  const push = githubPush({ secret: SECRET, repoUrl: lane.repoUrl, sha: 'a'.repeat(40) });
+  return runLoad({ url: lane.target.url, connections, durationS, headers: push.headers, body: push.body, idPrefix });
+}
+
+/** Every answered-2xx delivery is in the ledger, and the only extra rows are requests cut off at a slice's end. */
+async function ledgerLine(lane: Lane): Promise<string | undefined> {
+  if (!lane.target.ledgerIds) return undefined;
+  const m = merged(lane);
+  const ids = await lane.target.ledgerIds(lane.prefix);
+  const missing = m.okIds.filter((id) => !ids.has(id)).length;
+  const cutOff = m.sent - m.answered;
+  const extra = ids.size - m.okIds.length;
+  const ok = missing === 0 && extra >= 0 && extra <= cutOff;
+  return `${ids.size} rows = ${m.okIds.length} answered 2xx + ${extra} cut off in flight at slice ends (of ${cutOff}); ` +
+    `answered 2xx but missing: ${missing} -> ${mark(ok)}`;
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus().length;
+  const load0 = os.loadavg()[0]!;
+  console.log(`ingest: ${connections} connections, ${durationS} s per target in ${rounds} rounds (after 1 s warm-up), loopback; ` +
+    `${cpus} CPUs, load average ${load0.toFixed(1)}`);
+  const starts: Array<[() => Promise<Target>, string]> = [
+    [() => startServiceTarget('service, SQLite', { store: 'sqlite', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), UNTRACKED_REPO],
+  ];
+  if (!args['no-postgres']) starts.push([() => startServiceTarget('service, PostgreSQL', { store: 'postgres', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), UNTRACKED_REPO]);
+  if (args.tracked) {
+    starts.push([() => startServiceTarget('service, SQLite, tracked', { store: 'sqlite', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), TRACKED_REPO]);
+    if (!args['no-postgres']) starts.push([() => startServiceTarget('service, PostgreSQL, tracked', { store: 'postgres', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), TRACKED_REPO]);
+  }
+  starts.push([() => startBareTarget(SECRET), UNTRACKED_REPO]);
+  if (!args['no-webhook']) starts.push([() => startWebhookTarget(SECRET), UNTRACKED_REPO]);
+
+  const lanes: Lane[] = [];
+  try {
+    const runId = Date.now().toString(36);
+    for (const [start, repoUrl] of starts) lanes.push({ target: await start(), repoUrl, prefix: `run-${runId}-${lanes.length}-`, slices: [], settleMs: 0 });
+    for (const lane of lanes) {
+      await slice(lane, 1, 'warm-'); // JIT, connection pools, page caches
+      await settle();
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const lane of lanes) {
+        lane.slices.push(await slice(lane, durationS / rounds, `${lane.prefix}${r}-`));
+        lane.settleMs += await settle();
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500)); // requests cut off at a slice's end finish server-side
+    const bareRate = merged(lanes.find((l) => l.target.name.startsWith('bare'))!).rate;
+    const rows = lanes.map((lane) => {
+      const m = merged(lane);
+      const other = [...m.statuses].filter(([s]) => s < 200 || s >= 300).map(([s, n]) => `${s}x${n}`).join(' ') || '-';
+      const busyAfter = `${(lane.settleMs / 1000 / rounds).toFixed(1)} s`;
+      return [lane.target.name, m.rate.toFixed(0), fmtMs(m.latency.p50), fmtMs(m.latency.p99), fmtMs(m.latency.max), `${((100 * m.rate) / bareRate).toFixed(0)}%`, other, String(m.errors), busyAfter];
+    });
+    console.log(`\n${table([['target', 'req/s', 'p50', 'p99', 'max', 'vs bare', 'non-2xx', 'errors', 'busy after'], ...rows])}\n`);
+    console.log('(busy after: how long the CPUs stayed busy after a slice ended, per slice — work answered but not yet done)\n');
+    for (const lane of lanes) {
+      const line = await ledgerLine(lane);
+      if (line) console.log(`ledger, ${lane.target.name}: ${line}`);
+    }
+    const sqlite = merged(lanes[0]!);
+    const ratio = sqlite.rate / bareRate;
+    console.log(`\ntarget: service on SQLite >= 60% of bare: ${(100 * ratio).toFixed(0)}% -> ${mark(ratio >= 0.6)}`);
+    console.log(`target: service on SQLite p99 < 20 ms at ${connections} connections: ${fmtMs(sqlite.latency.p99)} -> ${mark(sqlite.latency.p99 < 20)}`);
+    const load1 = os.loadavg()[0]!;
+    if (Math.max(load0, load1) > cpus) console.log(`note: load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} on ${cpus} CPUs; other work shared the machine, absolute figures are low`);
+  } finally {
+    for (const lane of lanes) await lane.target.stop();
+  }
+}
+
+await main();
