@@ -66,7 +66,7 @@ export class AppCatalog {
   }
 
   get(name: string): LoadedApp | undefined {
-    return this.index.apps.find((app) => app.name === name);
+    return this.index.byName.get(name);
   }
 
   match(push: PushEvent): MatchResult {

@@ -11,6 +11,7 @@ export interface AppIndex {
   readonly byRepo: ReadonlyMap<string, readonly LoadedApp[]>;
   /** Each app's position in `apps` and its repo identity, so a match never re-parses URLs. */
   readonly positions: ReadonlyMap<LoadedApp, { readonly index: number; readonly identity?: string }>;
+  readonly byName: ReadonlyMap<string, LoadedApp>;
   readonly errors: readonly SpecError[];
 }
 
@@ -44,15 +45,17 @@ const LISTED_UNRELATED = 20;
 export function buildAppIndex(apps: readonly LoadedApp[], errors: readonly SpecError[]): AppIndex {
   const byRepo = new Map<string, LoadedApp[]>();
   const positions = new Map<LoadedApp, { index: number; identity?: string }>();
+  const byName = new Map<string, LoadedApp>();
   apps.forEach((app, index) => {
     const identity = app.spec.repo ? repoIdentity(app.spec.repo.url) : undefined;
     positions.set(app, { index, identity });
+    byName.set(app.name, app);
     if (!identity) return;
     const list = byRepo.get(identity);
     if (list) list.push(app);
     else byRepo.set(identity, [app]);
   });
-  return { apps, byRepo, positions, errors };
+  return { apps, byRepo, positions, byName, errors };
 }
 
 /** The identities of the URLs a delivery gave for its repository. */

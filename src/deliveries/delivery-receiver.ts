@@ -127,11 +127,11 @@ export class DeliveryReceiver {
       payload,
     };
     let events: SagaEvent[] = [];
-    const outcome = await this.deps.knex.transaction(async (trx) => {
+    const record = async (db: Knex | Knex.Transaction) => {
       const deploys: { app: string; kind: DeployKind; sagaId: string; commitSha: string }[] = [];
       const response = { deliveryId: id, verdict: decision.verdict, reason: decision.reason, deploys };
       for (const run of decision.runs) {
-        const queued = await this.deps.queue.enqueueIn(trx, {
+        const queued = await this.deps.queue.enqueueIn(db as Knex.Transaction, {
           app: run.app.name,
           kind: run.kind,
           ref: run.ref,
@@ -147,11 +147,13 @@ export class DeliveryReceiver {
         deploys.push({ app: run.app.name, kind: run.kind, sagaId: queued.deploy.id, commitSha: run.commitSha });
         events.push(...queued.events);
       }
-      const inserted = await this.deps.ledger.insertIn(trx, { ...base, statusCode: decision.status, response });
+      const inserted = await this.deps.ledger.insertIn(db, { ...base, statusCode: decision.status, response });
       // A duplicate rolls the whole transaction back, so its deploys are never queued.
       if (!inserted) throw new DuplicateDelivery();
       return { status: decision.status, body: response };
-    }).catch((err) => {
+    };
+    // Most deliveries queue nothing: then the ledger row is one autocommitted statement, no transaction around it.
+    const outcome = await (decision.runs.length === 0 ? record(this.deps.knex) : this.deps.knex.transaction(record)).catch((err) => {
       if (err instanceof DuplicateDelivery) return undefined;
       throw err;
     });
