@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { PullRequestEvent, PushEvent } from '../webhooks/push-event.js';
 import { matchPullRequest } from './match-pull-request.js';
-import { loadAppSpecs, SPEC_FILE, type LoadedApp, type LoadedSpecs } from './load-app-specs.js';
+import { loadAppSpecs, SPEC_FILE, type LoadedApp, type LoadedSpecs, type SpecParseCache } from './load-app-specs.js';
 import { buildAppIndex, matchPush, type AppIndex, type MatchResult } from './match-push.js';
 
 export interface AppCatalogConfig {
@@ -32,6 +32,7 @@ export class AppCatalog {
   private reloadAgain = false;
   private running = false;
   private readonly listeners = new Set<CatalogListener>();
+  private readonly parseCache: SpecParseCache = new Map();
 
   constructor(
     private readonly config: AppCatalogConfig,
@@ -137,7 +138,7 @@ export class AppCatalog {
   private async reloadOnce(): Promise<void> {
     // Taken before reading, so an edit landing during the read still differs at the next poll.
     const fingerprint = await this.readFingerprint();
-    const loaded = await loadAppSpecs(this.config.appsDir);
+    const loaded = await loadAppSpecs(this.config.appsDir, this.parseCache);
     this.fingerprint = fingerprint;
     const changed = JSON.stringify(loaded) !== JSON.stringify(this.list());
     this.index = buildAppIndex(loaded.apps, loaded.errors);

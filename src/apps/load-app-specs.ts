@@ -35,7 +35,16 @@ export interface LoadedSpecs {
   readonly errors: SpecError[];
 }
 
-export async function loadAppSpecs(appsDir: string): Promise<LoadedSpecs> {
+/**
+ * Parse results by file, kept between reloads: a file whose text is unchanged is not parsed and validated again,
+ * so picking up one edit in a large apps dir costs reading the files, not parsing them all.
+ */
+export type SpecParseCache = Map<string, { text: string; result: LoadedApp | { errors: SpecError[] } }>;
+
+/** Spec files read at once (bounded, to stay clear of the open-file limit). */
+const READ_CONCURRENCY = 64;
+
+export async function loadAppSpecs(appsDir: string, cache?: SpecParseCache): Promise<LoadedSpecs> {
   let entries;
   try {
     entries = await readdir(appsDir, { withFileTypes: true });
@@ -49,9 +58,15 @@ export async function loadAppSpecs(appsDir: string): Promise<LoadedSpecs> {
   const apps: LoadedApp[] = [];
   const errors: SpecError[] = [];
   const files = new Map<string, string>(); // app name -> file that claimed it first
-  for (const dirName of dirs) {
-    const dir = path.join(appsDir, dirName);
-    const result = await loadOne(dir);
+  const results: Awaited<ReturnType<typeof loadOne>>[] = [];
+  for (let i = 0; i < dirs.length; i += READ_CONCURRENCY) {
+    results.push(...(await Promise.all(dirs.slice(i, i + READ_CONCURRENCY).map((d) => loadOne(path.join(appsDir, d), cache)))));
+  }
+  if (cache) {
+    const current = new Set(dirs.map((d) => path.join(appsDir, d, SPEC_FILE)));
+    for (const file of cache.keys()) if (!current.has(file)) cache.delete(file);
+  }
+  for (const result of results) {
     if (!result) continue;
     if ('errors' in result) {
       errors.push(...result.errors);
@@ -68,7 +83,7 @@ export async function loadAppSpecs(appsDir: string): Promise<LoadedSpecs> {
   return { apps, errors };
 }
 
-async function loadOne(dir: string): Promise<LoadedApp | { errors: SpecError[] } | undefined> {
+async function loadOne(dir: string, cache?: SpecParseCache): Promise<LoadedApp | { errors: SpecError[] } | undefined> {
   const file = path.join(dir, SPEC_FILE);
   let text: string;
   try {
@@ -82,7 +97,11 @@ async function loadOne(dir: string): Promise<LoadedApp | { errors: SpecError[] }
     const hasYml = await readFile(misnamed).then(() => true, () => false);
     return hasYml ? { errors: [{ file: misnamed, path: '', reason: `rename to ${SPEC_FILE}: only that name is read` }] } : undefined;
   }
-  return parseSpecFile(file, text);
+  const cached = cache?.get(file);
+  if (cached && cached.text === text) return cached.result;
+  const result = parseSpecFile(file, text);
+  cache?.set(file, { text, result });
+  return result;
 }
 
 /** Parses and validates one spec's text; exported for `norn validate` and the API's dry runs. */
