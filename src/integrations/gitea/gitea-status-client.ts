@@ -1,8 +1,7 @@
 // Commit statuses on Gitea and Forgejo (same API): POST {url}/api/v1/repos/{owner}/{repo}/statuses/{sha} with
 // `Authorization: token <token>`. States pending/success/error/failure (Gitea also knows warning).
-import { errorMessage } from '../../errors.js';
-import { classifyResponse, upstreamMessageOf } from '../../statuses/classify-response.js';
-import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../../statuses/commit-status.js';
+import type { CommitStatus, SendResult, StatusClient, StatusTarget } from '../../statuses/commit-status.js';
+import { postStatus, resultOf } from '../../statuses/post-status.js';
 
 export interface GiteaStatusConfig {
   /** Base URL of the Gitea or Forgejo instance, e.g. https://gitea.example.com. */
@@ -24,25 +23,15 @@ export class GiteaStatusClient implements StatusClient {
     const [owner, repo] = target.repoFullName.split('/');
     if (!owner || !repo) return { kind: 'permanent', reason: `repository name ${target.repoFullName} is not owner/name` };
     const url = `${this.config.url}/api/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/statuses/${encodeURIComponent(target.sha)}`;
-    let res: Response;
-    let body: string;
-    try {
-      res = await this.deps.fetch(url, {
-        method: 'POST',
-        headers: { authorization: `token ${this.config.token}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({
-          state: status.state === 'running' ? 'pending' : status.state,
-          description: status.description,
-          context: status.context,
-          target_url: status.targetUrl,
-        }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]),
-      });
-      body = await res.text();
-    } catch (err) {
-      return { kind: 'retry', scope: 'request', reason: redact(`network error: ${errorMessage(err)}`, this.config.token) };
-    }
-    const result = classifyResponse(res.status, (name) => res.headers.get(name), upstreamMessageOf(body), this.deps.now?.() ?? Date.now());
-    return 'reason' in result ? { ...result, reason: redact(result.reason, this.config.token) } : result;
+    const answer = await postStatus(this.deps.fetch, {
+      url,
+      headers: { authorization: `token ${this.config.token}` },
+      payload: { state: status.state === 'running' ? 'pending' : status.state, description: status.description, context: status.context, target_url: status.targetUrl },
+      token: this.config.token,
+      timeoutMs: this.config.timeoutMs,
+      signal,
+    });
+    if ('kind' in answer) return answer;
+    return resultOf(answer, this.config.token, this.deps.now?.() ?? Date.now());
   }
 }

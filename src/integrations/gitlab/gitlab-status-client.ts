@@ -2,9 +2,8 @@
 // GitLab's statuses are a state machine (pending -> running -> success/failed/canceled) and it answers 400
 // "Cannot transition status via :run from :running" when a context is set to the state it already has. That is
 // the commit already saying what we want, so it counts as delivered (the description keeps its earlier text).
-import { errorMessage } from '../../errors.js';
-import { classifyResponse, upstreamMessageOf } from '../../statuses/classify-response.js';
-import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusState, type StatusTarget } from '../../statuses/commit-status.js';
+import type { CommitStatus, SendResult, StatusClient, StatusState, StatusTarget } from '../../statuses/commit-status.js';
+import { postStatus, resultOf } from '../../statuses/post-status.js';
 
 export interface GitLabStatusConfig {
   /** https://gitlab.com or a self-managed instance's base URL. */
@@ -32,22 +31,16 @@ export class GitLabStatusClient implements StatusClient {
 
   async send(target: StatusTarget, status: CommitStatus, signal: AbortSignal): Promise<SendResult> {
     const url = `${this.config.url}/api/v4/projects/${encodeURIComponent(target.repoFullName)}/statuses/${encodeURIComponent(target.sha)}`;
-    let res: Response;
-    let body: string;
-    try {
-      res = await this.deps.fetch(url, {
-        method: 'POST',
-        headers: { 'private-token': this.config.token, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ state: GITLAB_STATE[status.state], name: status.context, description: status.description, target_url: status.targetUrl }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]),
-      });
-      body = await res.text();
-    } catch (err) {
-      return { kind: 'retry', scope: 'request', reason: redact(`network error: ${errorMessage(err)}`, this.config.token) };
-    }
-    const message = upstreamMessageOf(body);
-    if (res.status === 400 && /cannot transition status/i.test(message)) return { kind: 'delivered' };
-    const result = classifyResponse(res.status, (name) => res.headers.get(name), message, this.deps.now?.() ?? Date.now());
-    return 'reason' in result ? { ...result, reason: redact(result.reason, this.config.token) } : result;
+    const answer = await postStatus(this.deps.fetch, {
+      url,
+      headers: { 'private-token': this.config.token },
+      payload: { state: GITLAB_STATE[status.state], name: status.context, description: status.description, target_url: status.targetUrl },
+      token: this.config.token,
+      timeoutMs: this.config.timeoutMs,
+      signal,
+    });
+    if ('kind' in answer) return answer;
+    if (answer.status === 400 && /cannot transition status/i.test(answer.message)) return { kind: 'delivered' };
+    return resultOf(answer, this.config.token, this.deps.now?.() ?? Date.now());
   }
 }
