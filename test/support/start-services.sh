@@ -29,7 +29,7 @@ wait_for() {
 
 install_missing() {
   local missing=()
-  for pkg in postgresql-15 docker.io docker-registry busybox-static chromium git curl; do
+  for pkg in postgresql-15 docker.io docker-registry busybox-static chromium git curl openssh-server; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   if ((${#missing[@]})); then

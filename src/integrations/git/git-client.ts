@@ -79,6 +79,9 @@ export class GitClient {
       baseDir: dir,
       abort: signal,
       allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_SSH_COMMAND'],
+      // Both are ours, built above from the operator's settings, never from a payload: the ssh command (quoted key
+      // and known_hosts paths) and the one config entry carrying the token header.
+      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
     }).env(env);
   }
 

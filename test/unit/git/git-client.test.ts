@@ -4,7 +4,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { CommandError, InvalidInputError } from '../../../src/errors.js';
 import { GitClient, isSafeRef } from '../../../src/integrations/git/git-client.js';
-import { createTestRepo } from '../../support/git-repos.js';
+import { createTestRepo, type TestRepo } from '../../support/git-repos.js';
+import { startSshGitServer, type SshGitServer } from '../../support/ssh-git-server.js';
+import { startGitHttpServer, type GitHttpServer } from '../../support/git-http-server.js';
 
 describe('GitClient', () => {
   const token = 'ghp_supersecrettoken123';
@@ -38,5 +40,79 @@ describe('GitClient', () => {
     fs.rmSync(dir, { recursive: true, force: true });
     expect(err).to.be.instanceOf(CommandError);
     expect(String(err.message) + JSON.stringify(err.argv)).to.not.contain(token);
+  });
+});
+
+describe('GitClient over SSH (a real sshd on loopback)', function () {
+  this.timeout(30_000);
+  let server: SshGitServer;
+  let repo: TestRepo;
+  before(async () => {
+    server = await startSshGitServer();
+    repo = createTestRepo('ssh');
+  });
+  after(async () => {
+    await server?.close();
+    repo?.remove();
+  });
+
+  it('fetches with the configured key when the host key is known', async () => {
+    const sha = repo.commit({ 'b.txt': 'over ssh' });
+    const git = new GitClient({ sshKeyPath: server.clientKey, knownHostsPath: server.knownHosts });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
+    try {
+      await git.fetchCommit(server.url(repo.bareDir), sha, dir);
+      expect(fs.readFileSync(path.join(dir, 'b.txt'), 'utf8')).to.equal('over ssh');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a server whose host key is not in known_hosts', async () => {
+    const sha = repo.commit({ 'c.txt': 'c' });
+    const emptyKnownHosts = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'norn-kh-')), 'known_hosts');
+    fs.writeFileSync(emptyKnownHosts, '');
+    const git = new GitClient({ sshKeyPath: server.clientKey, knownHostsPath: emptyKnownHosts });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
+    const err = await git.fetchCommit(server.url(repo.bareDir), sha, dir).catch((e) => e);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(err).to.be.instanceOf(CommandError);
+    expect(err.message).to.match(/host key verification failed/i);
+  });
+});
+
+describe('GitClient over smart HTTP with a token (git http-backend)', function () {
+  this.timeout(30_000);
+  const secretToken = 'gho_httptoken123456';
+  let repo: TestRepo;
+  let server: GitHttpServer;
+  before(async () => {
+    repo = createTestRepo('http');
+    server = await startGitHttpServer(repo.root, secretToken);
+  });
+  after(async () => {
+    await server?.close();
+    repo?.remove();
+  });
+
+  it('sends the token as a header, never in the URL, and fetches the commit', async () => {
+    const sha = repo.commit({ 'h.txt': 'over http' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
+    try {
+      await new GitClient({ token: secretToken, knownHostsPath: '/dev/null' }).fetchCommit(`${server.url}/http.git`, sha, dir);
+      expect(fs.readFileSync(path.join(dir, 'h.txt'), 'utf8')).to.equal('over http');
+      expect(fs.readFileSync(path.join(dir, '.git', 'config'), 'utf8')).to.not.contain(secretToken);
+      expect(server.authorizations).to.include(`Basic ${Buffer.from(`x-access-token:${secretToken}`).toString('base64')}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is refused without the token', async () => {
+    const sha = repo.commit({ 'i.txt': 'i' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
+    const err = await new GitClient({ knownHostsPath: '/dev/null' }).fetchCommit(`${server.url}/http.git`, sha, dir).catch((e) => e);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(err).to.be.instanceOf(CommandError);
   });
 });
