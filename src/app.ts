@@ -121,13 +121,12 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { webhookSecret: config.webhookSecret },
     { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake(), onAnswered: metrics.recordDelivery },
   );
-  const manualDeploy = new ManualDeploy({ knex, catalog, git, queue, sagaLog, onQueued: () => scheduler.wake() });
-  const isDeployRunning = async (name: string) => (await queue.list({ app: name, status: 'running', limit: 1 })).length > 0;
+  const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
   const snapshotApi = snapshotRoutes({
     catalog,
     snapshots,
     restore: config.postgresUrl
-      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning })
+      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => queue.isRunning(name) })
       : undefined,
   });
   const opsApi = appOpsRoutes({

@@ -127,11 +127,15 @@ export class DeliveryReceiver {
       payload,
     };
     let events: SagaEvent[] = [];
-    const record = async (db: Knex | Knex.Transaction) => {
-      const deploys: { app: string; kind: DeployKind; sagaId: string; commitSha: string }[] = [];
-      const response = { deliveryId: id, verdict: decision.verdict, reason: decision.reason, deploys };
+    const deploys: { app: string; kind: DeployKind; sagaId: string; commitSha: string }[] = [];
+    const response = { deliveryId: id, verdict: decision.verdict, reason: decision.reason, deploys };
+    // A duplicate throws, so inside a transaction its deploys are rolled back and never queued.
+    const recordDelivery = async (db: Knex | Knex.Transaction) => {
+      if (!(await this.deps.ledger.insertIn(db, { ...base, statusCode: decision.status, response }))) throw new DuplicateDelivery();
+    };
+    const enqueueRuns = async (trx: Knex.Transaction) => {
       for (const run of decision.runs) {
-        const queued = await this.deps.queue.enqueueIn(db as Knex.Transaction, {
+        const queued = await this.deps.queue.enqueueIn(trx, {
           app: run.app.name,
           kind: run.kind,
           ref: run.ref,
@@ -147,16 +151,16 @@ export class DeliveryReceiver {
         deploys.push({ app: run.app.name, kind: run.kind, sagaId: queued.deploy.id, commitSha: run.commitSha });
         events.push(...queued.events);
       }
-      const inserted = await this.deps.ledger.insertIn(db, { ...base, statusCode: decision.status, response });
-      // A duplicate rolls the whole transaction back, so its deploys are never queued.
-      if (!inserted) throw new DuplicateDelivery();
-      return { status: decision.status, body: response };
+      await recordDelivery(trx);
     };
     // Most deliveries queue nothing: then the ledger row is one autocommitted statement, no transaction around it.
-    const outcome = await (decision.runs.length === 0 ? record(this.deps.knex) : this.deps.knex.transaction(record)).catch((err) => {
-      if (err instanceof DuplicateDelivery) return undefined;
-      throw err;
-    });
+    const outcome = await (decision.runs.length === 0 ? recordDelivery(this.deps.knex) : this.deps.knex.transaction(enqueueRuns)).then(
+      () => ({ status: decision.status, body: response }),
+      (err) => {
+        if (err instanceof DuplicateDelivery) return undefined;
+        throw err;
+      },
+    );
     if (!outcome) {
       events = [];
       const original = await this.deps.ledger.findAccepted(forge, deliveryId);
@@ -166,7 +170,7 @@ export class DeliveryReceiver {
     }
     this.deps.sagaLog.announce(events);
     if (events.length > 0) this.deps.onQueued();
-    log.info({ verdict: decision.verdict, deploys: (outcome.body.deploys as unknown[]).length }, decision.reason);
+    log.info({ verdict: decision.verdict, deploys: deploys.length }, decision.reason);
     this.deps.onAnswered?.(forge, decision.verdict);
     return outcome;
   }

@@ -30,6 +30,13 @@ export class DeployQueue {
     return (this.deps.now?.() ?? new Date()).toISOString();
   }
 
+  /** Queues one deploy in its own transaction and announces it (manual deploys; deliveries use enqueueIn). */
+  async enqueue(input: EnqueueInput): Promise<DeployRecord> {
+    const queued = await this.deps.knex.transaction((trx) => this.enqueueIn(trx, input));
+    this.deps.sagaLog.announce(queued.events);
+    return queued.deploy;
+  }
+
   /** Inserts a queued deploy and its deploy.queued event in `trx`; the caller announces the events after commit. */
   async enqueueIn(trx: Knex.Transaction, input: EnqueueInput): Promise<Claimed> {
     const id = randomUUID();
@@ -180,6 +187,11 @@ export class DeployQueue {
     if (opts.status) q.where({ status: opts.status });
     if (opts.deliveryId) q.where({ delivery_id: opts.deliveryId });
     return (await q).map(fromDeployRow);
+  }
+
+  /** True while a deploy of `app` runs (a restore must wait for it). */
+  async isRunning(app: string): Promise<boolean> {
+    return (await this.list({ app, status: 'running', limit: 1 })).length > 0;
   }
 
   /** The image of the app's newest successful deploy: what runs now, and what a rollback goes back to. */

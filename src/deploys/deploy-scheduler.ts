@@ -36,6 +36,7 @@ export class DeployScheduler {
   private wanted = false;
   private stopped = true;
   private readonly finished = new Set<Promise<void>>();
+  private lastMaintenance = 0;
 
   constructor(
     private readonly config: SchedulerConfig,
@@ -93,8 +94,14 @@ export class DeployScheduler {
   }
 
   private async tick(): Promise<void> {
-    await this.renewLeases();
-    await this.reapAbandoned();
+    // Leases and dead owners are looked after on the poll's rhythm, not on every wake: a burst of pushes wakes the
+    // scheduler once per delivery, and each would otherwise write every running deploy's lease again.
+    const now = Date.now();
+    if (now - this.lastMaintenance >= Math.min(this.config.pollIntervalMs, this.config.leaseMs / 3)) {
+      this.lastMaintenance = now;
+      await this.renewLeases();
+      await this.reapAbandoned();
+    }
     while (!this.stopped && this.running.size < this.config.maxConcurrent) {
       const claimed = await this.deps.queue.claimNext(this.owner, this.config.leaseMs);
       if (!claimed) return;

@@ -1,8 +1,6 @@
 // `POST /api/apps/:app/deploy {ref}`: resolve the ref on the app's remote to one commit, then queue a deploy
 // pinned to it, exactly like a push would.
-import type { Knex } from 'knex';
 import type { AppCatalog } from '../apps/app-catalog.js';
-import type { SagaLog } from '../events/saga-log.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isCommitSha, isSafeRef, type GitClient } from '../integrations/git/git-client.js';
 import type { DeployQueue } from './deploy-queue.js';
@@ -17,11 +15,9 @@ export interface ManualDeployResult {
 export class ManualDeploy {
   constructor(
     private readonly deps: {
-      knex: Knex;
       catalog: Pick<AppCatalog, 'get'>;
       git: Pick<GitClient, 'resolveRef'>;
       queue: DeployQueue;
-      sagaLog: SagaLog;
       onQueued: () => void;
     },
   ) {}
@@ -38,22 +34,19 @@ export class ManualDeploy {
     const commitSha = isCommitSha(ref) ? ref : await this.deps.git.resolveRef(repo.url, ref);
     if (!commitSha) throw new InvalidInputError('ref', `${ref} does not exist on the app's remote`, 404);
     const fullRef = isCommitSha(ref) || ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
-    const queued = await this.deps.knex.transaction((trx) =>
-      this.deps.queue.enqueueIn(trx, {
-        app: app.name,
-        kind: 'deploy',
-        ref: fullRef,
-        commitSha,
-        trigger: 'manual',
-        deliveryId: null,
-        forge: null,
-        repoFullName: null,
-        cloneUrl: repo.url,
-        prNumber: null,
-      }),
-    );
-    this.deps.sagaLog.announce(queued.events);
+    const deploy = await this.deps.queue.enqueue({
+      app: app.name,
+      kind: 'deploy',
+      ref: fullRef,
+      commitSha,
+      trigger: 'manual',
+      deliveryId: null,
+      forge: null,
+      repoFullName: null,
+      cloneUrl: repo.url,
+      prNumber: null,
+    });
     this.deps.onQueued();
-    return { app: app.name, sagaId: queued.deploy.id, ref: fullRef, commitSha };
+    return { app: app.name, sagaId: deploy.id, ref: fullRef, commitSha };
   }
 }

@@ -22,9 +22,7 @@ describe('runPipeline', () => {
   afterEach(() => store.close());
 
   async function claimed() {
-    await store.knex.transaction((trx) =>
-      queue.enqueueIn(trx, { app: 'shop', kind: 'deploy', ref: 'refs/heads/main', commitSha: 'a'.repeat(40), trigger: 'manual', deliveryId: null, forge: null, repoFullName: null, cloneUrl: 'x', prNumber: null }),
-    );
+    await queue.enqueue({ app: 'shop', kind: 'deploy', ref: 'refs/heads/main', commitSha: 'a'.repeat(40), trigger: 'manual', deliveryId: null, forge: null, repoFullName: null, cloneUrl: 'x', prNumber: null });
     return (await queue.claimNext('me', 60_000))!.deploy;
   }
 
