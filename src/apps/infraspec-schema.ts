@@ -13,6 +13,11 @@ const LABEL_RULE = 'lowercase letters, digits and dashes, starting and ending wi
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
+/** An app's name as specs allow it; the API checks names in paths and queries with the same rule. */
+export function isAppName(name: string): boolean {
+  return name.length <= 63 && DNS_LABEL.test(name);
+}
+
 const label = (what: string) =>
   z.string().max(63, `${what} must be at most 63 characters`).regex(DNS_LABEL, `${what} must be ${LABEL_RULE}`);
 

@@ -10,6 +10,7 @@ import { originAllowed, presentedToken, tokenMatches } from './auth.js';
 import { errorMiddleware } from './error-middleware.js';
 import { apiRoutes, type ApiDeps } from './routes/api-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
+import { isAppName } from '../apps/infraspec-schema.js';
 import type { DeliveryReceiver } from '../deliveries/delivery-receiver.js';
 
 export interface HttpConfig {
@@ -77,7 +78,7 @@ export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
 
 function liveOptions(query: Record<string, unknown>): { app?: string; since?: number } {
   const app = typeof query.app === 'string' && query.app !== '' ? query.app : undefined;
-  if (app !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(app)) throw new InvalidInputError('app', 'is not an app name');
+  if (app !== undefined && !isAppName(app)) throw new InvalidInputError('app', 'is not an app name');
   if (query.since === undefined) return { app };
   const since = Number(query.since);
   if (!Number.isSafeInteger(since) || since < 0) throw new InvalidInputError('since', 'must be a non-negative integer');

@@ -3,7 +3,6 @@
 // Needs `bash test/support/start-services.sh` (dockerd and the base image); fails saying so otherwise.
 import { expect } from 'chai';
 import Docker from 'dockerode';
-import net from 'node:net';
 import { pino } from 'pino';
 import { infraspecSchema } from '../../src/apps/infraspec-schema.js';
 import { StepFailedError } from '../../src/errors.js';
@@ -14,18 +13,10 @@ import type { StepContext, StepOutputs } from '../../src/pipeline/step.js';
 import { dockerDriver, SIM_CONTAINER_LABEL } from '../support/nomad-sim-docker.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
 import { dockerHost, requireDocker } from '../support/services.js';
+import { freePort } from '../support/child-receiver.js';
 
 const IMAGE = 'norn-base:latest';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function context(spec: StepContext['spec'], outputs: StepOutputs): StepContext {
   return {

@@ -2,13 +2,13 @@
 // node:20-bookworm-slim, since nothing can be pulled here), started once on the host network, and checked the
 // way an operator would: health, its own HEALTHCHECK, who it runs as, the tools it needs, its env configuration.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { nonce } from '../support/docker-fixture.js';
 import { hmacHex } from '../support/signed-delivery.js';
 import { eventually } from '../support/test-service.js';
 import { dockerHost, requireDocker } from '../support/services.js';
+import { freePort } from '../support/child-receiver.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BASE_IMAGE = 'norn-node-base:test';
@@ -36,13 +36,6 @@ async function ok(file: string, args: string[], timeoutMs = 30_000): Promise<str
   return result.out;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('the service image (Dockerfile)', function () {
   this.timeout(60_000);

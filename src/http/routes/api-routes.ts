@@ -1,5 +1,6 @@
 // The read and control API: health, apps, deliveries, deploys, sagas and events.
 import Router from '@koa/router';
+import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeliveryLedger } from '../../deliveries/delivery-ledger.js';
 import type { DeliveryReceiver } from '../../deliveries/delivery-receiver.js';
@@ -20,7 +21,6 @@ export interface ApiDeps {
   readonly isHealthy: () => Promise<boolean>;
 }
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const UUID = /^[0-9a-f-]{36}$/;
 
 export function limitParam(value: unknown, fallback = 50, max = 1000): number {
@@ -31,7 +31,7 @@ export function limitParam(value: unknown, fallback = 50, max = 1000): number {
 }
 
 function appParam(value: string | undefined): string {
-  if (!value || !NAME.test(value)) throw new InvalidInputError('app', 'must be an app name (lower-case letters, digits, dashes)');
+  if (!value || !isAppName(value)) throw new InvalidInputError('app', 'must be an app name (lower-case letters, digits, dashes)');
   return value;
 }
 

@@ -2,6 +2,7 @@
 // them (`norn plan`), and the names in its secrets file (`norn secrets keys`). Secret values never leave: jobs
 // and Nomad's diff are redacted before they are answered, and the secrets route answers names only.
 import Router from '@koa/router';
+import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
 import { ConfigError, InvalidInputError, NotFoundError, UpstreamError } from '../../errors.js';
@@ -53,13 +54,12 @@ export interface SecretKeysAnswer {
   readonly skipped: string[];
 }
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const IMAGE = /^[^\s]{1,512}$/;
 
 export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
   const r = new Router({ prefix: '/api/apps/:app' });
   const appOf = (name: string | undefined): LoadedApp => {
-    const app = name && NAME.test(name) ? deps.catalog.get(name) : undefined;
+    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
     if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
     return app;
   };

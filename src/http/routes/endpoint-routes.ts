@@ -1,5 +1,6 @@
 // cloudflared ingress as the operator sees it: the current rules, and removing an app's public hostnames.
 import Router from '@koa/router';
+import { isAppName } from '../../apps/infraspec-schema.js';
 import { CommandError, InvalidInputError } from '../../errors.js';
 import { teardownEndpoints } from '../../endpoints/teardown-endpoints.js';
 import type { CloudflaredIngress } from '../../integrations/cloudflared/cloudflared-ingress.js';
@@ -13,7 +14,7 @@ export function endpointApiRoutes(deps: { ingress: CloudflaredIngress }): Router
   // No catalog check: tearing down after the app's spec was deleted is the main use.
   r.delete('/apps/:app/endpoints', async (ctx) => {
     const app = ctx.params.app ?? '';
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(app)) throw new InvalidInputError('app', 'must be an app name');
+    if (!isAppName(app)) throw new InvalidInputError('app', 'must be an app name');
     ctx.body = await asApiError(() => teardownEndpoints(deps.ingress, app));
   });
   return r;

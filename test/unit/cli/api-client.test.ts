@@ -1,19 +1,12 @@
 // What the CLI says when the service refuses or is not there: the API's message, or how to start it.
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { ApiClient, ApiError } from '../../../src/cli/api-client.js';
 import { statusCommand } from '../../../src/cli/app-commands.js';
 import { captureIo } from './capture-io.js';
+import { freePort } from '../../support/child-receiver.js';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('ApiClient', () => {
   it('sends the token as a bearer and turns an error answer into its message', async () => {
