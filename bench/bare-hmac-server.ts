@@ -1,19 +1,38 @@
-// The ingest bench's ceiling for Node on this machine: node:http that reads the body, checks
-// X-Hub-Signature-256 in constant time and answers 202 — no parsing, no storage. Started by bench/ingest.ts as a
-// child process (so it does not share a core with the load generator); reports its port over IPC.
+// The ingest bench's ceilings for Node on this machine. Plain: node:http that reads the body, checks
+// X-Hub-Signature-256 in constant time and answers 202 — no parsing, no storage. With BENCH_SQLITE_FILE set it
+// also records each verified delivery (id, headers, body) with one prepared, autocommitted SQLite insert before
+// answering (WAL, synchronous=NORMAL, as the service): the least that "recorded durably before the answer" costs.
+// Started by bench/ingest.ts as a child process; reports its port over IPC.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Database from 'better-sqlite3';
 
 const secret = process.env.BENCH_WEBHOOK_SECRET ?? '';
+const record = openLedger(process.env.BENCH_SQLITE_FILE);
+
+function openLedger(file: string | undefined): ((deliveryId: string, headers: string, body: Buffer) => void) | undefined {
+  if (!file) return undefined;
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('create table if not exists deliveries (id integer primary key, delivery_id text not null unique, headers text not null, body blob not null, received_at text not null)');
+  const insert = db.prepare('insert into deliveries (delivery_id, headers, body, received_at) values (?, ?, ?, ?) on conflict (delivery_id) do nothing');
+  return (deliveryId, headers, body) => void insert.run(deliveryId, headers, body, new Date().toISOString());
+}
 
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(Buffer.concat(chunks)).digest('hex')}`);
+    const body = Buffer.concat(chunks);
+    const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
     const given = Buffer.from(String(req.headers['x-hub-signature-256'] ?? ''));
     const ok = given.length === expected.length && timingSafeEqual(given, expected);
+    if (ok && record) {
+      const headers = { 'x-github-event': req.headers['x-github-event'], 'content-type': req.headers['content-type'] };
+      record(String(req.headers['x-github-delivery'] ?? ''), JSON.stringify(headers), body);
+    }
     res.writeHead(ok ? 202 : 401, { 'content-type': 'application/json' });
     res.end(ok ? '{"accepted":true}' : '{"error":"bad signature"}');
   });

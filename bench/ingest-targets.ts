@@ -60,13 +60,7 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
           await client.end();
         }
       }
-      const db = new Database(path.join(dataDir, 'norn.sqlite'), { readonly: true });
-      try {
-        const rows = db.prepare('select delivery_id from deliveries where delivery_id like ?').pluck().all(`${prefix}%`) as string[];
-        return new Set(rows);
-      } finally {
-        db.close();
-      }
+      return sqliteIds(path.join(dataDir, 'norn.sqlite'), prefix);
     },
     async stop() {
       await child.kill('SIGTERM');
@@ -76,10 +70,13 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
   };
 }
 
-export async function startBareTarget(secret: string): Promise<Target> {
+/** The bare HMAC server; with `recorded`, it also inserts every verified delivery into its own SQLite file. */
+export async function startBareTarget(secret: string, opts: { recorded?: boolean } = {}): Promise<Target> {
+  const root = opts.recorded ? fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-bare-')) : undefined;
+  const sqliteFile = root ? path.join(root, 'ledger.sqlite') : undefined;
   const child = fork(path.join(benchDir, 'bare-hmac-server.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_WEBHOOK_SECRET: secret },
+    env: { ...process.env, BENCH_WEBHOOK_SECRET: secret, ...(sqliteFile ? { BENCH_SQLITE_FILE: sqliteFile } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -87,14 +84,25 @@ export async function startBareTarget(secret: string): Promise<Target> {
     child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
   });
   return {
-    name: 'bare node:http + HMAC',
+    name: sqliteFile ? 'bare + SQLite insert' : 'bare node:http + HMAC',
     url: `http://127.0.0.1:${port}/`,
+    ...(sqliteFile ? { ledgerIds: (prefix: string) => Promise.resolve(sqliteIds(sqliteFile, prefix)) } : {}),
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.disconnect();
       await exited;
+      if (root) fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+function sqliteIds(file: string, prefix: string): Set<string> {
+  const db = new Database(file, { readonly: true });
+  try {
+    return new Set(db.prepare('select delivery_id from deliveries where delivery_id like ?').pluck().all(`${prefix}%`) as string[]);
+  } finally {
+    db.close();
+  }
 }
 
 /**

@@ -28,6 +28,7 @@ import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
+import { SqliteGroupCommit } from './store/sqlite-group-commit.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -53,7 +54,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const { log } = deps;
   const workRoot = workRootOf(config);
   await fs.mkdir(workRoot, { recursive: true });
-  const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite') });
+  const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite') }, { log });
   const { knex } = store;
   const sagaLog = new SagaLog({ knex });
   // Commit statuses are written by a projector inside each append's transaction: register it before any append.
@@ -64,7 +65,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     ? new PgEventRelay({ databaseUrl: config.databaseUrl, origin: randomUUID() }, { sagaLog, publish: (events) => hub.publish(events), log })
     : undefined;
   await relay?.start();
-  const ledger = new DeliveryLedger({ knex });
+  const ledger = new DeliveryLedger({ knex, groupCommit: store.client === 'sqlite' ? new SqliteGroupCommit({ knex }) : undefined });
   const queue = new DeployQueue({ knex, sagaLog, isPostgres: store.client === 'postgres' });
   const catalog = new AppCatalog({ appsDir: config.appsDir }, { log });
   const loaded = await catalog.load();

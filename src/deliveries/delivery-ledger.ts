@@ -1,6 +1,8 @@
 // The ledger of every webhook delivery received: its verdict, the answer given, and the decision trace (the
 // answer to "why did nothing deploy?"). Accepted deliveries are unique on forge + delivery id.
+import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from 'knex';
+import type { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
 import type { ForgeName } from '../webhooks/push-event.js';
 
 export type Verdict = 'queued' | 'no-match' | 'ignored' | 'ping' | 'rejected';
@@ -65,8 +67,19 @@ export type NewDelivery = Omit<DeliveryRecord, 'receivedAt'> & {
   readonly payload?: StoredPayload;
 };
 
+const COLUMNS = ['id', 'forge', 'delivery_id', 'dedupe_key', 'event', 'verdict', 'status_code', 'reason', 'trace', 'response', 'repo', 'ref', 'commit_sha', 'redelivery_of', 'headers', 'body', 'received_at'] as const satisfies readonly (keyof Row)[];
+const INSERT_SQL = `insert into deliveries (${COLUMNS.join(', ')}) values (${COLUMNS.map((c) => `@${c}`).join(', ')}) on conflict (dedupe_key) do nothing`;
+
 export class DeliveryLedger {
-  constructor(private readonly deps: { knex: Knex }) {}
+  private readonly inserts = new WeakMap<Database, Statement>();
+
+  constructor(
+    private readonly deps: {
+      knex: Knex;
+      /** On SQLite: inserts outside a transaction share commits with others arriving at the same moment. */
+      groupCommit?: SqliteGroupCommit;
+    },
+  ) {}
 
   /**
    * Inserts the delivery in `db`. Returns false, inserting nothing, when an accepted delivery with the same forge
@@ -92,8 +105,15 @@ export class DeliveryLedger {
       body: d.payload ? d.payload.body.toString('base64') : null,
       received_at: d.receivedAt ?? new Date().toISOString(),
     };
+    if (db === this.deps.knex && this.deps.groupCommit) return this.deps.groupCommit.run((conn) => this.insertStatement(conn).run(row).changes === 1);
     const inserted = await db('deliveries').insert(row).onConflict('dedupe_key').ignore().returning('id');
     return inserted.length === 1;
+  }
+
+  private insertStatement(conn: Database): Statement {
+    let statement = this.inserts.get(conn);
+    if (!statement) this.inserts.set(conn, (statement = conn.prepare(INSERT_SQL)));
+    return statement;
   }
 
   async findAccepted(forge: ForgeName, deliveryId: string): Promise<DeliveryRecord | undefined> {

@@ -1,7 +1,6 @@
 // What happens to one webhook delivery: pick the forge, verify the raw bytes, parse, decide, then record the
 // delivery and queue its deploys in one transaction, and answer. Deploys run later in the scheduler, never
 // inside the request. Every attempt is recorded, rejected ones included, with the reason.
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../apps/app-catalog.js';
@@ -16,6 +15,7 @@ import { PREFLIGHT_ACTIONS } from '../apps/match-pull-request.js';
 import type { DeployKind } from '../deploys/deploy-record.js';
 import type { ForgeAdapter, ForgeName, ParsedDelivery, PullRequestEvent, PushEvent, RawDelivery } from '../webhooks/push-event.js';
 import type { DecisionTrace, DeliveryLedger, NewDelivery, Verdict } from './delivery-ledger.js';
+import { newDeliveryId } from './delivery-id.js';
 import { skipMarker } from './skip-markers.js';
 
 export interface ReceiveResult {
@@ -109,7 +109,7 @@ export class DeliveryReceiver {
     redeliveryOf: string | null,
   ): Promise<ReceiveResult> {
     const decision = this.decide(parsed);
-    const id = randomUUID();
+    const id = newDeliveryId();
     const log = this.deps.log.child({ deliveryId: id, forgeDeliveryId: deliveryId, forge });
     const base: Omit<NewDelivery, 'response' | 'statusCode'> = {
       id,
@@ -252,7 +252,7 @@ export class DeliveryReceiver {
   ): Promise<ReceiveResult> {
     const status = err instanceof WebhookRejectedError ? err.status : 400;
     const reason = err instanceof WebhookRejectedError ? err.reason : `malformed delivery: ${errorMessage(err)}`;
-    const id = randomUUID();
+    const id = newDeliveryId();
     const body = { deliveryId: id, verdict: 'rejected', error: reason };
     await this.deps.ledger.insertIn(this.deps.knex, {
       id,

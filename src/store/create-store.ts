@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type { Logger } from 'pino';
 import { migrationSource } from './migrations/index.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 export type StoreClient = 'sqlite' | 'postgres';
 
@@ -19,18 +21,39 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function createStore(config: StoreConfig): Promise<Store> {
+/** How often the checkpoint worker copies SQLite's WAL back into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+
+/**
+ * With a `log`, a SQLite file's WAL is checkpointed by a worker thread instead of by the commits of the service's
+ * own connection (see sqlite-checkpointer.ts); without one (tools, tests) SQLite checkpoints as it does by default.
+ */
+export async function createStore(config: StoreConfig, deps: { log?: Pick<Logger, 'warn' | 'error'> } = {}): Promise<Store> {
   const client: StoreClient = config.databaseUrl ? 'postgres' : 'sqlite';
-  const knex = client === 'postgres' ? postgresKnex(config.databaseUrl!) : sqliteKnex(config.sqliteFile);
+  const background = client === 'sqlite' && config.sqliteFile !== ':memory:' && deps.log !== undefined;
+  const knex = client === 'postgres' ? postgresKnex(config.databaseUrl!) : sqliteKnex(config.sqliteFile, { checkpointInBackground: background });
   await knex.migrate.latest({ migrationSource });
-  return { knex, client, close: () => knex.destroy() };
+  const checkpointer = background
+    ? SqliteCheckpointer.start(
+        { file: config.sqliteFile, intervalMs: CHECKPOINT_INTERVAL_MS, restoreAutoCheckpoint: () => knex.raw('pragma wal_autocheckpoint = 1000').then(() => undefined) },
+        { log: deps.log! },
+      )
+    : undefined;
+  return {
+    knex,
+    client,
+    async close() {
+      await checkpointer?.stop();
+      await knex.destroy();
+    },
+  };
 }
 
 function postgresKnex(url: string): Knex {
   return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 10 } });
 }
 
-function sqliteKnex(file: string): Knex {
+function sqliteKnex(file: string, opts: { checkpointInBackground: boolean }): Knex {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   return knexFactory({
     client: 'better-sqlite3',
@@ -43,6 +66,11 @@ function sqliteKnex(file: string): Knex {
       afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = NORMAL');
+        if (opts.checkpointInBackground) {
+          conn.pragma('wal_autocheckpoint = 0');
+          // Once a checkpoint has caught up, the WAL file is cut back to this size rather than kept at its peak.
+          conn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+        }
         conn.pragma('busy_timeout = 5000');
         conn.pragma('foreign_keys = ON');
         done(null, conn);

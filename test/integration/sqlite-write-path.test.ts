@@ -1,0 +1,99 @@
+// The SQLite write path behind webhook ingest: ledger inserts that arrive together share one commit but keep
+// their own outcome (a duplicate id still loses, a failing write fails alone), and the WAL is checkpointed by the
+// background worker, not by the service's commits.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { DeliveryLedger, type NewDelivery } from '../../src/deliveries/delivery-ledger.js';
+import { newDeliveryId } from '../../src/deliveries/delivery-id.js';
+import { createStore, type Store } from '../../src/store/create-store.js';
+import { SqliteGroupCommit } from '../../src/store/sqlite-group-commit.js';
+import { memoryLogger } from '../support/memory-logger.js';
+
+const delivery = (deliveryId: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
+  id: newDeliveryId(),
+  forge: 'github',
+  deliveryId,
+  event: 'push',
+  verdict: 'no-match',
+  statusCode: 200,
+  reason: 'nothing to deploy',
+  trace: { signature: 'valid', steps: [], apps: [], invalidSpecs: [] },
+  response: { verdict: 'no-match' },
+  repo: 'acme/shop',
+  ref: 'refs/heads/main',
+  commitSha: 'a'.repeat(40),
+  redeliveryOf: null,
+  dedupe: true,
+  payload: { headers: { 'x-github-event': 'push' }, body: Buffer.alloc(8 * 1024, 'x') },
+  ...extra,
+});
+
+describe('SQLite write path', function () {
+  let dir: string;
+  let store: Store;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-sqlite-write-'));
+    store = await createStore({ sqliteFile: path.join(dir, 'norn.sqlite') }, { log: memoryLogger().log });
+  });
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records concurrent deliveries in shared commits, each exactly once, and refuses a repeated id within the batch', async () => {
+    const ledger = new DeliveryLedger({ knex: store.knex, groupCommit: new SqliteGroupCommit({ knex: store.knex }) });
+    const ids = Array.from({ length: 300 }, (_, i) => `d-${i}`);
+    const results = await Promise.all([...ids, 'd-7', 'd-7'].map((id) => ledger.insertIn(store.knex, delivery(id))));
+    expect(results.slice(0, 300).every(Boolean)).to.equal(true);
+    expect(results.slice(300)).to.deep.equal([false, false]);
+    expect(await ledger.count()).to.equal(300);
+    const found = await ledger.findAccepted('github', 'd-299');
+    expect(found?.repo).to.equal('acme/shop');
+    expect((await ledger.payload(found!.id))?.body.length).to.equal(8 * 1024);
+  });
+
+  it('fails only the write that throws; the others in its batch are committed', async () => {
+    const commits = new SqliteGroupCommit({ knex: store.knex });
+    await store.knex.schema.createTable('t', (t) => t.integer('n').primary());
+    const insert = (n: number) => commits.run((db) => db.prepare('insert into t (n) values (?)').run(n).changes);
+    const broken = commits.run((db) => {
+      db.prepare('insert into t (n) values (?)').run(1000);
+      throw new Error('refused after writing');
+    });
+    const outcomes = await Promise.allSettled([insert(1), broken, insert(2), insert(1)]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).to.equal('refused after writing');
+    expect(await store.knex('t').orderBy('n').pluck('n')).to.deep.equal([1, 2]);
+  });
+
+  it('waits for a knex transaction holding the connection instead of writing into it', async () => {
+    const ledger = new DeliveryLedger({ knex: store.knex, groupCommit: new SqliteGroupCommit({ knex: store.knex }) });
+    let grouped: Promise<boolean> | undefined;
+    await store.knex
+      .transaction(async (trx) => {
+        await ledger.insertIn(trx, delivery('in-trx'));
+        grouped = ledger.insertIn(store.knex, delivery('outside'));
+        await new Promise((r) => setTimeout(r, 50));
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    expect(await grouped).to.equal(true);
+    expect(await store.knex('deliveries').orderBy('delivery_id').pluck('delivery_id')).to.deep.equal(['outside']);
+  });
+
+  it('copies the WAL into the database file in the background while the service never checkpoints itself', async () => {
+    const file = path.join(dir, 'norn.sqlite');
+    const ledger = new DeliveryLedger({ knex: store.knex, groupCommit: new SqliteGroupCommit({ knex: store.knex }) });
+    const before = fs.statSync(file).size;
+    await Promise.all(Array.from({ length: 600 }, (_, i) => ledger.insertIn(store.knex, delivery(`w-${i}`))));
+    // 600 rows of ~11 KB: the data sits in the WAL until a checkpoint copies it into the main file.
+    const deadline = Date.now() + 5000;
+    while (fs.statSync(file).size - before < 600 * 8 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(fs.statSync(file).size - before).to.be.greaterThan(600 * 8 * 1024);
+    const [{ wal_autocheckpoint: own }] = (await store.knex.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
+    expect(own).to.equal(0);
+  });
+});
