@@ -14,6 +14,7 @@ import { DeployQueue } from './deploys/deploy-queue.js';
 import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
+import { CommitOrder } from './events/commit-order.js';
 import { LiveHub } from './events/live-hub.js';
 import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
@@ -59,10 +60,14 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const sagaLog = new SagaLog({ knex });
   // Commit statuses are written by a projector inside each append's transaction: register it before any append.
   const statuses = wireStatusOutbox({ knex, sagaLog, log, config });
-  const hub = new LiveHub({ maxBufferedBytes: 1024 * 1024, maxReplay: 10_000 }, { sagaLog, log });
+  // On PostgreSQL transactions commit out of seq order: live events pass through a reorder step first. SQLite has
+  // one writer, so its commits are in seq order already.
+  const ordered = store.client === 'postgres' ? new CommitOrder({ graceMs: 100, pollMs: 25 }, { sagaLog, log }) : undefined;
+  await ordered?.start();
+  const hub = new LiveHub({ maxBufferedBytes: 1024 * 1024, maxReplay: 10_000 }, { sagaLog, log, ordered });
   // Receivers sharing one PostgreSQL relay their events to each other, so any receiver's /ws sees every event.
-  const relay = config.databaseUrl
-    ? new PgEventRelay({ databaseUrl: config.databaseUrl, origin: randomUUID() }, { sagaLog, publish: (events) => hub.publish(events), log })
+  const relay = ordered
+    ? new PgEventRelay({ databaseUrl: config.databaseUrl!, origin: randomUUID() }, { sagaLog, publish: (events) => ordered.accept(events), log })
     : undefined;
   await relay?.start();
   const ledger = new DeliveryLedger({ knex, groupCommit: store.client === 'sqlite' ? new SqliteGroupCommit({ knex }) : undefined });
@@ -164,6 +169,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     await statuses.stop();
     await catalog.stop();
     await relay?.stop();
+    ordered?.stop();
     await store.close();
   };
   const server = http.createServer(app.callback());

@@ -1,6 +1,7 @@
 // What happens to one webhook delivery: pick the forge, verify the raw bytes, parse, decide, then record the
 // delivery and queue its deploys in one transaction, and answer. Deploys run later in the scheduler, never
 // inside the request. Every attempt is recorded, rejected ones included, with the reason.
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../apps/app-catalog.js';
@@ -127,15 +128,19 @@ export class DeliveryReceiver {
       payload,
     };
     let events: SagaEvent[] = [];
-    const deploys: { app: string; kind: DeployKind; sagaId: string; commitSha: string }[] = [];
+    // Saga ids are chosen here so the answer (and the ledger row holding it) can name them before they are queued.
+    const deploys = decision.runs.map((run) => ({ app: run.app.name, kind: run.kind, sagaId: randomUUID(), commitSha: run.commitSha }));
     const response = { deliveryId: id, verdict: decision.verdict, reason: decision.reason, deploys };
-    // A duplicate throws, so inside a transaction its deploys are rolled back and never queued.
+    // The ledger row goes first: a duplicate (unique on forge + delivery id) is refused before anything else is
+    // written, so it never leaves a rolled-back saga event behind, a gap that live clients would wait out.
     const recordDelivery = async (db: Knex | Knex.Transaction) => {
       if (!(await this.deps.ledger.insertIn(db, { ...base, statusCode: decision.status, response }))) throw new DuplicateDelivery();
     };
-    const enqueueRuns = async (trx: Knex.Transaction) => {
-      for (const run of decision.runs) {
+    const recordAndEnqueue = async (trx: Knex.Transaction) => {
+      await recordDelivery(trx);
+      for (const [i, run] of decision.runs.entries()) {
         const queued = await this.deps.queue.enqueueIn(trx, {
+          id: deploys[i]!.sagaId,
           app: run.app.name,
           kind: run.kind,
           ref: run.ref,
@@ -148,13 +153,11 @@ export class DeliveryReceiver {
           cloneUrl: run.app.spec.repo!.url,
           prNumber: run.prNumber,
         });
-        deploys.push({ app: run.app.name, kind: run.kind, sagaId: queued.deploy.id, commitSha: run.commitSha });
         events.push(...queued.events);
       }
-      await recordDelivery(trx);
     };
     // Most deliveries queue nothing: then the ledger row is one autocommitted statement, no transaction around it.
-    const outcome = await (decision.runs.length === 0 ? recordDelivery(this.deps.knex) : this.deps.knex.transaction(enqueueRuns)).then(
+    const outcome = await (decision.runs.length === 0 ? recordDelivery(this.deps.knex) : this.deps.knex.transaction(recordAndEnqueue)).then(
       () => ({ status: decision.status, body: response }),
       (err) => {
         if (err instanceof DuplicateDelivery) return undefined;

@@ -12,7 +12,10 @@ import { fromDeployRow, type DeployKind, type DeployRecord, type DeployRow, type
 export type EnqueueInput = Pick<
   DeployRecord,
   'app' | 'kind' | 'ref' | 'commitSha' | 'trigger' | 'deliveryId' | 'forge' | 'repoFullName' | 'cloneUrl' | 'prNumber'
->;
+> & {
+  /** The saga id, when the caller must name it before the deploy is queued; a new one otherwise. */
+  readonly id?: string;
+};
 
 export interface Claimed {
   readonly deploy: DeployRecord;
@@ -39,7 +42,7 @@ export class DeployQueue {
 
   /** Inserts a queued deploy and its deploy.queued event in `trx`; the caller announces the events after commit. */
   async enqueueIn(trx: Knex.Transaction, input: EnqueueInput): Promise<Claimed> {
-    const id = randomUUID();
+    const id = input.id ?? randomUUID();
     const [event] = await this.deps.sagaLog.appendIn(trx, [
       {
         sagaId: id,

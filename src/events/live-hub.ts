@@ -6,6 +6,13 @@ import type { Logger } from 'pino';
 import { toEnvelope, type SagaEvent } from './saga-event.js';
 import type { SagaLog } from './saga-log.js';
 
+/** Where live events come from when they need ordering first (PostgreSQL; see commit-order.ts). */
+export interface OrderedEvents {
+  subscribe(listener: (events: readonly SagaEvent[]) => void): unknown;
+  /** Every event up to this seq has been handed on: a replay must stop there or it could skip ahead of a gap. */
+  readonly horizon: number;
+}
+
 /** The part of a `ws` WebSocket the hub uses. */
 export interface LiveSocket {
   readonly bufferedAmount: number;
@@ -37,9 +44,9 @@ export class LiveHub {
 
   constructor(
     private readonly config: LiveHubConfig,
-    private readonly deps: { sagaLog: SagaLog; log: Logger },
+    private readonly deps: { sagaLog: SagaLog; log: Logger; ordered?: OrderedEvents },
   ) {
-    deps.sagaLog.subscribe((events) => this.publish(events));
+    (deps.ordered ?? deps.sagaLog).subscribe((events) => this.publish(events));
   }
 
   get clientCount(): number {
@@ -52,8 +59,10 @@ export class LiveHub {
     socket.on('close', () => this.clients.delete(client));
     if (opts.since === undefined) return;
     let sentUpTo = opts.since;
+    // Read now, in the same tick the client joined: every event published from here on lies above it.
+    const upTo = this.deps.ordered?.horizon;
     try {
-      const missed = await this.deps.sagaLog.since(opts.since, { app: opts.app, limit: this.config.maxReplay });
+      const missed = await this.deps.sagaLog.since(opts.since, { app: opts.app, limit: this.config.maxReplay, upTo });
       for (const e of missed) {
         this.sendTo(client, e);
         sentUpTo = Math.max(sentUpTo, e.seq);

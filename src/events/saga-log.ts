@@ -25,6 +25,17 @@ interface Row {
   metadata: string;
 }
 
+/**
+ * On PostgreSQL an event's seq is taken from a sequence when it is inserted, but transactions commit in any order,
+ * so seq 9 may become visible after seq 10, or never (rolled back). Each appending transaction therefore holds an
+ * advisory lock keyed by each seq it wrote until it ends: a reader that finds a gap can tell a seq still in flight
+ * (lock held) from one that will never come (lock free, row absent). See commit-order.ts. Key: 'NORN' << 32 | seq.
+ */
+const SEQ_LOCK_BASE = (0x4e4f524en << 32n).toString();
+
+/** What became of a seq on PostgreSQL. */
+export type SeqState = 'committed' | 'in-flight' | 'absent';
+
 export class SagaLog {
   private readonly listeners = new Set<SagaListener>();
   private readonly projectors: SagaProjector[] = [];
@@ -66,11 +77,44 @@ export class SagaLog {
         message: e.message.slice(0, 8000),
         metadata: JSON.stringify(e.metadata ?? {}),
       };
-      const [inserted] = await db('saga_events').insert(row).returning('seq');
-      const seq = typeof inserted === 'object' ? (inserted as { seq: number }).seq : (inserted as number);
+      const seq = this.isPostgres ? await this.insertLocked(db, row) : await this.insertRow(db, row);
       out.push({ ...e, id, seq: Number(seq), timestamp, metadata: e.metadata ?? {} });
     }
     return out;
+  }
+
+  private get isPostgres(): boolean {
+    return this.deps.knex.client.dialect === 'postgresql';
+  }
+
+  private async insertRow(db: Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {
+    const [inserted] = await db('saga_events').insert(row).returning('seq');
+    return Number(typeof inserted === 'object' ? (inserted as { seq: number }).seq : inserted);
+  }
+
+  /** Inserts and, in the same statement, takes the seq's lock, held until the transaction ends. */
+  private async insertLocked(db: Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {
+    const insert = db('saga_events').insert(row).returning('seq').toSQL();
+    const res = await db.raw(`with ins as (${insert.sql}) select seq, pg_advisory_xact_lock(${SEQ_LOCK_BASE}::bigint + seq) from ins`, insert.bindings);
+    return Number((res as { rows: { seq: number }[] }).rows[0]!.seq);
+  }
+
+  /**
+   * PostgreSQL only: the state of each seq in `seqs`. The lock is looked at before the row, so a transaction that
+   * commits in between is seen as committed; "absent" means rolled back, or (for a few microseconds) allocated
+   * by an insert that has not taken its lock yet, so callers give a gap a short grace before believing it.
+   */
+  async seqStates(seqs: readonly number[]): Promise<Map<number, SeqState>> {
+    const knex = this.deps.knex;
+    const locks = await knex.raw(`select g::bigint as seq, pg_try_advisory_xact_lock_shared(${SEQ_LOCK_BASE}::bigint + g) as free from unnest(?::bigint[]) g`, [[...seqs]]);
+    const rows = await knex('saga_events').whereIn('seq', [...seqs]).pluck('seq');
+    const committed = new Set(rows.map(Number));
+    const states = new Map<number, SeqState>();
+    for (const r of (locks as { rows: { seq: string; free: boolean }[] }).rows) {
+      const seq = Number(r.seq);
+      states.set(seq, committed.has(seq) ? 'committed' : r.free ? 'absent' : 'in-flight');
+    }
+    return states;
   }
 
   announce(events: readonly SagaEvent[]): void {
@@ -95,8 +139,9 @@ export class SagaLog {
   }
 
   /** Events after `seq` in order (optionally of one app): what a reconnecting client missed. */
-  async since(seq: number, opts: { app?: string; limit: number }): Promise<SagaEvent[]> {
+  async since(seq: number, opts: { app?: string; limit: number; upTo?: number }): Promise<SagaEvent[]> {
     const q = this.deps.knex<Row>('saga_events').where('seq', '>', seq).orderBy('seq').limit(opts.limit);
+    if (opts.upTo !== undefined) q.where('seq', '<=', opts.upTo);
     if (opts.app) q.where({ app: opts.app });
     return (await q).map(fromRow);
   }

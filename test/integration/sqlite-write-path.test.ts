@@ -93,7 +93,7 @@ describe('SQLite write path', function () {
     const deadline = Date.now() + 5000;
     while (fs.statSync(file).size - before < 600 * 8 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(fs.statSync(file).size - before).to.be.greaterThan(600 * 8 * 1024);
-    const [{ wal_autocheckpoint: own }] = (await store.knex.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
-    expect(own).to.equal(0);
+    const [own] = (await store.knex.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
+    expect(own?.wal_autocheckpoint).to.equal(0);
   });
 });
