@@ -58,9 +58,22 @@ export function buildAppIndex(apps: readonly LoadedApp[], errors: readonly SpecE
   return { apps, byRepo, positions, byName, errors };
 }
 
+/** Identities of URLs recent deliveries gave: pushes name the same few repos, and parsing URLs was most of matching. */
+const recentIdentities = new Map<string, string | undefined>();
+const RECENT_MAX = 4096;
+
+function deliveredIdentity(url: string): string | undefined {
+  if (recentIdentities.has(url)) return recentIdentities.get(url);
+  const identity = repoIdentity(url);
+  // Oldest out first; the URLs come from signed deliveries, so this only bounds memory.
+  if (recentIdentities.size >= RECENT_MAX) recentIdentities.delete(recentIdentities.keys().next().value!);
+  recentIdentities.set(url, identity);
+  return identity;
+}
+
 /** The identities of the URLs a delivery gave for its repository. */
 export function identitiesOf(urls: readonly string[]): string[] {
-  return [...new Set(urls.map(repoIdentity).filter((i): i is string => i !== undefined))];
+  return [...new Set(urls.map(deliveredIdentity).filter((i): i is string => i !== undefined))];
 }
 
 /**

@@ -7,21 +7,8 @@ import path from 'node:path';
 
 const REMOTE_SCHEMES = new Set(['http:', 'https:', 'ssh:', 'git:', 'git+ssh:', 'ssh+git:']);
 
-/** Identities of recently seen URLs: every push names the same few, and parsing a URL is most of matching's cost. */
-const recent = new Map<string, string | undefined>();
-const RECENT_MAX = 4096;
-
 /** The normalized identity of a clone/web URL, or undefined when `url` is not one (e.g. a relative path). */
 export function repoIdentity(url: string): string | undefined {
-  if (recent.has(url)) return recent.get(url);
-  const identity = identityOf(url);
-  // Oldest first out; the URLs come from signed deliveries and specs, so this only bounds memory.
-  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
-  recent.set(url, identity);
-  return identity;
-}
-
-function identityOf(url: string): string | undefined {
   const text = url.trim();
   if (text === '') return undefined;
   if (text.startsWith('/')) return localIdentity(text);
