@@ -44,28 +44,47 @@ export type SpecParseCache = Map<string, { text: string; result: LoadedApp | { e
 /** Spec files read at once (bounded, to stay clear of the open-file limit). */
 const READ_CONCURRENCY = 64;
 
+/** What one app dir holds: an app, the errors of its spec, or nothing (no spec file). */
+export type AppDirResult = LoadedApp | { errors: SpecError[] } | undefined;
+
 export async function loadAppSpecs(appsDir: string, cache?: SpecParseCache): Promise<LoadedSpecs> {
-  let entries;
-  try {
-    entries = await readdir(appsDir, { withFileTypes: true });
-  } catch (err) {
-    return { apps: [], errors: [{ file: appsDir, path: '', reason: `cannot read the apps dir: ${errorMessage(err)}` }] };
-  }
-  const dirs = entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort();
-  const apps: LoadedApp[] = [];
-  const errors: SpecError[] = [];
-  const files = new Map<string, string>(); // app name -> file that claimed it first
-  const results: Awaited<ReturnType<typeof loadOne>>[] = [];
+  const dirs = await listAppDirs(appsDir);
+  if ('error' in dirs) return { apps: [], errors: [dirs.error] };
+  const results = await loadAppDirs(appsDir, dirs, cache);
+  return combineAppDirs(results);
+}
+
+/** Loads each of `dirs`, a bounded number at a time, in order; drops cache entries of dirs no longer listed. */
+export async function loadAppDirs(appsDir: string, dirs: readonly string[], cache?: SpecParseCache): Promise<AppDirResult[]> {
+  const results: AppDirResult[] = [];
   for (let i = 0; i < dirs.length; i += READ_CONCURRENCY) {
-    results.push(...(await Promise.all(dirs.slice(i, i + READ_CONCURRENCY).map((d) => loadOne(path.join(appsDir, d), cache)))));
+    results.push(...(await Promise.all(dirs.slice(i, i + READ_CONCURRENCY).map((d) => loadAppDir(appsDir, d, cache)))));
   }
   if (cache) {
     const current = new Set(dirs.map((d) => path.join(appsDir, d, SPEC_FILE)));
     for (const file of cache.keys()) if (!current.has(file)) cache.delete(file);
   }
+  return results;
+}
+
+/** The app dirs under `appsDir`, sorted (dot dirs are not apps). */
+export async function listAppDirs(appsDir: string): Promise<string[] | { error: SpecError }> {
+  try {
+    const entries = await readdir(appsDir, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    return { error: { file: appsDir, path: '', reason: `cannot read the apps dir: ${errorMessage(err)}` } };
+  }
+}
+
+/** The apps and errors of app dirs' results, in dir order; a name already taken by an earlier dir is an error. */
+export function combineAppDirs(results: Iterable<AppDirResult>): LoadedSpecs {
+  const apps: LoadedApp[] = [];
+  const errors: SpecError[] = [];
+  const files = new Map<string, string>(); // app name -> file that claimed it first
   for (const result of results) {
     if (!result) continue;
     if ('errors' in result) {
@@ -83,7 +102,12 @@ export async function loadAppSpecs(appsDir: string, cache?: SpecParseCache): Pro
   return { apps, errors };
 }
 
-async function loadOne(dir: string, cache?: SpecParseCache): Promise<LoadedApp | { errors: SpecError[] } | undefined> {
+/** Reads and checks `<appsDir>/<dir>/infraspec.yaml`, through `cache` when given. */
+export function loadAppDir(appsDir: string, dir: string, cache?: SpecParseCache): Promise<AppDirResult> {
+  return loadOne(path.join(appsDir, dir), cache);
+}
+
+async function loadOne(dir: string, cache?: SpecParseCache): Promise<AppDirResult> {
   const file = path.join(dir, SPEC_FILE);
   let text: string;
   try {

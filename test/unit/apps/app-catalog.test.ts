@@ -110,6 +110,33 @@ describe('AppCatalog', () => {
     expect(catalog.match(push()).matched.map((a) => a.name)).to.deep.equal(['billing']);
   });
 
+  it('drops a removed app, and a new dir sorted first takes over a name only while it exists', async () => {
+    await writeApp('zeta', spec('zeta'));
+    catalog = newCatalog();
+    await catalog.load();
+    catalog.start();
+
+    await writeApp('alpha', spec('zeta').replace('acme/shop', 'acme/alpha'));
+    await eventually('alpha claims the name zeta', () => catalog.get('zeta')?.dir.endsWith('alpha') === true);
+    expect(catalog.list().errors.map((e) => e.reason)).to.deep.equal([`app name "zeta" is already used by ${path.join(dir, 'alpha', 'infraspec.yaml')}`]);
+    await rm(path.join(dir, 'alpha'), { recursive: true });
+    await eventually('zeta is back from its own dir', () => catalog.get('zeta')?.dir.endsWith('zeta') === true);
+    expect(catalog.list().errors).to.deep.equal([]);
+    await rm(path.join(dir, 'shop'), { recursive: true });
+    await eventually('shop is gone', () => catalog.get('shop') === undefined);
+    expect(catalog.list().apps.map((a) => a.name)).to.deep.equal(['zeta']);
+  });
+
+  it('catches a change the watcher missed with its poll', async () => {
+    catalog = newCatalog(dir, 100);
+    await catalog.load();
+    // Not started: no watcher. The poll alone, run by hand through start() after the edit, must notice it.
+    await writeApp('shop', spec('shop', 'release'));
+    await writeApp('blog', spec('blog'));
+    catalog.start();
+    await eventually('both changes are loaded', () => catalog.get('shop')?.spec.repo?.branch === 'release' && catalog.get('blog') !== undefined);
+  });
+
   it('finds an apps dir created after start, by polling when it cannot watch', async () => {
     const later = path.join(dir, 'later');
     catalog = newCatalog(later, 100);

@@ -1,0 +1,24 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import YAML from 'yaml';
+import { runLoad } from '/work/main/bench/ingest-load.ts';
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prof-'));
+fs.mkdirSync(path.join(root, 'apps/bench-app'), { recursive: true });
+fs.writeFileSync(path.join(root, 'apps/bench-app/infraspec.yaml'), YAML.stringify({ name: 'bench-app', image: 'r/x:1', repo: { url: '/nonexistent/x.git', branch: 'main', autoDeploy: true }, processes: { web: { port: 8080, health: { path: '/health' } } } }));
+const port = 39000 + Math.floor(Math.random() * 1000);
+const secret = 'benchmark-secret-123';
+const args = [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof/out'] : []), '--import', 'tsx', 'src/main.ts', 'serve'];
+const child = spawn(process.execPath, args, { cwd: '/work/main', env: { ...process.env, NORN_HOST: '127.0.0.1', NORN_PORT: String(port), NORN_APPS_DIR: path.join(root, 'apps'), NORN_DATA_DIR: path.join(root, 'data'), NORN_WEBHOOK_SECRET: secret, NORN_LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+const url = `http://127.0.0.1:${port}`;
+for (;;) { if (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) break; await new Promise((r) => setTimeout(r, 100)); }
+const body = fs.readFileSync('/work/shared/fixtures/github/octokit-webhooks/push.branch-created.json', 'utf8');
+const sig = 'sha256=' + crypto.createHmac('sha256', secret).update(body).digest('hex');
+const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sig };
+await runLoad({ url: `${url}/api/webhooks/github`, connections: 16, durationS: 2, headers, body, idPrefix: 'w-' });
+const r = await runLoad({ url: `${url}/api/webhooks/github`, connections: 16, durationS: Number(process.env.DUR ?? 8), headers, body, idPrefix: 'm-' });
+console.log('req/s', Math.round(r.okIds.length / r.elapsedS), [...r.statuses]);
+child.kill('SIGINT');
+await new Promise((r) => child.once('exit', r));
