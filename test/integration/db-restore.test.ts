@@ -57,7 +57,25 @@ describe('restoreSnapshot (PostgreSQL)', () => {
     expect(recorded).to.deep.include({ snapshotId: snapshot.id, status: 'succeeded', error: null, safetySnapshotId: null });
     expect(recorded!.finishedAt).to.be.a('string');
     const argv = db.runs.at(-1)!.argv;
-    expect(argv.slice(0, 4)).to.deep.equal(['pg_restore', '--clean', '--if-exists', '--single-transaction']);
+    expect(argv.slice(0, 3)).to.deep.equal(['psql', '--no-psqlrc', '--single-transaction']);
+  });
+
+  it('leaves nothing created after the snapshot: a later table, view and schema are gone, so a migration can run again', async () => {
+    await db.query('CREATE TABLE invoices (id int PRIMARY KEY)');
+    await db.query('CREATE VIEW customer_names AS SELECT name FROM customers');
+    await db.query('CREATE SCHEMA reporting');
+    await db.query('CREATE TABLE reporting.daily (day date)');
+
+    await restoreSnapshot({ app: 'shop', ts: snapshot.ts, confirm: true }, deps());
+
+    const relations = await db.query<{ name: string }>(
+      "SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1",
+    );
+    expect(relations.map((r) => r.name)).to.deep.equal(['public.customers', 'public.orders']);
+    expect(await db.query("SELECT nspname FROM pg_namespace WHERE nspname = 'reporting'")).to.deep.equal([]);
+    // What a redeploy's migration would do again after going back in time.
+    await db.query('CREATE TABLE invoices (id int PRIMARY KEY)');
+    expect(await items()).to.deep.equal(['apple', 'pear']);
   });
 
   it('refuses without confirmation (400) and leaves the database and the records alone', async () => {
@@ -111,21 +129,30 @@ describe('restoreSnapshot (PostgreSQL)', () => {
   });
 
   it('records a failed restore and rolls all of it back (one transaction)', async () => {
+    // A snapshot naming a role as a table's owner; once the role is gone, the restore fails at that statement,
+    // after the schemas were dropped and some tables recreated: without the single transaction, data would be gone.
+    await db.query('DROP ROLE IF EXISTS norn_restore_owner');
+    await db.query('CREATE ROLE norn_restore_owner');
+    await db.query('CREATE TABLE owned (id int)');
+    await db.query('ALTER TABLE owned OWNER TO norn_restore_owner');
+    const spec = appSpec('shop', { infrastructure: { postgres: { database: db.database } } });
+    await snapshotStep({ snapshotsDir: db.snapshotsDir }, { postgres: db.admin, snapshots: db.snapshots, clock: db.clock }).run(stepContext(spec).ctx);
+    const withOwner = (await db.snapshots.listByApp('shop')).find((s) => s.id !== snapshot.id)!;
+    db.advance(60_000);
+    await db.query('DROP TABLE owned');
+    await db.query('DROP ROLE norn_restore_owner');
     await db.query("UPDATE orders SET item = 'kept'");
     await db.query("UPDATE customers SET name = 'kept'");
-    // A view the archive does not know about blocks its DROP TABLE customers, which pg_restore reaches only after
-    // dropping orders: without the single transaction, orders would be gone.
-    await db.query('CREATE VIEW customer_names AS SELECT name FROM customers');
 
-    const err = await restoreSnapshot({ app: 'shop', ts: snapshot.ts, confirm: true }, deps()).catch((e: unknown) => e);
+    const err = await restoreSnapshot({ app: 'shop', ts: withOwner.ts, confirm: true }, deps()).catch((e: unknown) => e);
 
     expect(err).to.be.instanceOf(CommandError);
-    expect((err as CommandError).stderrTail).to.contain('customer_names');
+    expect((err as CommandError).stderrTail).to.contain('norn_restore_owner');
     expect(await items()).to.deep.equal(['kept', 'kept']);
     expect(await db.query('SELECT name FROM customers')).to.deep.equal([{ name: 'kept' }]);
     const [recorded] = await db.snapshots.listRestores('shop');
     expect(recorded).to.include({ status: 'failed' });
-    expect(recorded!.error).to.contain('pg_restore');
+    expect(recorded!.error).to.contain('psql');
   });
 
   it('records a restore from an unreadable archive as failed', async () => {

@@ -22,6 +22,7 @@ export interface PostgresAdminConfig {
   readonly adminUrl: string;
   readonly pgDump?: string;
   readonly pgRestore?: string;
+  readonly psql?: string;
   /** Base environment for the tools (PATH, LANG); any PG* variables in it are dropped. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly dumpTimeoutMs?: number;
@@ -31,6 +32,24 @@ export interface PostgresAdminConfig {
 export interface DumpOptions {
   readonly signal?: AbortSignal;
 }
+
+/**
+ * Run before a restore's SQL, in its transaction: drops every schema but PostgreSQL's own, and makes `public`
+ * again as PostgreSQL 15 creates it (owned by the database owner, usable by everyone).
+ */
+const RESET_SCHEMAS_SQL = `
+DO $reset$
+DECLARE s record;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', s.nspname);
+  END LOOP;
+END
+$reset$;
+CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+COMMENT ON SCHEMA public IS 'standard public schema';
+`;
 
 /** The first bytes of every custom-format (`-Fc`) archive. */
 const ARCHIVE_MAGIC = 'PGDMP';
@@ -68,23 +87,38 @@ export class PostgresAdmin {
   }
 
   /**
-   * Restores an archive into `database`: objects in the archive are dropped (if present) and recreated, all in
-   * one transaction, so a failure leaves the database as it was. Objects created after the dump are left alone.
+   * Restores an archive into `database` as it was when dumped: every schema in the database is dropped (so tables
+   * and views created after the dump go too, and a migration that created them runs cleanly again), `public` is
+   * made again with PostgreSQL's defaults, and the archive's objects and data are recreated, all in one
+   * transaction, so a failure leaves the database as it was. pg_restore turns the archive into SQL in a private
+   * temp dir (it needs room for the uncompressed data), and psql runs it after the reset with ON_ERROR_STOP.
    */
   async restore(database: string, archivePath: string, options: DumpOptions = {}): Promise<void> {
     assertDatabaseName(database);
-    const argv = [
-      this.config.pgRestore ?? 'pg_restore',
-      '--clean',
-      '--if-exists',
-      '--single-transaction',
-      '--exit-on-error',
-      '--no-password',
-      `--dbname=${database}`,
-      archivePath,
-    ];
-    const result = await this.run(argv, options.signal, this.config.restoreTimeoutMs);
-    if (result.exitCode !== 0) throw commandFailed(argv, result);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'norn-restore-'));
+    try {
+      const script = path.join(dir, 'restore.sql');
+      const render = [this.config.pgRestore ?? 'pg_restore', '--exit-on-error', `--file=${script}`, archivePath];
+      const rendered = await this.run(render, options.signal, this.config.restoreTimeoutMs);
+      if (rendered.exitCode !== 0) throw commandFailed(render, rendered);
+      const reset = path.join(dir, 'reset.sql');
+      await fs.writeFile(reset, RESET_SCHEMAS_SQL, { mode: 0o600 });
+      const apply = [
+        this.config.psql ?? 'psql',
+        '--no-psqlrc',
+        '--single-transaction',
+        '--set=ON_ERROR_STOP=1',
+        '--quiet',
+        '--no-password',
+        `--dbname=${database}`,
+        `--file=${reset}`,
+        `--file=${script}`,
+      ];
+      const applied = await this.run(apply, options.signal, this.config.restoreTimeoutMs);
+      if (applied.exitCode !== 0) throw commandFailed(apply, applied);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** A pg driver config for `database` with the admin credentials (carries the password: never log it). */
