@@ -29,7 +29,6 @@ import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
-import { SqliteGroupCommit } from './store/sqlite-group-commit.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -70,7 +69,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     ? new PgEventRelay({ databaseUrl: config.databaseUrl!, origin: randomUUID() }, { sagaLog, publish: (events) => ordered.accept(events), log })
     : undefined;
   await relay?.start();
-  const ledger = new DeliveryLedger({ knex, groupCommit: store.client === 'sqlite' ? new SqliteGroupCommit({ knex }) : undefined });
+  const ledger = new DeliveryLedger({ knex, batched: true });
   const queue = new DeployQueue({ knex, sagaLog, isPostgres: store.client === 'postgres' });
   const catalog = new AppCatalog({ appsDir: config.appsDir }, { log });
   const loaded = await catalog.load();

@@ -2,7 +2,8 @@
 // answer to "why did nothing deploy?"). Accepted deliveries are unique on forge + delivery id.
 import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from 'knex';
-import type { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
+import { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
+import { TickBatcher, type BatchOutcome } from '../store/tick-batcher.js';
 import type { ForgeName } from '../webhooks/push-event.js';
 
 export type Verdict = 'queued' | 'no-match' | 'ignored' | 'ping' | 'rejected';
@@ -72,14 +73,31 @@ const INSERT_SQL = `insert into deliveries (${COLUMNS.join(', ')}) values (${COL
 
 export class DeliveryLedger {
   private readonly inserts = new WeakMap<Database, Statement>();
+  /** Inserts outside a transaction, batched with others arriving at the same moment (see `batched`). */
+  private readonly autocommitInsert: (row: Row) => Promise<boolean>;
 
   constructor(
     private readonly deps: {
       knex: Knex;
-      /** On SQLite: inserts outside a transaction share commits with others arriving at the same moment. */
-      groupCommit?: SqliteGroupCommit;
+      /**
+       * Deliveries recorded outside a transaction (most of them) share a commit with those arriving at the same
+       * moment: on SQLite one transaction of prepared inserts, on PostgreSQL one multi-row insert. Off, each is
+       * its own statement.
+       */
+      batched?: boolean;
     },
-  ) {}
+  ) {
+    const dialect = deps.knex.client.dialect as string;
+    if (deps.batched && dialect === 'sqlite3') {
+      const commits = new SqliteGroupCommit({ knex: deps.knex });
+      this.autocommitInsert = (row) => commits.run((conn) => this.insertStatement(conn).run(row).changes === 1);
+    } else if (deps.batched && dialect === 'postgresql') {
+      const batcher = new TickBatcher<Row, boolean>((rows) => this.insertRows(rows));
+      this.autocommitInsert = (row) => batcher.run(row);
+    } else {
+      this.autocommitInsert = (row) => this.insertRow(deps.knex, row);
+    }
+  }
 
   /**
    * Inserts the delivery in `db`. Returns false, inserting nothing, when an accepted delivery with the same forge
@@ -105,9 +123,26 @@ export class DeliveryLedger {
       body: d.payload ? d.payload.body.toString('base64') : null,
       received_at: d.receivedAt ?? new Date().toISOString(),
     };
-    if (db === this.deps.knex && this.deps.groupCommit) return this.deps.groupCommit.run((conn) => this.insertStatement(conn).run(row).changes === 1);
+    return db === this.deps.knex ? this.autocommitInsert(row) : this.insertRow(db, row);
+  }
+
+  private async insertRow(db: Knex | Knex.Transaction, row: Row): Promise<boolean> {
     const inserted = await db('deliveries').insert(row).onConflict('dedupe_key').ignore().returning('id');
     return inserted.length === 1;
+  }
+
+  /**
+   * One multi-row insert; a row whose dedupe key is taken (by an earlier row, or one earlier in the batch) is
+   * skipped. If the statement fails, each row is tried alone, so one bad row fails alone.
+   */
+  private async insertRows(rows: readonly Row[]): Promise<BatchOutcome<boolean>[]> {
+    try {
+      const inserted = (await this.deps.knex('deliveries').insert([...rows]).onConflict('dedupe_key').ignore().returning('id')) as { id: string }[];
+      const ids = new Set(inserted.map((r) => r.id));
+      return rows.map((r) => ({ ok: true, value: ids.has(r.id) }));
+    } catch {
+      return Promise.all(rows.map((r) => this.insertRow(this.deps.knex, r).then((value) => ({ ok: true as const, value }), (err: unknown) => ({ ok: false as const, err }))));
+    }
   }
 
   private insertStatement(conn: Database): Statement {

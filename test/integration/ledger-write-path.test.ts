@@ -1,6 +1,6 @@
-// The SQLite write path behind webhook ingest: ledger inserts that arrive together share one commit but keep
-// their own outcome (a duplicate id still loses, a failing write fails alone), and the WAL is checkpointed by the
-// background worker, not by the service's commits.
+// The write path behind webhook ingest: ledger inserts that arrive together share one commit (SQLite) or one
+// statement (PostgreSQL) but keep their own outcome (a duplicate id still loses, a failing write fails alone), and
+// on SQLite the WAL is checkpointed by the background worker, not by the service's commits.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { newDeliveryId } from '../../src/deliveries/delivery-id.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { SqliteGroupCommit } from '../../src/store/sqlite-group-commit.js';
 import { memoryLogger } from '../support/memory-logger.js';
+import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
 
 const delivery = (deliveryId: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
   id: newDeliveryId(),
@@ -30,6 +31,42 @@ const delivery = (deliveryId: string, extra: Partial<NewDelivery> = {}): NewDeli
   ...extra,
 });
 
+describe('batched ledger inserts on PostgreSQL', function () {
+  let scratch: ScratchDatabase;
+  let store: Store;
+
+  beforeEach(async () => {
+    await requirePostgres();
+    scratch = await createScratchDatabase('norn_ledger_batch');
+    store = await createStore({ databaseUrl: scratch.url, sqliteFile: ':memory:' });
+  });
+  afterEach(async () => {
+    await store.close();
+    await scratch.drop();
+  });
+
+  it('records concurrent deliveries in multi-row inserts, each exactly once, and refuses a repeated id within the batch', async () => {
+    const ledger = new DeliveryLedger({ knex: store.knex, batched: true });
+    await ledger.insertIn(store.knex, delivery('d-0'));
+    const ids = Array.from({ length: 300 }, (_, i) => `d-${i}`);
+    const results = await Promise.all([...ids, 'd-7', 'd-7'].map((id) => ledger.insertIn(store.knex, delivery(id))));
+    expect(results.filter(Boolean)).to.have.length(299);
+    expect(results[0]).to.equal(false); // recorded before the batch
+    expect(results.slice(300)).to.deep.equal([false, false]);
+    expect(await ledger.count()).to.equal(300);
+    expect((await ledger.payload((await ledger.findAccepted('github', 'd-299'))!.id))?.body.length).to.equal(8 * 1024);
+  });
+
+  it('fails only the row the database refuses; the others in its batch are recorded', async () => {
+    const ledger = new DeliveryLedger({ knex: store.knex, batched: true });
+    // A verdict longer than its column: PostgreSQL refuses the row (the ledger trims the free-text columns only).
+    const bad = delivery('bad', { verdict: 'x'.repeat(100) as NewDelivery['verdict'] });
+    const outcomes = await Promise.allSettled([ledger.insertIn(store.knex, delivery('good-1')), ledger.insertIn(store.knex, bad), ledger.insertIn(store.knex, delivery('good-2'))]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.knex('deliveries').orderBy('delivery_id').pluck('delivery_id')).to.deep.equal(['good-1', 'good-2']);
+  });
+});
+
 describe('SQLite write path', function () {
   let dir: string;
   let store: Store;
@@ -44,7 +81,7 @@ describe('SQLite write path', function () {
   });
 
   it('records concurrent deliveries in shared commits, each exactly once, and refuses a repeated id within the batch', async () => {
-    const ledger = new DeliveryLedger({ knex: store.knex, groupCommit: new SqliteGroupCommit({ knex: store.knex }) });
+    const ledger = new DeliveryLedger({ knex: store.knex, batched: true });
     const ids = Array.from({ length: 300 }, (_, i) => `d-${i}`);
     const results = await Promise.all([...ids, 'd-7', 'd-7'].map((id) => ledger.insertIn(store.knex, delivery(id))));
     expect(results.slice(0, 300).every(Boolean)).to.equal(true);
@@ -70,7 +107,7 @@ describe('SQLite write path', function () {
   });
 
   it('waits for a knex transaction holding the connection instead of writing into it', async () => {
-    const ledger = new DeliveryLedger({ knex: store.knex, groupCommit: new SqliteGroupCommit({ knex: store.knex }) });
+    const ledger = new DeliveryLedger({ knex: store.knex, batched: true });
     let grouped: Promise<boolean> | undefined;
     await store.knex
       .transaction(async (trx) => {
@@ -86,7 +123,7 @@ describe('SQLite write path', function () {
 
   it('copies the WAL into the database file in the background while the service never checkpoints itself', async () => {
     const file = path.join(dir, 'norn.sqlite');
-    const ledger = new DeliveryLedger({ knex: store.knex, groupCommit: new SqliteGroupCommit({ knex: store.knex }) });
+    const ledger = new DeliveryLedger({ knex: store.knex, batched: true });
     const before = fs.statSync(file).size;
     await Promise.all(Array.from({ length: 600 }, (_, i) => ledger.insertIn(store.knex, delivery(`w-${i}`))));
     // 600 rows of ~11 KB: the data sits in the WAL until a checkpoint copies it into the main file.
