@@ -1,5 +1,6 @@
 // The live-stream bench's server side, one process per phase so each phase's memory is its own: `service` runs
 // the whole receiver on SQLite and appends saga events through its SagaLog (the hub fans them out to /ws);
+// `service-pg` the same on a scratch PostgreSQL database, where events pass through the commit-order step;
 // `bare` is a plain `ws` server sending the same envelope to every client. Started by bench/live-stream.ts with
 // --expose-gc; talks to it over IPC.
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { startService } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { createScratchDatabase } from '../test/support/services.js';
 
 export type ServerCommand = { type: 'memory' } | { type: 'emit'; events: number; intervalMs: number } | { type: 'close' };
 
@@ -29,11 +31,14 @@ interface Phase {
 const now = () => performance.timeOrigin + performance.now();
 const message = (i: number) => `bench ${i} ${now().toFixed(3)}`;
 
-async function servicePhase(): Promise<Phase> {
+async function servicePhase(store: 'sqlite' | 'postgres'): Promise<Phase> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-live-'));
   fs.mkdirSync(path.join(root, 'apps'));
+  const scratch = store === 'postgres' ? await createScratchDatabase('norn_bench_live') : undefined;
+  const env: Record<string, string> = { NORN_PORT: '0', NORN_HOST: '127.0.0.1', NORN_APPS_DIR: path.join(root, 'apps'), NORN_DATA_DIR: path.join(root, 'data'), NORN_LOG_LEVEL: 'warn' };
+  if (scratch) env.NORN_DATABASE_URL = scratch.url;
   // A logger that keeps nothing: an in-memory one would grow during the run and count as memory per client.
-  const config = loadConfig({ NORN_PORT: '0', NORN_HOST: '127.0.0.1', NORN_APPS_DIR: path.join(root, 'apps'), NORN_DATA_DIR: path.join(root, 'data'), NORN_LOG_LEVEL: 'warn' }, root);
+  const config = loadConfig(env, root);
   const service = await startService(config, { log: pino({ level: 'warn' }) });
   return {
     url: `${service.url.replace(/^http/, 'ws')}/ws`,
@@ -42,6 +47,7 @@ async function servicePhase(): Promise<Phase> {
     },
     async close() {
       await service.close();
+      await scratch?.drop();
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
@@ -71,7 +77,7 @@ function memory(): Memory {
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
 
-const phase = process.argv[2] === 'bare' ? await barePhase() : await servicePhase();
+const phase = process.argv[2] === 'bare' ? await barePhase() : await servicePhase(process.argv[2] === 'service-pg' ? 'postgres' : 'sqlite');
 process.send!({ type: 'ready', url: phase.url });
 
 process.on('message', async (cmd: ServerCommand) => {

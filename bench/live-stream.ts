@@ -14,7 +14,12 @@ import type { Memory, ServerCommand } from './live-stream-server.js';
 import { fmtMs, mark, table } from './percentiles.js';
 
 const { values: args } = parseArgs({
-  options: { clients: { type: 'string', default: '1000' }, events: { type: 'string', default: '300' }, 'interval-ms': { type: 'string', default: '20' } },
+  options: {
+    clients: { type: 'string', default: '1000' },
+    events: { type: 'string', default: '300' },
+    'interval-ms': { type: 'string', default: '20' },
+    postgres: { type: 'boolean', default: false },
+  },
 });
 const clientCount = Number(args.clients);
 const events = Number(args.events);
@@ -54,7 +59,9 @@ const perClient = (a: Memory, b: Memory): Memory => ({
   external: (b.external - a.external) / clientCount,
 });
 
-async function runPhase(phase: 'service' | 'bare'): Promise<PhaseResult> {
+const PHASE_NAMES = { service: 'service /ws (SQLite)', 'service-pg': 'service /ws (PostgreSQL)', bare: 'bare ws broadcast' } as const;
+
+async function runPhase(phase: keyof typeof PHASE_NAMES): Promise<PhaseResult> {
   const server = child('live-stream-server.ts', [phase], ['--expose-gc']);
   const clients = child('live-stream-clients.ts', []);
   try {
@@ -67,7 +74,7 @@ async function runPhase(phase: 'service' | 'bare'): Promise<PhaseResult> {
     await new Promise((r) => setTimeout(r, 1000)); // the last messages in flight
     const busy = (await ask<{ memory: Memory }>(server, 'memory', { type: 'memory' } satisfies ServerCommand)).memory;
     const report = await ask<ClientsReport>(clients, 'report', { type: 'report', events } satisfies ClientsCommand);
-    return { name: phase === 'service' ? 'service /ws (SQLite)' : 'bare ws broadcast', report, idlePerClient: perClient(base, idle), busyPerClient: perClient(base, busy) };
+    return { name: PHASE_NAMES[phase], report, idlePerClient: perClient(base, idle), busyPerClient: perClient(base, busy) };
   } finally {
     clients.send({ type: 'close' } satisfies ClientsCommand);
     server.send({ type: 'close' } satisfies ServerCommand);
@@ -89,6 +96,7 @@ function costPerClient(r: PhaseResult): number {
 async function main(): Promise<void> {
   console.log(`live stream: ${clientCount} clients, ${events} events every ${intervalMs} ms; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs\n`);
   const results = [await runPhase('service'), await runPhase('bare')];
+  if (args.postgres) results.push(await runPhase('service-pg'));
   console.log(table([
     ['server', 'received', 'p50', 'p99', 'max', 'last client p50', 'last client p99', 'memory/client', 'RSS/client', 'heap/client', 'external/client'],
     ...results.map((r) => [
@@ -111,6 +119,8 @@ async function main(): Promise<void> {
   const p99 = svc.report.lastClient.p99;
   const perClient = costPerClient(svc);
   const complete = svc.report.received === svc.report.expected;
+  const pg = results[2];
+  if (pg) console.log(`PostgreSQL service / bare: p99 ${(pg.report.arrivals.p99 / bare.report.arrivals.p99).toFixed(2)}x, every event to every client: ${mark(pg.report.received === pg.report.expected)}`);
   console.log(`\ntarget: every client gets every event: ${svc.report.received}/${svc.report.expected} -> ${mark(complete)}`);
   console.log(`target: p99 append -> arrival at every client under 50 ms: ${fmtMs(p99)} -> ${mark(p99 < 50)}`);
   console.log(`target: under 50 KB per client (the larger of RSS and heap + external growth): ${kb(perClient)} -> ${mark(perClient < 50 * 1024)}`);
