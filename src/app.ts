@@ -61,7 +61,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const statuses = wireStatusOutbox({ knex, sagaLog, log, config });
   // On PostgreSQL transactions commit out of seq order: live events pass through a reorder step first. SQLite has
   // one writer, so its commits are in seq order already.
-  const ordered = store.client === 'postgres' ? new CommitOrder({ graceMs: 100, pollMs: 25 }, { sagaLog, log }) : undefined;
+  const ordered = store.client === 'postgres' ? new CommitOrder({ graceMs: 100, maxHoldMs: 10_000, pollMs: 25 }, { sagaLog, log }) : undefined;
   await ordered?.start();
   const hub = new LiveHub({ maxBufferedBytes: 1024 * 1024, maxReplay: 10_000 }, { sagaLog, log, ordered });
   // Receivers sharing one PostgreSQL relay their events to each other, so any receiver's /ws sees every event.

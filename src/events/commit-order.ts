@@ -4,6 +4,9 @@
 // whose transaction is still open holds later events back until it ends; a rolled-back seq is skipped after a
 // short grace; a committed event whose notice has not arrived (say, a relay connection that dropped it) is read
 // from the log. `horizon` is the highest seq released, the point up to which a `since=` replay is complete.
+// A transaction that stays open too long (a receiver cut off from the network mid-append, which PostgreSQL may
+// not notice for hours) must not stall every live stream: after `maxHoldMs` its seq is passed over, and its event,
+// if it ever commits, is sent late and out of order.
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { SagaEvent } from './saga-event.js';
@@ -12,6 +15,8 @@ import type { SagaLog, SeqState } from './saga-log.js';
 export interface CommitOrderConfig {
   /** How long an absent seq (no row, no lock) is waited for before it counts as rolled back. */
   readonly graceMs: number;
+  /** How long a seq whose transaction is still open may hold later events back. */
+  readonly maxHoldMs: number;
   /** How often open gaps are looked at again. */
   readonly pollMs: number;
 }
@@ -26,8 +31,8 @@ export class CommitOrder {
   /** Seqs at or below this were committed before start; one arriving late is passed on once, out of order. */
   private startSeq = 0;
   private readonly held = new Map<number, SagaEvent>();
-  /** When each missing seq was first found absent. */
-  private readonly absentSince = new Map<number, number>();
+  /** When each missing seq was first found missing (absent or in flight). */
+  private readonly missingSince = new Map<number, number>();
   /** Seqs given up as rolled back: if one arrives after all, it is still passed on (late beats never). */
   private readonly skipped = new Set<number>();
   /** Absent seqs given up on and not yet passed by the horizon. */
@@ -89,7 +94,7 @@ export class CommitOrder {
         this.skipped.delete(next);
         out.push(event);
       } else if (!this.rolledBack.delete(next)) break;
-      this.absentSince.delete(next);
+      this.missingSince.delete(next);
       this.released = next;
     }
     if (out.length > 0) this.emit(out);
@@ -114,7 +119,8 @@ export class CommitOrder {
     if (this.checking || this.held.size === 0) return;
     this.checking = true;
     try {
-      const lowest = Math.min(...this.held.keys());
+      let lowest = Infinity;
+      for (const seq of this.held.keys()) lowest = Math.min(lowest, seq);
       if (lowest - this.released > MAX_GAP) {
         this.deps.log.warn({ from: this.released, to: lowest }, 'saga seq jumped; releasing from the new position');
         this.released = lowest - 1;
@@ -137,19 +143,23 @@ export class CommitOrder {
     const committed = missing.filter((s) => states.get(s) === 'committed');
     if (committed.length > 0) for (const e of await this.deps.sagaLog.bySeqs(committed)) if (e.seq > this.released) this.held.set(e.seq, e);
     for (const s of missing) {
-      if (states.get(s) !== 'absent') {
-        this.absentSince.delete(s);
+      const state = states.get(s);
+      if (state === 'committed' || this.held.has(s)) {
+        this.missingSince.delete(s);
         continue;
       }
-      const since = this.absentSince.get(s);
-      if (since === undefined) this.absentSince.set(s, now);
-      else if (now - since >= this.config.graceMs && !this.held.has(s)) {
-        // Rolled back. Remembered in case it was a slow insert after all: then it is still passed on, late.
-        this.absentSince.delete(s);
-        this.rolledBack.add(s);
-        this.skipped.add(s);
-        if (this.skipped.size > MAX_GAP) this.skipped.delete(this.skipped.values().next().value!);
+      const since = this.missingSince.get(s);
+      if (since === undefined) {
+        this.missingSince.set(s, now);
+        continue;
       }
+      if (now - since < (state === 'absent' ? this.config.graceMs : this.config.maxHoldMs)) continue;
+      // Rolled back, or open for too long. Remembered: if it commits after all, it is still passed on, late.
+      if (state !== 'absent') this.deps.log.warn({ seq: s, heldMs: now - since }, 'a saga append has been open too long; sending later events without it');
+      this.missingSince.delete(s);
+      this.rolledBack.add(s);
+      this.skipped.add(s);
+      if (this.skipped.size > MAX_GAP) this.skipped.delete(this.skipped.values().next().value!);
     }
   }
 }

@@ -70,7 +70,7 @@ describe('saga events in commit order on PostgreSQL', function () {
     scratch = await createScratchDatabase('norn_commit_order');
     store = await createStore({ databaseUrl: scratch.url, sqliteFile: ':memory:' });
     sagaLog = new SagaLog({ knex: store.knex });
-    order = new CommitOrder({ graceMs: 200, pollMs: 20 }, { sagaLog, log: memoryLogger().log });
+    order = new CommitOrder({ graceMs: 200, maxHoldMs: 1500, pollMs: 20 }, { sagaLog, log: memoryLogger().log });
     await order.start();
     out = [];
     order.subscribe((events) => out.push(...events.map((e) => e.seq)));
@@ -91,6 +91,16 @@ describe('saga events in commit order on PostgreSQL', function () {
     expect(order.horizon).to.equal(first.event.seq - 1);
     await first.commit();
     expect(out).to.deep.equal([first.event.seq, second.event.seq]);
+  });
+
+  it('stops holding events behind a transaction open too long, and sends its event late if it commits', async () => {
+    const stuck = await openAppend(store.knex, sagaLog, 'stuck');
+    const next = await openAppend(store.knex, sagaLog, 'next');
+    await next.commit();
+    await until('the event after the stuck one', () => out.length === 1, 5000);
+    expect(out).to.deep.equal([next.event.seq]);
+    await stuck.commit();
+    expect(out).to.deep.equal([next.event.seq, stuck.event.seq]);
   });
 
   it('skips a seq whose transaction rolled back, after the grace period', async () => {
