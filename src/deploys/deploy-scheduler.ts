@@ -33,6 +33,8 @@ export class DeployScheduler {
   private readonly running = new Map<string, AbortController>();
   private timer?: NodeJS.Timeout;
   private ticking = false;
+  /** The scheduling pass in flight, if any. */
+  private pass: Promise<void> | undefined;
   private wanted = false;
   private stopped = true;
   private readonly finished = new Set<Promise<void>>();
@@ -59,6 +61,9 @@ export class DeployScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // A pass in flight may still claim a deploy: let it, so that deploy is aborted below and ends like the others
+    // instead of starting after the store has closed.
+    await this.pass;
     for (const c of this.running.values()) c.abort(new Error('the receiver is shutting down'));
     await Promise.allSettled([...this.finished]);
   }
@@ -71,7 +76,7 @@ export class DeployScheduler {
       return;
     }
     this.ticking = true;
-    void this.tick()
+    this.pass = this.tick()
       .catch((err) => this.deps.log.error({ err }, 'scheduler pass failed'))
       .finally(() => {
         this.ticking = false;

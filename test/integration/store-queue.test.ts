@@ -99,6 +99,38 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect(counts.running).to.equal(4);
     });
 
+    it('on stop, lets a claim already in flight finish and aborts that deploy before returning', async () => {
+      const d = await enqueue(input('shop', 'a'));
+      let claimStarted!: () => void;
+      const claiming = new Promise<void>((r) => (claimStarted = r));
+      // A queue whose claim is slow, so stop() lands while the scheduling pass is waiting for it.
+      const slowQueue = Object.create(queue) as DeployQueue;
+      slowQueue.claimNext = async (owner, leaseMs) => {
+        claimStarted();
+        await new Promise((r) => setTimeout(r, 100));
+        return queue.claimNext(owner, leaseMs);
+      };
+      const ran: string[] = [];
+      const scheduler = new DeployScheduler(
+        { maxConcurrent: 1, leaseMs: 30_000, pollIntervalMs: 60_000 },
+        {
+          queue: slowQueue,
+          log: memoryLogger().log,
+          execute: async (deploy, signal) => {
+            ran.push(deploy.id);
+            await new Promise((r) => (signal.aborted ? r(undefined) : signal.addEventListener('abort', r)));
+            await queue.finish(deploy.id, { status: 'interrupted', error: String(signal.reason) }, { sagaId: deploy.id, app: deploy.app, source: 'test', category: 'deploy', action: 'deploy.interrupted', message: 'stopped', metadata: {} });
+            return { status: 'interrupted', step: 'clone', error: 'stopped' };
+          },
+        },
+      );
+      await scheduler.start();
+      await claiming;
+      await scheduler.stop();
+      expect(ran).to.deep.equal([d.id]);
+      expect((await queue.get(d.id))?.status).to.equal('interrupted');
+    });
+
     it('ends as interrupted, with an event, a deploy whose process died mid-run', async () => {
       const d = await enqueue(input('shop', 'f'));
       // A lease held by a process on this host that no longer exists.
