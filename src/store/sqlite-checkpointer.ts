@@ -34,6 +34,8 @@ export interface SqliteCheckpointerOptions {
   readonly intervalMs: number;
   /** Turns the connection's own automatic checkpoints back on (when the worker is gone). */
   readonly restoreAutoCheckpoint: () => Promise<void>;
+  /** The better-sqlite3 module the worker loads; the installed one by default. */
+  readonly driver?: string;
 }
 
 export class SqliteCheckpointer {
@@ -42,7 +44,7 @@ export class SqliteCheckpointer {
   private constructor(private readonly worker: Worker) {}
 
   static start(opts: SqliteCheckpointerOptions, deps: { log: Pick<Logger, 'warn' | 'error'> }): SqliteCheckpointer {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const driver = opts.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: opts.file, intervalMs: opts.intervalMs, driver } });
     const checkpointer = new SqliteCheckpointer(worker);
     // The worker must never keep the process alive on its own.

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { DeliveryLedger, type NewDelivery } from '../../src/deliveries/delivery-ledger.js';
 import { newDeliveryId } from '../../src/deliveries/delivery-id.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
+import { SqliteCheckpointer } from '../../src/store/sqlite-checkpointer.js';
 import { SqliteGroupCommit } from '../../src/store/sqlite-group-commit.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
@@ -132,5 +133,18 @@ describe('SQLite write path', function () {
     expect(fs.statSync(file).size - before).to.be.greaterThan(600 * 8 * 1024);
     const [own] = (await store.knex.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
     expect(own?.wal_autocheckpoint).to.equal(0);
+  });
+
+  it("turns the connection's own checkpoints back on when the checkpoint worker dies", async () => {
+    const { log, lines } = memoryLogger();
+    let restored!: () => void;
+    const restoredOnce = new Promise<void>((r) => (restored = r));
+    const checkpointer = SqliteCheckpointer.start(
+      { file: path.join(dir, 'norn.sqlite'), intervalMs: 50, driver: path.join(dir, 'no-such-driver.js'), restoreAutoCheckpoint: async () => restored() },
+      { log },
+    );
+    await restoredOnce;
+    await checkpointer.stop();
+    expect(lines.join('')).to.contain('checkpoints again');
   });
 });
