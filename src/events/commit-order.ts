@@ -124,6 +124,8 @@ export class CommitOrder {
       if (lowest - this.released > MAX_GAP) {
         this.deps.log.warn({ from: this.released, to: lowest }, 'saga seq jumped; releasing from the new position');
         this.released = lowest - 1;
+        this.missingSince.clear();
+        this.rolledBack.clear();
         return;
       }
       const missing: number[] = [];
