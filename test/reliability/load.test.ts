@@ -1,4 +1,4 @@
-// Load: unique valid deliveries at a steady 200 a second for 60 seconds (nine in ten for a repository no app
+// Load: unique valid deliveries at a steady 500 a second for 60 seconds (nine in ten for a repository no app
 // tracks, one in ten for the tracked one with "[skip ci]", so nothing deploys), then identical deliveries sent 50
 // at a time. Every delivery is answered 2xx and recorded exactly once; the identical ones queue one deploy.
 import { randomBytes } from 'node:crypto';
@@ -7,7 +7,7 @@ import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 
-const RATE = 200;
+const RATE = 500;
 const SECONDS = 60;
 const TOTAL = RATE * SECONDS;
 
