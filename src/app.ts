@@ -54,7 +54,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const { log } = deps;
   const workRoot = workRootOf(config);
   await fs.mkdir(workRoot, { recursive: true });
-  const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite') }, { log });
+  const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite'), backgroundCheckpoints: true }, { log });
   const { knex } = store;
   const sagaLog = new SagaLog({ knex });
   // Commit statuses are written by a projector inside each append's transaction: register it before any append.

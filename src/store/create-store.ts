@@ -13,6 +13,11 @@ export interface StoreConfig {
   readonly databaseUrl?: string;
   /** SQLite file path, or ':memory:' for tests. */
   readonly sqliteFile: string;
+  /**
+   * SQLite file only: a worker thread checkpoints the WAL instead of the commits of the service's own connection
+   * (see sqlite-checkpointer.ts). The service sets it; tools and most tests leave SQLite's default.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 export interface Store {
@@ -24,13 +29,11 @@ export interface Store {
 /** How often the checkpoint worker copies SQLite's WAL back into the database file. */
 const CHECKPOINT_INTERVAL_MS = 250;
 
-/**
- * With a `log`, a SQLite file's WAL is checkpointed by a worker thread instead of by the commits of the service's
- * own connection (see sqlite-checkpointer.ts); without one (tools, tests) SQLite checkpoints as it does by default.
- */
+/** `log` takes what the checkpoint worker reports; it is needed only with `backgroundCheckpoints`. */
 export async function createStore(config: StoreConfig, deps: { log?: Pick<Logger, 'warn' | 'error'> } = {}): Promise<Store> {
   const client: StoreClient = config.databaseUrl ? 'postgres' : 'sqlite';
-  const background = client === 'sqlite' && config.sqliteFile !== ':memory:' && deps.log !== undefined;
+  const background = client === 'sqlite' && config.sqliteFile !== ':memory:' && config.backgroundCheckpoints === true;
+  if (background && !deps.log) throw new Error('createStore: backgroundCheckpoints needs a log for what the checkpoint worker reports');
   const knex = client === 'postgres' ? postgresKnex(config.databaseUrl!) : sqliteKnex(config.sqliteFile, { checkpointInBackground: background });
   await knex.migrate.latest({ migrationSource });
   const checkpointer = background

@@ -74,7 +74,7 @@ describe('SQLite write path', function () {
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-sqlite-write-'));
-    store = await createStore({ sqliteFile: path.join(dir, 'norn.sqlite') }, { log: memoryLogger().log });
+    store = await createStore({ sqliteFile: path.join(dir, 'norn.sqlite'), backgroundCheckpoints: true }, { log: memoryLogger().log });
   });
   afterEach(async () => {
     await store.close();
