@@ -12,6 +12,7 @@ import { SqliteCheckpointer } from '../../src/store/sqlite-checkpointer.js';
 import { SqliteGroupCommit } from '../../src/store/sqlite-group-commit.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
+import { eventually } from '../support/test-service.js';
 
 const delivery = (deliveryId: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
   id: newDeliveryId(),
@@ -128,8 +129,8 @@ describe('SQLite write path', function () {
     const before = fs.statSync(file).size;
     await Promise.all(Array.from({ length: 600 }, (_, i) => ledger.insertIn(store.knex, delivery(`w-${i}`))));
     // 600 rows of ~11 KB: the data sits in the WAL until a checkpoint copies it into the main file.
-    const deadline = Date.now() + 5000;
-    while (fs.statSync(file).size - before < 600 * 8 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const grown = () => fs.statSync(file).size - before > 600 * 8 * 1024;
+    await eventually('the checkpoint worker to copy the WAL into the database file', async () => grown() || undefined, 5000).catch(() => undefined);
     expect(fs.statSync(file).size - before).to.be.greaterThan(600 * 8 * 1024);
     const [own] = (await store.knex.raw('pragma wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
     expect(own?.wal_autocheckpoint).to.equal(0);

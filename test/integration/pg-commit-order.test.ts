@@ -10,6 +10,7 @@ import { SagaLog } from '../../src/events/saga-log.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
+import { eventually } from '../support/test-service.js';
 
 class RecordingSocket implements LiveSocket {
   readonly seqs: number[] = [];
@@ -49,13 +50,8 @@ async function openAppend(knex: Knex, sagaLog: SagaLog, message: string): Promis
   };
 }
 
-const until = async (what: string, ok: () => boolean, ms = 3000) => {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+/** Waits until `ok` holds, through the tests' shared polling helper. */
+const until = (what: string, ok: () => boolean, ms = 3000) => eventually(what, async () => ok() || undefined, ms);
 
 describe('saga events in commit order on PostgreSQL', function () {
   this.timeout(20_000);
