@@ -2,6 +2,7 @@
 // answer to "why did nothing deploy?"). Accepted deliveries are unique on forge + delivery id.
 import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { storeClientOf } from '../store/create-store.js';
 import { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
 import { TickBatcher, type BatchOutcome } from '../store/tick-batcher.js';
 import type { ForgeName } from '../webhooks/push-event.js';
@@ -87,11 +88,11 @@ export class DeliveryLedger {
       batched?: boolean;
     },
   ) {
-    const dialect = deps.knex.client.dialect as string;
-    if (deps.batched && dialect === 'sqlite3') {
+    const client = storeClientOf(deps.knex);
+    if (deps.batched && client === 'sqlite') {
       const commits = new SqliteGroupCommit({ knex: deps.knex });
       this.autocommitInsert = (row) => commits.run((conn) => this.insertStatement(conn).run(row).changes === 1);
-    } else if (deps.batched && dialect === 'postgresql') {
+    } else if (deps.batched && client === 'postgres') {
       const batcher = new TickBatcher<Row, boolean>((rows) => this.insertRows(rows));
       this.autocommitInsert = (row) => batcher.run(row);
     } else {

@@ -2,6 +2,7 @@
 // listeners (the live hub, the status outbox) only after the caller commits, via `announce`.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { storeClientOf } from '../store/create-store.js';
 import type { NewSagaEvent, SagaEvent } from './saga-event.js';
 
 export type SagaListener = (events: readonly SagaEvent[]) => void;
@@ -77,14 +78,10 @@ export class SagaLog {
         message: e.message.slice(0, 8000),
         metadata: JSON.stringify(e.metadata ?? {}),
       };
-      const seq = this.isPostgres ? await this.insertLocked(db, row) : await this.insertRow(db, row);
+      const seq = storeClientOf(this.deps.knex) === 'postgres' ? await this.insertLocked(db, row) : await this.insertRow(db, row);
       out.push({ ...e, id, seq: Number(seq), timestamp, metadata: e.metadata ?? {} });
     }
     return out;
-  }
-
-  private get isPostgres(): boolean {
-    return this.deps.knex.client.dialect === 'postgresql';
   }
 
   private async insertRow(db: Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {

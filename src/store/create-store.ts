@@ -20,6 +20,11 @@ export interface StoreConfig {
   readonly backgroundCheckpoints?: boolean;
 }
 
+/** Which engine a knex instance talks to, for the few statements that differ between them. */
+export function storeClientOf(knex: Knex): StoreClient {
+  return knex.client.dialect === 'postgresql' ? 'postgres' : 'sqlite';
+}
+
 export interface Store {
   readonly knex: Knex;
   readonly client: StoreClient;
