@@ -1,4 +1,4 @@
-// The Nomad simulator must answer as ../shared/NOMAD_API.md says Nomad does, or code tested against it would
+// The Nomad simulator must answer as docs/nomad-api.md says Nomad does, or code tested against it would
 // break on a real cluster. These tests speak raw HTTP to it, so they check the wire, not the client.
 import { expect } from 'chai';
 import type { NomadJob, NomadPlanResponse } from '../../src/integrations/nomad/nomad-types.js';

@@ -1,7 +1,7 @@
 // Part of the Nomad simulator (a test double): one allocation's life on a pretend client node. It starts each task
 // through a driver, records task events the way Nomad's client does, restarts per the RestartPolicy, and decides
 // deployment health like the alloc health tracker: tasks running and checks passing for MinHealthyTime, within
-// HealthyDeadline (../shared/NOMAD_API.md sections 2 and 3). Durations arrive in ns and are scaled for tests.
+// HealthyDeadline (docs/nomad-api.md sections 2 and 3). Durations arrive in ns and are scaled for tests.
 import type {
   NomadAllocation,
   NomadServiceCheck,

@@ -1,7 +1,7 @@
 // Part of the Nomad simulator (a test double): the server's state and scheduler. Registration creates a version
 // and an evaluation; the scheduler places allocations and, when the spec changed, a deployment; the deployment
 // watcher rolls allocations, fails on unhealthy allocations or the progress deadline, and auto-reverts to the
-// latest stable version. Behaviour follows ../shared/NOMAD_API.md sections 1 to 3, with durations scaled.
+// latest stable version. Behaviour follows docs/nomad-api.md sections 1 to 3, with durations scaled.
 import { randomUUID } from 'node:crypto';
 import type {
   NomadAllocation,

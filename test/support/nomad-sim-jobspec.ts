@@ -1,5 +1,5 @@
 // Part of the Nomad simulator (a test double): how Nomad's server canonicalizes and validates a registered job.
-// Defaults and messages follow ../shared/NOMAD_API.md section 1 ("Server defaults", "Validation errors are HTTP 500").
+// Defaults and messages follow docs/nomad-api.md section 1 ("Server defaults", "Validation errors are HTTP 500").
 import type { NomadJob, NomadPeriodic, NomadTaskGroup, NomadUpdateStrategy } from '../../src/integrations/nomad/nomad-types.js';
 
 const S = 1e9; // nanoseconds in a second

@@ -1,4 +1,4 @@
-// NomadSimulator: a test double of Nomad's HTTP API, as ../shared/NOMAD_API.md describes it. No Nomad binary can run
+// NomadSimulator: a test double of Nomad's HTTP API, as docs/nomad-api.md describes it. No Nomad binary can run
 // here, so tests talk to this stateful node:http server instead: plain-text errors with Nomad's status codes,
 // X-Nomad-Index and blocking queries, an optional ACL token, evaluations, deployments, allocations that become
 // healthy after MinHealthyTime (scaled by `timeFactor`), failure scenarios per job or image, and auto-revert.

@@ -1,4 +1,4 @@
-// A typed client for the part of Nomad's HTTP API a deploy needs (../shared/NOMAD_API.md). Reads support Nomad's
+// A typed client for the part of Nomad's HTTP API a deploy needs (docs/nomad-api.md). Reads support Nomad's
 // blocking queries: pass the `index` a previous answer returned and the call waits (up to `waitMs`) for a change.
 // Every failure is an UpstreamError carrying Nomad's status and its plain-text message.
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// Nomad's JSON wire shapes, as far as Norn writes or reads them (see ../shared/NOMAD_API.md). Keys are Go field
+// Nomad's JSON wire shapes, as far as Norn writes or reads them (see docs/nomad-api.md). Keys are Go field
 // names in PascalCase; durations are integer nanoseconds; fields Norn never sets are left out rather than null.
 
 export interface NomadPort {

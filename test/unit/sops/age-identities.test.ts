@@ -2,16 +2,12 @@ import { generateIdentity } from 'age-encryption';
 import { expect } from 'chai';
 import { loadAgeIdentities, parseAgeIdentities } from '../../../src/integrations/sops/age-identities.js';
 import { SopsError } from '../../../src/integrations/sops/sops-error.js';
-import { readSops, requireSopsFixtures, sopsPath } from './sops-fixtures.js';
+import { readSops, sopsPath } from './sops-fixtures.js';
 
 /** The key lines of a fixture keys file, read naively for comparison. */
 const keyLines = (name: string) => readSops(name).split('\n').filter((line) => line.startsWith('AGE-SECRET-KEY-'));
 
 describe('loadAgeIdentities', function () {
-  before(function () {
-    requireSopsFixtures(this);
-  });
-
   it('reads every key of SOPS_AGE_KEY_FILE, skipping comments', async () => {
     const keys = keyLines('sops-upstream/keys.txt');
     expect(keys).to.have.length(2);

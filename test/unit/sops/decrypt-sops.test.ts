@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { decryptSops, decryptSopsFile, renderDecrypted } from '../../../src/integrations/sops/decrypt-sops.js';
 import { SopsError } from '../../../src/integrations/sops/sops-error.js';
-import { SOPS_FIXTURES, identitiesIn, readSops, requireSopsFixtures, sopsPath } from './sops-fixtures.js';
+import { SOPS_FIXTURES, identitiesIn, readSops, sopsPath } from './sops-fixtures.js';
 
 async function rejection(promise: Promise<unknown>): Promise<SopsError> {
   try {
@@ -16,10 +16,6 @@ async function rejection(promise: Promise<unknown>): Promise<SopsError> {
 }
 
 describe('decryptSops on real SOPS files', function () {
-  before(function () {
-    requireSopsFixtures(this);
-  });
-
   for (const { file, keys } of SOPS_FIXTURES) {
     it(`decrypts and verifies the MAC of ${file}`, async () => {
       const doc = await decryptSopsFile(sopsPath(file), identitiesIn(keys));

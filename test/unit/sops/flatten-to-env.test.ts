@@ -1,13 +1,9 @@
 import { expect } from 'chai';
 import { decryptSops } from '../../../src/integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../../../src/integrations/sops/flatten-to-env.js';
-import { identitiesIn, readSops, requireSopsFixtures } from './sops-fixtures.js';
+import { identitiesIn, readSops } from './sops-fixtures.js';
 
 describe('flattenToEnv', function () {
-  before(function () {
-    requireSopsFixtures(this);
-  });
-
   it('turns top-level scalars into env strings and names the nested keys it left out', async () => {
     const doc = await decryptSops(readSops('humphd-sops-age/secret.enc.yaml'), 'yaml', identitiesIn('humphd-sops-age/key.txt'));
     expect(flattenToEnv(doc.data)).to.deep.equal({

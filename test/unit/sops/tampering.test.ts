@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { decryptSops, type SopsFormat } from '../../../src/integrations/sops/decrypt-sops.js';
 import { SopsError } from '../../../src/integrations/sops/sops-error.js';
-import { SOPS_FIXTURES, identitiesIn, readSops, requireSopsFixtures } from './sops-fixtures.js';
+import { SOPS_FIXTURES, identitiesIn, readSops } from './sops-fixtures.js';
 
 const ENC = /ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:[^\]]+\]/g;
 const MAC_ENC = /(mac"?\s*[:=]\s*"?)ENC\[AES256_GCM,data:([A-Za-z0-9+/=]+)/;
@@ -75,10 +75,6 @@ function expectNoSecret(err: SopsError, secrets: string[]): void {
 }
 
 describe('decryptSops refuses altered files', function () {
-  before(function () {
-    requireSopsFixtures(this);
-  });
-
   for (const { file, format, keys } of SOPS_FIXTURES) {
     for (const [name, alter] of Object.entries(alterations)) {
       it(`${file}: ${name}`, async () => {
