@@ -104,7 +104,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       return { status: 'failed', step: 'clone', error };
     }
     const chosen = deploy.kind === 'preflight' ? preflight : pipeline;
-    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs });
+    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs });
   };
 
   const scheduler = new DeployScheduler(

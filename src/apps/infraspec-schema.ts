@@ -1,7 +1,8 @@
 // The infraspec.yaml format (see INFRASPEC.md) as a zod schema: parsing applies the documented defaults, so code
 // reading an AppSpec never re-implements them. Every object is strict, so a misspelt field is an error rather
 // than a silently ignored setting; only `tuning` (advisory, free-form) and the string maps accept any key.
-// Extension beyond Norn v2: a top-level `image`, the image to run when there is no `build` section.
+// Extension beyond Norn v2: a top-level `image`, the image to run when there is no `build` section (without either,
+// Norn's rule applies: `<name>:latest`). docs/infraspec.md documents every field.
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { cronProblem } from './cron-expression.js';
@@ -62,11 +63,27 @@ const repo = z.strictObject({
 const build = z.strictObject({
   dockerfile: repoPath.default('Dockerfile'),
   test: nonEmpty.optional(),
+  testTarget: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be the name of a Dockerfile stage (FROM ... AS <name>)')
+    .optional(),
   context: repoPath.default('.'),
   args: z
     .record(nonEmpty, envValue)
-    .refine((a) => !('VERSION' in a), 'VERSION is reserved: the commit SHA is always passed as VERSION')
+    .refine((a) => !('VERSION' in a), 'VERSION is reserved: the commit SHA is passed as VERSION')
+    .refine((a) => !('BUILD_NUMBER' in a), 'BUILD_NUMBER is reserved: the commit count is passed as BUILD_NUMBER')
     .optional(),
+}).refine((b) => b.testTarget === undefined || b.test !== undefined, { message: 'testTarget needs a test command to run in it', path: ['testTarget'] });
+
+/**
+ * `migrations` is a directory of SQL files in the repo (Norn's docs) or a command (Norn's code runs it with sh -c).
+ * Which one is decided against the checkout (see migrate.ts); a path-like value must still stay inside the repo.
+ */
+const migrations = z.string().superRefine((m, ctx) => {
+  if (m.trim() === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+  else if (!/\s/.test(m.trim()) && !m.startsWith('/') && m.split(/[/\\]/).includes('..')) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain ".." (it would leave the repo)' });
+  }
 });
 
 const processSchema = z
@@ -165,7 +182,7 @@ export const infraspecSchema = z
       .record(label('a process name'), processSchema)
       .refine((ps) => Object.keys(ps).length > 0, 'declare at least one process'),
     secrets: z.array(z.string().regex(ENV_NAME, 'must be an environment variable name')).optional(),
-    migrations: repoPath.optional(),
+    migrations: migrations.optional(),
     env: envMap.optional(),
     infrastructure: infrastructure.optional(),
     endpoints: z.array(endpoint).optional(),
@@ -182,9 +199,6 @@ export const infraspecSchema = z
     services: z.array(z.string()).optional(),
   })
   .superRefine((spec, ctx) => {
-    if (spec.build === undefined && spec.image === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['image'], message: 'name an image to run, or add a build section' });
-    }
     if (spec.build !== undefined && spec.image !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['image'], message: 'image is used only without a build section; remove one of them' });
     }
@@ -197,6 +211,11 @@ export const infraspecSchema = z
   });
 
 export type AppSpec = z.output<typeof infraspecSchema>;
+
+/** The image an app without a build section runs: its `image`, else `<name>:latest` as in Norn v2. */
+export function prebuiltImage(spec: Pick<AppSpec, 'name' | 'image'>): string {
+  return spec.image ?? `${spec.name}:latest`;
+}
 export type Process = AppSpec['processes'][string];
 export type ProcessKind = 'service' | 'scheduled' | 'function';
 

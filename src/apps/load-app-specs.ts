@@ -17,6 +17,15 @@ export interface LoadedApp {
   readonly dir: string;
   readonly file: string;
   readonly spec: AppSpec;
+  /** Unknown fields and empty sections left out, and settings this receiver does not act on; never fatal. */
+  readonly warnings: readonly SpecWarning[];
+}
+
+/** A warning about a loaded spec: where (field path, line) and what this receiver does about it. */
+export interface SpecWarning {
+  readonly path: string;
+  readonly reason: string;
+  readonly line?: number;
 }
 
 export interface SpecError {
@@ -143,7 +152,13 @@ export function parseSpecFile(file: string, text: string): LoadedApp | { errors:
   const raw: unknown = doc.toJS();
   if (raw === null || raw === undefined) return { errors: [{ file, path: '', reason: 'the file is empty' }] };
   const validation = validateAppSpec(raw);
-  if (validation.ok) return { name: validation.spec.name, dir: path.dirname(file), file, spec: validation.spec };
+  if (validation.ok) {
+    const warnings = validation.warnings.map((w) => {
+      const line = lineOf(doc, lineCounter, w.path);
+      return { path: w.path, reason: w.reason, ...(line ? { line } : {}) };
+    });
+    return { name: validation.spec.name, dir: path.dirname(file), file, spec: validation.spec, warnings };
+  }
   const repo = rawRepoIdentity(raw);
   return {
     errors: validation.issues.map((issue) => {

@@ -1,8 +1,13 @@
 // Runs the infraspec schema and turns zod's issues into `{ path, reason }` a person can act on: the dotted field
 // path (`processes.web.port`), "is required" for a missing field, and for a misspelt field the nearest real one.
 // Reasons never echo the offending value, since env maps and commands can carry sensitive text.
+//
+// Norn v2 ignores fields it does not know and empty sections (`env:` with nothing under it), so specs written for it
+// carry both. Here they are not a reason to refuse the spec: they are dropped before the schema runs and come back
+// as warnings (with the nearest real field for a likely typo), shown wherever the spec's state is shown.
 import type { z } from 'zod';
 import { infraspecSchema, type AppSpec } from './infraspec-schema.js';
+import { specNotices } from './spec-notices.js';
 
 export interface SpecIssue {
   /** Field path such as `processes.web.port` or `endpoints[0].url`; '' for the document itself. */
@@ -10,13 +15,63 @@ export interface SpecIssue {
   readonly reason: string;
 }
 
-export type SpecValidation = { ok: true; spec: AppSpec } | { ok: false; issues: SpecIssue[] };
+/**
+ * `warnings` are what the spec says that this receiver leaves aside: unknown fields and empty sections (dropped),
+ * and settings it accepts but does not act on. They never stop a spec from loading.
+ */
+export type SpecValidation =
+  | { ok: true; spec: AppSpec; warnings: SpecIssue[] }
+  | { ok: false; issues: SpecIssue[]; warnings: SpecIssue[] };
 
 export function validateAppSpec(input: unknown): SpecValidation {
+  const warnings: SpecIssue[] = [];
+  const relaxed = relax(input, infraspecSchema, [], warnings);
   // reportInput lets us tell a missing field (input undefined) from a wrong one; the input itself is not kept.
-  const result = infraspecSchema.safeParse(input, { reportInput: true });
-  if (result.success) return { ok: true, spec: result.data };
-  return { ok: false, issues: result.error.issues.flatMap(toSpecIssues) };
+  const result = infraspecSchema.safeParse(relaxed, { reportInput: true });
+  if (result.success) return { ok: true, spec: result.data, warnings: [...warnings, ...specNotices(result.data, input)] };
+  return { ok: false, issues: result.error.issues.flatMap(toSpecIssues), warnings };
+}
+
+/**
+ * A copy of `value` without the fields `node` does not declare and without empty (null) values, each left-out
+ * one noted in `warnings`. Only mappings are walked; anything else is left to the schema to judge.
+ */
+function relax(value: unknown, schema: z.core.$ZodType | undefined, path: PropertyKey[], warnings: SpecIssue[]): unknown {
+  const node = unwrap(schema);
+  const def = node?._zod.def as { type?: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType; element?: z.core.$ZodType } | undefined;
+  if (Array.isArray(value) && def?.type === 'array') return value.map((v, i) => relax(v, def.element, [...path, i], warnings));
+  if (!isMapping(value)) return value;
+  if (def?.type === 'object' && def.shape) {
+    const known = Object.keys(def.shape);
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      const child = def.shape[key];
+      const at = formatFieldPath([...path, key]);
+      if (!child) warnings.push({ path: at, reason: `unknown field "${key}" is ignored${suggestion(key, known)}` });
+      else if (v === null) warnings.push({ path: at, reason: 'is empty and is ignored (the default applies)' });
+      else out[key] = relax(v, child, [...path, key], warnings);
+    }
+    return out;
+  }
+  if (def?.type === 'record') {
+    const valueType = unwrap(def.valueType)?._zod.def.type;
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      const at = formatFieldPath([...path, key]);
+      // `web:` with nothing under it declares a process with every default; an empty env value is "" as in Norn.
+      if (v === null && valueType === 'object') out[key] = {};
+      else if (v === null && valueType !== 'unknown') {
+        warnings.push({ path: at, reason: 'is empty; it is set to an empty string' });
+        out[key] = '';
+      } else out[key] = relax(v, def.valueType, [...path, key], warnings);
+    }
+    return out;
+  }
+  return value;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Formats a path from zod or YAML segments: keys joined by dots, list indices in brackets. */
@@ -78,6 +133,12 @@ function unwrap(node: z.core.$ZodType | undefined): z.core.$ZodType | undefined 
     const def = current?._zod.def as { type?: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType } | undefined;
     if (def?.innerType) current = def.innerType;
     else if (def?.type === 'pipe' && def.in) current = def.in;
+    else if (def?.type === 'union' && Array.isArray((def as { options?: unknown }).options)) {
+      // A field given in several forms (a string or a mapping): walk the mapping form.
+      const options = (def as unknown as { options: z.core.$ZodType[] }).options;
+      const mapping = options.find((o) => unwrap(o)?._zod.def.type === 'object');
+      return mapping ? unwrap(mapping) : current;
+    }
     else return current;
   }
 }

@@ -39,6 +39,8 @@ export interface AppSummary {
   readonly repo: { readonly url: string; readonly branch: string } | null;
   readonly processes: readonly string[];
   readonly lastDeploy: DeployView | null;
+  /** Absent from receivers older than the field. */
+  readonly warnings?: readonly { readonly path: string; readonly reason: string; readonly line?: number }[];
 }
 
 export interface AppsAnswer {
@@ -49,7 +51,7 @@ export interface AppsAnswer {
 export interface AppDetail {
   readonly name: string;
   readonly file: string;
-  readonly spec: { readonly repo?: { readonly url: string; readonly branch: string }; readonly image?: string };
+  readonly spec: { readonly repo?: { readonly url: string; readonly branch: string }; readonly image?: string; readonly build?: unknown };
   readonly currentImage: string | null;
   readonly running: DeployView | null;
   readonly deploys: readonly DeployView[];
@@ -63,6 +65,7 @@ export interface DecisionTrace {
   readonly steps: readonly string[];
   readonly apps: readonly { readonly app: string; readonly matched: boolean; readonly reason: string }[];
   readonly invalidSpecs: readonly { readonly file: string; readonly path: string; readonly reason: string }[];
+  readonly specWarnings?: readonly { readonly app: string; readonly path: string; readonly reason: string }[];
 }
 
 export interface DeliveryView {

@@ -7,6 +7,7 @@ export function appRows(answer: AppsAnswer): string[] {
     const last = a.lastDeploy ? `${a.lastDeploy.status} ${a.lastDeploy.commitSha.slice(0, 12)} ${when(a.lastDeploy)}` : 'never deployed';
     return `${a.name.padEnd(width)}  ${last}  ${a.repo ? `${a.repo.url} (${a.repo.branch})` : 'no repo'}`;
   });
+  for (const a of answer.apps) for (const w of a.warnings ?? []) lines.push(`! ${a.name} ${w.path}: ${w.reason}`);
   if (answer.apps.length === 0) lines.push('no apps');
   for (const e of answer.errors) lines.push(`✗ ${e.file} ${e.path || '(file)'}: ${e.reason}`);
   return lines;
@@ -16,7 +17,7 @@ export function appStatus(app: AppDetail): string[] {
   const lines = [
     `${app.name}  (${app.file})`,
     `  repo     ${app.spec.repo ? `${app.spec.repo.url} (${app.spec.repo.branch})` : '-'}`,
-    `  image    ${app.currentImage ?? app.spec.image ?? '-'}${app.currentImage ? '' : ' (from the spec; no deploy has built one)'}`,
+    `  image    ${app.currentImage ?? (app.spec.build ? '-' : app.spec.image ?? `${app.name}:latest`)}${app.currentImage ? '' : ' (from the spec; no deploy has built one)'}`,
     `  running  ${app.running ? `${app.running.currentStep ?? 'starting'} (saga ${app.running.sagaId}, ${app.running.commitSha.slice(0, 12)})` : 'nothing'}`,
   ];
   lines.push(app.deploys.length > 0 ? '  recent deploys' : '  recent deploys: none');

@@ -26,6 +26,7 @@ export function deliveryTrace(answer: DeliveryAnswer): string[] {
   lines.push(t.apps.length > 0 ? '  apps considered' : '  apps considered: none');
   for (const a of t.apps) lines.push(`    ${a.matched ? '✓' : '✗'} ${a.app}: ${a.reason}`);
   for (const s of t.invalidSpecs) lines.push(`    ! ${s.file} ${s.path || '(file)'}: ${s.reason} (invalid spec, not considered)`);
+  for (const w of t.specWarnings ?? []) lines.push(`    warning ${w.app} ${w.path}: ${w.reason}`);
   if (deploys.length > 0) lines.push('  deploys', ...deploys.map((x) => `    ${x.sagaId}  ${x.app}  ${x.status}${x.error ? `: ${x.error}` : ''}`));
   return lines;
 }

@@ -17,6 +17,8 @@ export interface DecisionTrace {
   readonly steps: readonly string[];
   readonly apps: readonly { app: string; matched: boolean; reason: string }[];
   readonly invalidSpecs: readonly { file: string; path: string; reason: string }[];
+  /** Warnings of the specs of the apps this delivery queued (unknown fields, settings not acted on). */
+  readonly specWarnings?: readonly { app: string; path: string; reason: string }[];
 }
 
 export interface DeliveryRecord {

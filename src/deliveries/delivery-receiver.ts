@@ -238,7 +238,12 @@ export class DeliveryReceiver {
     const trace: DecisionTrace = { ...base, steps, apps: match.decisions.map((d) => ({ app: d.app, matched: d.matched, reason: d.reason })), invalidSpecs };
     if (runs.length > 0) {
       const names = runs.map((r) => r.app.name).join(', ');
-      return { verdict: 'queued', status: 202, reason: `queued ${names}: ${what}`, trace, subject, runs };
+      const seen = new Set<string>();
+      const specWarnings = runs
+        .filter((r) => !seen.has(r.app.name) && seen.add(r.app.name))
+        .flatMap((r) => r.app.warnings.map((w) => ({ app: r.app.name, path: w.path, reason: w.reason })));
+      const traced = specWarnings.length > 0 ? { ...trace, specWarnings } : trace;
+      return { verdict: 'queued', status: 202, reason: `queued ${names}: ${what}`, trace: traced, subject, runs };
     }
     const relevant = trace.apps.filter((d) => !d.reason.startsWith('repo differs') && d.reason !== 'no repo in the spec');
     const why = relevant.length > 0 ? relevant.map((d) => `${d.app}: ${d.reason}`).join('; ') : `no app tracks ${match.identities[0] ?? repoName}`;

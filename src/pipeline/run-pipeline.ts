@@ -21,6 +21,8 @@ export interface PipelineInput {
   readonly deploy: DeployRecord;
   readonly spec: AppSpec;
   readonly specDir: string;
+  /** What the spec says that this deploy leaves aside (see spec-notices.ts); recorded once at the start. */
+  readonly specWarnings?: readonly { readonly path: string; readonly reason: string }[];
   /** The steps to run, in order, without cleanup. */
   readonly steps: readonly Step[];
   readonly cleanup: Step;
@@ -59,6 +61,11 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const run = new StepRun(deps, deploy);
   const started = Date.now();
   run.record({ category: 'deploy', action: 'deploy.start', message: `${deploy.kind} of ${deploy.app} at ${deploy.commitSha.slice(0, 12)} started`, metadata: { commitSha: deploy.commitSha, ref: deploy.ref } });
+  const warnings = input.specWarnings ?? [];
+  if (warnings.length > 0) {
+    const list = warnings.map((w) => `${w.path}: ${w.reason}`).join('; ');
+    run.record({ category: 'deploy', action: 'spec.warnings', message: `spec of ${deploy.app}: ${warnings.length} warning(s): ${list}`, metadata: { warnings } });
+  }
   let outputs: StepOutputs = {};
   let outcome: PipelineOutcome | undefined;
   try {

@@ -53,7 +53,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     const { apps, errors } = deps.catalog.list();
     const last = await Promise.all(apps.map((a) => deps.queue.list({ app: a.name, limit: 1 })));
     ctx.body = {
-      apps: apps.map((a, i) => ({ name: a.name, file: a.file, repo: a.spec.repo ?? null, deploy: a.spec.deploy, processes: Object.keys(a.spec.processes), lastDeploy: last[i]![0] ? deployView(last[i]![0]) : null })),
+      apps: apps.map((a, i) => ({ name: a.name, file: a.file, repo: a.spec.repo ?? null, deploy: a.spec.deploy, processes: Object.keys(a.spec.processes), lastDeploy: last[i]![0] ? deployView(last[i]![0]) : null, warnings: a.warnings })),
       errors,
     };
   });
@@ -64,7 +64,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     const deploys = await deps.queue.list({ app: app.name, limit: 10 });
     const current = deploys.find((d) => d.status === 'succeeded');
     const running = deploys.find((d) => d.status === 'running');
-    ctx.body = { name: app.name, file: app.file, spec: app.spec, currentImage: current?.imageTag ?? null, running: running ? deployView(running) : null, deploys: deploys.map(deployView) };
+    ctx.body = { name: app.name, file: app.file, spec: app.spec, warnings: app.warnings, currentImage: current?.imageTag ?? null, running: running ? deployView(running) : null, deploys: deploys.map(deployView) };
   });
 
   r.post('/apps/:app/deploy', async (ctx) => {

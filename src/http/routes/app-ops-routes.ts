@@ -2,7 +2,7 @@
 // them (`norn plan`), and the names in its secrets file (`norn secrets keys`). Secret values never leave: jobs
 // and Nomad's diff are redacted before they are answered, and the secrets route answers names only.
 import Router from '@koa/router';
-import { isAppName } from '../../apps/infraspec-schema.js';
+import { isAppName, prebuiltImage } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
 import { ConfigError, InvalidInputError, NotFoundError, UpstreamError } from '../../errors.js';
@@ -113,7 +113,7 @@ async function imageFor(app: LoadedApp, query: unknown, deps: AppOpsRouteDeps): 
   }
   const last = await deps.lastImage(app.name);
   if (last) return { image: last, imageSource: 'last-deploy' };
-  if (app.spec.image) return { image: app.spec.image, imageSource: 'spec' };
+  if (!app.spec.build) return { image: prebuiltImage(app.spec), imageSource: 'spec' };
   throw new InvalidInputError('image', `${app.name} builds its image and has no succeeded deploy yet; name the image to plan (norn plan --image TAG)`);
 }
 

@@ -1,12 +1,13 @@
 // Step 2: build the app's image from the checkout through the Docker Engine and push it to the registry.
 // Without a `build` section there is nothing to build: the step is skipped, and the deploy runs the image the
-// spec names (the submit step falls back to `spec.image` when no `imageTag` output exists).
+// spec names, else `<app>:latest` (the submit step falls back to prebuiltImage() when no `imageTag` output exists).
 import { stat } from 'node:fs/promises';
 import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
 import { PathEscapeError, packBuildContext, resolveInRepo } from '../../integrations/docker/build-context.js';
 import type { DockerEngine, RegistryAuth } from '../../integrations/docker/docker-engine.js';
 import { imageName } from '../../integrations/docker/image-name.js';
 import { OutputRelay } from '../../integrations/docker/output-relay.js';
+import { prebuiltImage } from '../../apps/infraspec-schema.js';
 import { done, skipped, type Step, type StepContext } from '../step.js';
 
 export interface BuildStepConfig {
@@ -31,8 +32,8 @@ export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine;
     async run(ctx) {
       const { spec } = ctx;
       if (!spec.build) {
-        if (!spec.image) throw new StepFailedError('build', 'no build section and no image named: nothing to deploy', { field: 'image' });
-        return skipped(`no build section; using image ${spec.image}`);
+        const image = prebuiltImage(spec);
+        return skipped(spec.image ? `no build section; using image ${image}` : `no build section and no image; using ${image} (Norn's rule)`);
       }
       const workDir = requireWorkDir(ctx);
       const image = imageName(config.registryUrl, spec.name, ctx.commitSha);

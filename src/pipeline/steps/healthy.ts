@@ -9,6 +9,7 @@ import type { AllocChange } from '../../integrations/nomad/alloc-progress.js';
 import { type WatchConfig, type WatchNomad, type WatchOutcome, watchRegistration } from '../../integrations/nomad/watch-registration.js';
 import { done, skipped, type Step, type StepContext } from '../step.js';
 import type { Submission, SubmitContext } from './submit.js';
+import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
 export interface HealthyConfig extends WatchConfig {
   /** How long to follow a deployment before failing the step. */
@@ -69,7 +70,7 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       }
       if (!ctx.spec.deployPolicy.autoRollback) throw new StepFailedError('healthy', outcome.reason, detail);
 
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : ctx.spec.image;
+      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
       const good = await deps.lastGoodImage(ctx.app);
       if (!good || good === image) {
         ctx.report(good ? `the last good image is this one (${good}): nothing to roll back to` : 'no earlier successful deploy: nothing to roll back to');

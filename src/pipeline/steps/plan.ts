@@ -6,6 +6,7 @@ import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { LoadSecrets } from './submit.js';
 import { translateApp } from '../../nomad-jobs/translate-app.js';
 import { done, type Step } from '../step.js';
+import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
 export function planStep(
   config: { appPostgresUrl?: string; datacenters?: string[]; namespace?: string },
@@ -14,8 +15,7 @@ export function planStep(
   return {
     name: 'submit',
     async run(ctx) {
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : ctx.spec.image;
-      if (!image) throw new StepFailedError('submit', `no image: ${ctx.spec.name} has no build section and names no image`);
+      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
       const secrets = await deps.loadSecrets(ctx.specDir);
       const jobs = translateApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, ...config });
       const all = [...(jobs.service ? [jobs.service] : []), ...jobs.periodic];

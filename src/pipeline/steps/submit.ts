@@ -4,6 +4,7 @@ import { StepFailedError } from '../../errors.js';
 import type { NomadClient, Registration } from '../../integrations/nomad/nomad-client.js';
 import { translateApp } from '../../nomad-jobs/translate-app.js';
 import { done, type Step, type StepContext } from '../step.js';
+import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
 export interface SubmitConfig {
   /** NORN_APP_POSTGRES_URL, for DATABASE_URL of apps with infrastructure.postgres. */
@@ -87,8 +88,7 @@ export function submitStep(config: SubmitConfig, deps: SubmitDeps): Step {
   return {
     name: 'submit',
     async run(ctx) {
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : ctx.spec.image;
-      if (!image) throw new StepFailedError('submit', `no image to deploy: ${ctx.spec.name} has no build section and names no image`);
+      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
       const s = await submitJobs(config, deps, ctx, image);
       return done({ ...s }, s.evalId ? `registered ${s.jobId}, eval ${s.evalId.slice(0, 8)}` : `registered ${s.periodicJobs.length} periodic job(s)`);
     },

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { processKind } from '../../../src/apps/infraspec-schema.js';
+import { prebuiltImage, processKind } from '../../../src/apps/infraspec-schema.js';
 import { validateAppSpec, type SpecIssue } from '../../../src/apps/validate-app-spec.js';
 
 const minimal = { name: 'shop', image: 'nginx:1.27', processes: { web: { port: 8080 } } };
@@ -116,7 +116,6 @@ describe('infraspec schema', () => {
       ['bad time zone', { ...minimal, processes: { job: { schedule: '@daily', timezone: 'Mars/Olympus' } } }, 'processes.job.timezone', /IANA time zone/],
       ['time zone without schedule', withProcess({ timezone: 'UTC' }), 'processes.web.timezone', /only to a process with a schedule/],
       ['schedule and function', { ...minimal, processes: { job: { schedule: '@daily', function: {} } } }, 'processes.job.function', /either schedule or function/],
-      ['absolute migrations', { ...minimal, migrations: '/etc/db' }, 'migrations', /relative to the repo root/],
       ['migrations leaving the repo', { ...minimal, migrations: 'db/../../x' }, 'migrations', /must not contain "\.\."/],
       ['absolute dockerfile', { ...minimal, image: undefined, build: { dockerfile: '/Dockerfile' } }, 'build.dockerfile', /not absolute/],
       ['context leaving the repo', { ...minimal, image: undefined, build: { context: '..' } }, 'build.context', /must not contain/],
@@ -128,9 +127,9 @@ describe('infraspec schema', () => {
       ['empty paths list', { ...minimal, repo: { url: 'git@github.com:a/b', paths: [] } }, 'repo.paths', /at least one glob/],
       ['tags as a list', { ...minimal, repo: { url: 'git@github.com:a/b', tags: ['v*'] } }, 'repo.tags', /must be a string/],
       ['bad env name', { ...minimal, env: { 'LOG-LEVEL': 'x' } }, 'env.LOG-LEVEL', /environment variable name/],
-      ['null env value', { ...minimal, env: { A: null } }, 'env.A', /string, number or boolean/],
       ['relative volume mount', { ...minimal, volumes: [{ name: 'd', mount: 'data' }] }, 'volumes[0].mount', /absolute path/],
-      ['neither build nor image', { name: 'shop', processes: { web: {} } }, 'image', /or add a build section/],
+      ['testTarget without test', { ...minimal, image: undefined, build: { testTarget: 'test' } }, 'build.testTarget', /needs a test command/],
+      ['reserved BUILD_NUMBER', { ...minimal, image: undefined, build: { args: { BUILD_NUMBER: '1' } } }, 'build.args', /BUILD_NUMBER is reserved/],
       ['both build and image', { ...minimal, build: {} }, 'image', /only without a build section/],
       ['bad drain signal', withProcess({ drain: { signal: 'term' } }), 'processes.web.drain.signal', /signal name/],
       ['scaling max below min', withProcess({ scaling: { min: 3, max: 2 } }), 'processes.web.scaling.max', /at least min/],
@@ -145,27 +144,71 @@ describe('infraspec schema', () => {
     }
   });
 
-  describe('unknown fields', () => {
-    it('rejects an unknown top-level field and suggests the allowed ones', () => {
-      const issues = issuesOf({ ...minimal, endpoint: [] });
-      expect(issues).to.have.length(1);
-      expect(issues[0]!.path).to.equal('endpoint');
-      expect(issues[0]!.reason).to.match(/unknown field "endpoint" \(did you mean "endpoints"\?\)/);
+  describe('unknown fields and empty sections (warnings, as Norn ignores them)', () => {
+    function warningsOf(input: unknown): SpecIssue[] {
+      const result = validateAppSpec(input);
+      if (!result.ok) throw new Error(`expected the spec to load: ${JSON.stringify(result.issues)}`);
+      return result.warnings;
+    }
+
+    it('loads a spec with an unknown top-level field and suggests the close one', () => {
+      expect(warningsOf({ ...minimal, endpoint: [] })).to.deep.equal([
+        { path: 'endpoint', reason: 'unknown field "endpoint" is ignored (did you mean "endpoints"?)' },
+      ]);
     });
 
-    it('rejects a misspelt nested field with a suggestion', () => {
-      const issues = issuesOf({ ...minimal, repo: { url: 'git@github.com:a/b', autodeploy: true } });
-      expect(issues).to.deep.equal([{ path: 'repo.autodeploy', reason: 'unknown field "autodeploy" (did you mean "autoDeploy"?)' }]);
+    it('warns about a misspelt nested field, which then takes no effect', () => {
+      const result = validateAppSpec({ ...minimal, repo: { url: 'git@github.com:a/b', autodeploy: true } });
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.spec.repo!.autoDeploy).to.equal(false);
+      expect(result.warnings).to.deep.equal([{ path: 'repo.autodeploy', reason: 'unknown field "autodeploy" is ignored (did you mean "autoDeploy"?)' }]);
     });
 
     it('lists the allowed fields when nothing is close', () => {
-      const [issue] = issuesOf(withProcess({ replicas: 3 }));
-      expect(issue!.path).to.equal('processes.web.replicas');
-      expect(issue!.reason).to.include('allowed: port, command, schedule');
+      const [warning] = warningsOf(withProcess({ replicas: 3 }));
+      expect(warning!.path).to.equal('processes.web.replicas');
+      expect(warning!.reason).to.include('allowed: port, command, schedule');
     });
 
-    it('accepts anything under tuning', () => {
-      expect(validateAppSpec(withProcess({ tuning: { mode: 'auto', whatever: { a: 1 } } })).ok).to.equal(true);
+    it('drops empty sections with a warning, and reads an empty process as one with every default', () => {
+      const result = validateAppSpec({ name: 'shop', env: null, build: null, processes: { web: null, api: { port: 80, health: null } } });
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.spec.build).to.equal(undefined);
+      expect(result.spec.env).to.equal(undefined);
+      expect(result.spec.processes.web!.resources).to.deep.equal({ cpu: 100, memory: 128 });
+      expect(result.spec.processes.api!.health).to.equal(undefined);
+      expect(result.warnings.map((w) => w.path)).to.deep.equal(['env', 'build', 'processes.api.health']);
+    });
+
+    it('sets an empty env value to an empty string, with a warning', () => {
+      const result = validateAppSpec({ ...minimal, env: { A: null } });
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.spec.env).to.deep.equal({ A: '' });
+      expect(result.warnings[0]!.path).to.equal('env.A');
+    });
+
+    it('keeps an empty deployPolicy safe (autoRollback true) and says so', () => {
+      const result = validateAppSpec({ ...minimal, deployPolicy: {} });
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.spec.deployPolicy.autoRollback).to.equal(true);
+      expect(result.warnings[0]!.reason).to.match(/autoRollback stays true/);
+    });
+
+    it('accepts anything under tuning, and says it is not acted on', () => {
+      const warnings = warningsOf(withProcess({ tuning: { mode: 'auto', whatever: { a: 1 } } }));
+      expect(warnings).to.deep.equal([{ path: 'processes.web.tuning', reason: 'not acted on: advisory only; change resources yourself' }]);
+    });
+
+    it('still refuses a wrong value in a known field', () => {
+      expect(issuesOf({ ...minimal, bogus: 1, processes: { web: { port: 'x' } } })[0]!.path).to.equal('processes.web.port');
+    });
+  });
+
+  describe('without build and image', () => {
+    it('runs <name>:latest, as Norn does', () => {
+      const result = validateAppSpec({ name: 'shop', processes: { web: {} } });
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(prebuiltImage(result.spec)).to.equal('shop:latest');
     });
   });
 

@@ -7,7 +7,7 @@ import type { PushCommit, PushEvent } from '../../../src/webhooks/push-event.js'
 function app(name: string, repo: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}): LoadedApp {
   const result = validateAppSpec({ name, image: 'nginx', repo, processes: { web: { port: 80 } }, ...extra });
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return { name, dir: `/apps/${name}`, file: `/apps/${name}/infraspec.yaml`, spec: result.spec };
+  return { name, dir: `/apps/${name}`, file: `/apps/${name}/infraspec.yaml`, spec: result.spec, warnings: [] };
 }
 
 function commit(files: Partial<Pick<PushCommit, 'added' | 'removed' | 'modified'>>, id = 'abcdef1234567890'): PushCommit {
