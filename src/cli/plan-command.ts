@@ -17,6 +17,7 @@ export const planCommand = apiCommand({
       return 0;
     }
     io.err.write(`${planHeader(answer)}\n`);
+    for (const w of answer.warnings ?? []) io.err.write(`warning: ${w.path}: ${w.reason}\n`);
     io.out.write(`${JSON.stringify(answer.jobs, null, 2)}\n`);
     if (answer.plan) io.out.write(`\n${planLines(answer).join('\n')}\n`);
     else io.err.write(`norn: no plan from Nomad: ${answer.planError ?? 'unknown reason'}\n`);

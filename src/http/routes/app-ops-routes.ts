@@ -42,6 +42,8 @@ export interface PlanAnswer {
   /** Nomad's plan of each job, in the order of `jobs`, its diff redacted; null when Nomad could not plan. */
   readonly plan: { jobId: string; result: NomadPlanResponse }[] | null;
   readonly planError?: string;
+  /** What the spec says that a deploy leaves aside (unknown fields, settings this receiver does not act on). */
+  readonly warnings?: readonly { readonly path: string; readonly reason: string }[];
 }
 
 export interface SecretKeysAnswer {
@@ -71,7 +73,7 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
     const translated = await operatorFixable(async () => translateApp({ spec: app.spec, image, secrets: secrets?.env ?? {}, ...deps.submitConfig }));
     const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic];
     const { secretEnvKeys } = translated;
-    const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: jobs.map((j) => redactSecretEnv(j, secretEnvKeys)), secretEnvKeys, plan: null };
+    const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: jobs.map((j) => redactSecretEnv(j, secretEnvKeys)), secretEnvKeys, plan: null, warnings: app.warnings.map((w) => ({ path: w.path, reason: w.reason })) };
     try {
       const signal = AbortSignal.timeout(deps.planTimeoutMs ?? 10_000);
       const plan: NonNullable<PlanAnswer['plan']> = [];
