@@ -114,14 +114,30 @@ const schema = z.object({
   NORN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
+/** Names Norn v2 reads, accepted as aliases; the standard name wins when both are set. */
+const ALIASES: Readonly<Record<string, string>> = { NOMAD_ADDR: 'NORN_NOMAD_ADDR', CONSUL_HTTP_ADDR: 'NORN_CONSUL_ADDR' };
+
 export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
   const fileValues = readConfigFile(processEnv.NORN_CONFIG, cwd);
   const merged: Record<string, string | undefined> = {};
-  for (const s of SETTINGS) merged[s.name] = emptyToUndefined(processEnv[s.name]) ?? fileValues[s.name] ?? s.default;
+  const source: Record<string, string> = {};
+  for (const s of SETTINGS) {
+    const alias = ALIASES[s.name];
+    const given = emptyToUndefined(processEnv[s.name]) ?? fileValues[s.name];
+    const aliased = alias ? (emptyToUndefined(processEnv[alias]) ?? fileValues[alias]) : undefined;
+    if (given === undefined && aliased !== undefined) source[s.name] = alias!;
+    merged[s.name] = given ?? aliased ?? s.default;
+  }
+  // Norn's snapshot step runs pg_dump with the ambient libpq environment; without NORN_POSTGRES_URL, so does this one.
+  if (merged.NORN_POSTGRES_URL === undefined) {
+    merged.NORN_POSTGRES_URL = adminUrlFromLibpqEnv(processEnv);
+    if (merged.NORN_POSTGRES_URL !== undefined) source.NORN_POSTGRES_URL = 'PGHOST/PGUSER/... (libpq environment)';
+  }
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0] ?? 'config'), issue.message);
+    const name = String(issue.path[0] ?? 'config');
+    throw new ConfigError(source[name] ?? name, issue.message);
   }
   const v = parsed.data;
   const resolve = (p: string) => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir()));
@@ -174,6 +190,35 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),
     env: { ...fileValues, ...processEnv },
   };
+}
+
+const LIBPQ_PARAMS: Readonly<Record<string, string>> = {
+  PGSSLMODE: 'sslmode',
+  PGSSLROOTCERT: 'sslrootcert',
+  PGSSLCERT: 'sslcert',
+  PGSSLKEY: 'sslkey',
+  PGAPPNAME: 'application_name',
+  PGCONNECT_TIMEOUT: 'connect_timeout',
+};
+
+/**
+ * The admin URL the libpq variables describe (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE and the TLS ones), or
+ * undefined when none of the connection variables is set. Defaults are libpq's: localhost, 5432, the OS user.
+ */
+export function adminUrlFromLibpqEnv(env: Env): string | undefined {
+  const get = (name: string) => emptyToUndefined(env[name]);
+  if (!['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'].some((n) => get(n) !== undefined)) return undefined;
+  const url = new URL('postgres://localhost');
+  const host = get('PGHOST') ?? 'localhost';
+  // A host that is a path is a socket directory: libpq takes it as the `host` parameter.
+  if (host.startsWith('/')) url.searchParams.set('host', host);
+  else url.hostname = host.includes(':') ? `[${host}]` : host;
+  if (get('PGPORT')) url.port = get('PGPORT')!;
+  url.username = encodeURIComponent(get('PGUSER') ?? os.userInfo().username);
+  if (get('PGPASSWORD')) url.password = encodeURIComponent(get('PGPASSWORD')!);
+  url.pathname = `/${encodeURIComponent(get('PGDATABASE') ?? 'postgres')}`;
+  for (const [variable, param] of Object.entries(LIBPQ_PARAMS)) if (get(variable)) url.searchParams.set(param, get(variable)!);
+  return url.href;
 }
 
 /** Nomad's TLS files, read at start-up so a missing file is a configuration error, not a failed deploy. */

@@ -47,4 +47,27 @@ describe('loadConfig', () => {
     expect(text).to.contain('NORN_API_TOKEN').and.contain('(set)');
     expect(text).to.not.contain('supersecret-token');
   });
+
+  describe('settings Norn v2 users already have', () => {
+    it('reads NORN_NOMAD_ADDR and NORN_CONSUL_ADDR when the standard names are unset, and names the alias in errors', () => {
+      const c = loadConfig({ NORN_NOMAD_ADDR: 'http://nomad.internal:4646/', NORN_CONSUL_ADDR: 'http://consul.internal:8500' });
+      expect(c.nomad.address).to.equal('http://nomad.internal:4646');
+      expect(c.consul.address).to.equal('http://consul.internal:8500');
+      expect(loadConfig({ NOMAD_ADDR: 'http://a:4646', NORN_NOMAD_ADDR: 'http://b:4646' }).nomad.address).to.equal('http://a:4646');
+      expect(() => loadConfig({ NORN_NOMAD_ADDR: 'not a url' })).to.throw(ConfigError).with.property('variable', 'NORN_NOMAD_ADDR');
+    });
+
+    it('takes the snapshot step\'s server from the libpq environment when NORN_POSTGRES_URL is unset', () => {
+      const c = loadConfig({ PGHOST: 'db.internal', PGPORT: '6432', PGUSER: 'admin', PGPASSWORD: 'p@ss:word', PGSSLMODE: 'require' });
+      const url = new URL(c.postgresUrl!);
+      expect(url.hostname).to.equal('db.internal');
+      expect(url.port).to.equal('6432');
+      expect(decodeURIComponent(url.username)).to.equal('admin');
+      expect(decodeURIComponent(url.password)).to.equal('p@ss:word');
+      expect(url.searchParams.get('sslmode')).to.equal('require');
+      expect(new URL(loadConfig({ PGHOST: '/var/run/postgresql', PGUSER: 'postgres' }).postgresUrl!).searchParams.get('host')).to.equal('/var/run/postgresql');
+      expect(loadConfig({}).postgresUrl).to.equal(undefined);
+      expect(loadConfig({ NORN_POSTGRES_URL: 'postgres://x@h/db', PGHOST: 'other' }).postgresUrl).to.equal('postgres://x@h/db');
+    });
+  });
 });
