@@ -31,6 +31,7 @@ export interface Config {
   readonly dockerHost?: string;
   readonly registryUrl?: string;
   readonly registryAuth?: { readonly username: string; readonly password: string };
+  readonly builder: 'buildkit' | 'classic';
   readonly buildNetwork: string;
   readonly testNetwork: string;
   readonly testTimeoutMs: number;
@@ -86,6 +87,7 @@ const schema = z.object({
   NORN_REGISTRY_URL: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/i, 'must be host[:port][/path] without a scheme').optional(),
   NORN_REGISTRY_USERNAME: optionalText,
   NORN_REGISTRY_PASSWORD: optionalText,
+  NORN_BUILDER: z.enum(['buildkit', 'classic']),
   NORN_BUILD_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_TIMEOUT_SECONDS: int(1, 24 * 3600),
@@ -164,6 +166,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     dockerHost: v.DOCKER_HOST,
     registryUrl: v.NORN_REGISTRY_URL,
     registryAuth: v.NORN_REGISTRY_USERNAME ? { username: v.NORN_REGISTRY_USERNAME, password: v.NORN_REGISTRY_PASSWORD ?? '' } : undefined,
+    builder: v.NORN_BUILDER,
     buildNetwork: v.NORN_BUILD_NETWORK,
     testNetwork: v.NORN_TEST_NETWORK,
     testTimeoutMs: v.NORN_TEST_TIMEOUT_SECONDS * 1000,

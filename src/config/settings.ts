@@ -34,6 +34,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_REGISTRY_URL', help: 'registry images are pushed to (host[:port][/prefix]); unset keeps images local' },
   { name: 'NORN_REGISTRY_USERNAME', help: 'registry login' },
   { name: 'NORN_REGISTRY_PASSWORD', help: 'registry password or token', secret: true },
+  { name: 'NORN_BUILDER', help: 'image builder: buildkit (RUN --mount, heredocs where the engine supports them) or classic (engines without BuildKit)', default: 'buildkit' },
   { name: 'NORN_BUILD_NETWORK', help: 'network for image builds (none, default, host)', default: 'none' },
   { name: 'NORN_TEST_NETWORK', help: 'network for the test container (none, default, host)', default: 'none' },
   { name: 'NORN_TEST_TIMEOUT_SECONDS', help: 'time limit of the test command', default: '600' },

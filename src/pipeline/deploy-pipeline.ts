@@ -52,7 +52,10 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
   );
   const steps: Step[] = [
     cloneStep({ git: clients.git, workRoot }),
-    buildStep({ registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork }, { docker: clients.docker }),
+    buildStep(
+      { registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork, builder: config.builder },
+      { docker: clients.docker, git: clients.git },
+    ),
     testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
     snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
     migrateStep({ postgres: clients.postgres }),
@@ -87,7 +90,7 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
   return {
     steps: [
       cloneStep({ git: clients.git, workRoot }),
-      buildStep({ buildNetwork: config.buildNetwork }, { docker: clients.docker }),
+      buildStep({ buildNetwork: config.buildNetwork, builder: config.builder }, { docker: clients.docker, git: clients.git }),
       testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
       planStep(
         submitConfigOf(config),

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { StepFailedError } from '../../src/errors.js';
 import { createDockerClient } from '../../src/integrations/docker/create-docker-client.js';
+import { GitClient } from '../../src/integrations/git/git-client.js';
 import { buildStep } from '../../src/pipeline/steps/build.js';
+import { createTestRepo } from '../support/git-repos.js';
 import type { StepResult } from '../../src/pipeline/step.js';
 import { BASE_IMAGE, appSpec, fakeSha, nonce, rawDocker, stepContext, writeApp } from '../support/docker-fixture.js';
 import {
@@ -67,7 +69,7 @@ describe('build step (real Docker engine and registry)', function () {
     expect(tag).to.equal(`${registryUrl()}/${name}:${sha.slice(0, 12)}`);
     const res = await fetch(`http://${registryUrl()}/v2/${name}/tags/list`);
     expect(((await res.json()) as { tags: string[] }).tags).to.include(sha.slice(0, 12));
-    expect(ctx.reports.join('\n')).to.match(/^Step 4\/5 : RUN/m).and.to.include(`pushed ${tag} (sha256:`);
+    expect(ctx.reports.join('\n')).to.match(/^#\d+ \[2\/2\] RUN/m).and.to.include(`pushed ${tag} (sha256:`);
     const file = await readFromImage(tag, '/built');
     expect(file).to.equal(`hello at ${sha}\n`);
   });
@@ -92,9 +94,9 @@ describe('build step (real Docker engine and registry)', function () {
     const warm = stepContext(spec, { workDir: second }, sha);
     await step.run(warm);
 
-    // ARG alone may come from the cache the first time; COPY and RUN of new content cannot.
-    expect(cold.reports.join('\n')).to.match(/\((0|1) of 3 steps from cache\)/);
-    expect(warm.reports.join('\n')).to.include('Using cache').and.to.include('(3 of 3 steps from cache)');
+    // BuildKit makes no step of ARG; COPY and RUN of new content cannot come from the cache the first time.
+    expect(cold.reports.join('\n')).to.include('(0 of 2 steps from cache)');
+    expect(warm.reports.join('\n')).to.match(/^#\d+ CACHED$/m).and.to.include('(2 of 2 steps from cache)');
   });
 
   it('fails on a failing RUN with the daemon message and the tail of the output', async () => {
@@ -104,7 +106,7 @@ describe('build step (real Docker engine and registry)', function () {
     const err = await rejection(buildStep({ registryUrl: registryUrl() }, { docker: docker() }).run(ctx));
 
     expect(err).to.be.instanceOf(StepFailedError);
-    expect(err.message).to.match(/^build failed at step 2\/2 "RUN echo about to fail .*": .*returned a non-zero code: 3/);
+    expect(err.message).to.match(/^build failed at step 2\/2 "RUN echo about to fail .*": .*exit code: 3/);
     expect(String((err as StepFailedError).detail?.tail)).to.include('about to fail');
   });
 
@@ -116,7 +118,7 @@ describe('build step (real Docker engine and registry)', function () {
     const err = await rejection(buildStep({}, { docker: docker() }).run(ctx));
 
     expect(err).to.be.instanceOf(StepFailedError);
-    expect(err.message).to.match(new RegExp(`^build failed at step 1/2 "FROM ${missing}": .+`));
+    expect(err.message).to.match(/^build failed: /).and.to.include(missing.replace(':latest', ''));
   });
 
   it('fails at the push when the registry is down, after a successful build', async () => {
@@ -197,6 +199,112 @@ describe('build step (real Docker engine and registry)', function () {
     expect((viaContext as StepFailedError).detail).to.deep.equal({ field: 'build.context' });
     expect(viaContext.message).to.include('outside the repository');
     expect((viaFile as StepFailedError).detail).to.deep.equal({ field: 'build.dockerfile' });
+  });
+
+  it('builds BuildKit syntax (RUN --mount), multi-stage, passing only declared args: no "not consumed" warning', async () => {
+    const dir = await app({
+      Dockerfile: [
+        `FROM ${BASE_IMAGE} AS deps`,
+        'ARG GREETING=unset',
+        'RUN --mount=type=cache,target=/cache echo "$GREETING" > /cache/g && cp /cache/g /greeting',
+        `FROM ${BASE_IMAGE}`,
+        'ARG VERSION',
+        'COPY --from=deps /greeting /greeting',
+        'RUN echo "$VERSION" > /version',
+        '',
+      ].join('\n'),
+    });
+    const sha = fakeSha();
+    const spec = appSpec({ name: `bk-${nonce()}`, build: { args: { GREETING: 'hi', UNDECLARED: 'x' } } });
+    const ctx = stepContext(spec, { workDir: dir }, sha);
+
+    const tag = imageTagOf(await buildStep({}, { docker: docker() }).run(ctx));
+    cleanups.push(() => rawDocker().getImage(tag).remove({ force: true }));
+
+    expect(await readFromImage(tag, '/greeting')).to.equal('hi\n');
+    expect(await readFromImage(tag, '/version')).to.equal(`${sha}\n`);
+    const log = ctx.reports.join('\n');
+    expect(log).to.include('build.args not passed, no ARG in Dockerfile declares them: UNDECLARED');
+    expect(log).to.not.match(/not consumed/);
+    expect(log).to.not.include('BUILD_NUMBER');
+  });
+
+  it('passes no build args a Dockerfile does not declare to the classic builder either (no warning)', async () => {
+    const dir = await app({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo ${nonce()}\n` });
+    const ctx = stepContext(appSpec({ name: `bcl-${nonce()}`, build: {} }), { workDir: dir });
+    const tag = imageTagOf(await buildStep({ builder: 'classic' }, { docker: docker() }).run(ctx));
+    cleanups.push(() => rawDocker().getImage(tag).remove({ force: true }));
+    const log = ctx.reports.join('\n');
+    expect(log).to.match(/^Step 2\/2 : RUN/m);
+    expect(log).to.not.match(/were not consumed|\[Warning\]/);
+  });
+
+  it('passes BUILD_NUMBER, the commit count of the pushed commit, counted from a shallow clone', async () => {
+    const repo = createTestRepo('bn');
+    cleanups.push(async () => repo.remove());
+    repo.commit({ 'a.txt': '1' }, 'one');
+    repo.commit({ 'a.txt': '2' }, 'two');
+    const sha = repo.commit({ Dockerfile: `FROM ${BASE_IMAGE}\nARG BUILD_NUMBER=none\nRUN echo "$BUILD_NUMBER" > /n\n` }, 'three');
+    const workDir = await mkdtemp(path.join(tmpdir(), 'norn-bn-'));
+    cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+    const git = new GitClient({ knownHostsPath: '/dev/null' });
+    await git.fetchCommit(repo.url, sha, workDir);
+    const ctx = { ...stepContext(appSpec({ name: `bn-${nonce()}`, build: {} }), { workDir }, sha), cloneUrl: repo.url };
+
+    const tag = imageTagOf(await buildStep({}, { docker: docker(), git }).run(ctx));
+    cleanups.push(() => rawDocker().getImage(tag).remove({ force: true }));
+
+    expect(await readFromImage(tag, '/n')).to.equal('3\n');
+    expect(ctx.reports.join('\n')).to.include(`BUILD_NUMBER=3 (commits in the history of ${sha.slice(0, 12)})`);
+  });
+
+  it('leaves BUILD_NUMBER to the ARG default, and says why, when the commits cannot be counted', async () => {
+    const dir = await app({ Dockerfile: `FROM ${BASE_IMAGE}\nARG BUILD_NUMBER=none\nRUN echo "$BUILD_NUMBER" > /n\n` });
+    const ctx = stepContext(appSpec({ name: `bnx-${nonce()}`, build: {} }), { workDir: dir });
+    const tag = imageTagOf(await buildStep({}, { docker: docker(), git: new GitClient({ knownHostsPath: '/dev/null' }) }).run(ctx));
+    cleanups.push(() => rawDocker().getImage(tag).remove({ force: true }));
+    expect(await readFromImage(tag, '/n')).to.equal('none\n');
+    expect(ctx.reports.join('\n')).to.match(/BUILD_NUMBER not passed \(the ARG's default applies\): cannot count commits: /);
+  });
+
+  it('builds build.testTarget as a local image of its own and hands it to the test step', async () => {
+    const dir = await app({
+      Dockerfile: `FROM ${BASE_IMAGE} AS build\nRUN echo toolchain > /toolchain\nFROM ${BASE_IMAGE}\nRUN echo runtime > /runtime\n`,
+    });
+    const spec = appSpec({ name: `bt-${nonce()}`, build: { test: 'cat /toolchain', testTarget: 'build' } });
+    const ctx = stepContext(spec, { workDir: dir });
+    const result = await buildStep({ registryUrl: registryUrl() }, { docker: docker() }).run(ctx);
+    if (result.status !== 'complete') throw new Error(JSON.stringify(result));
+    const testImage = String(result.outputs.testImage);
+    cleanups.push(() => rawDocker().getImage(testImage).remove({ force: true }));
+    expect(testImage).to.equal(`${String(result.outputs.imageTag)}-build`);
+    expect(await readFromImage(testImage, '/toolchain')).to.equal('toolchain\n');
+    const registryTags = (await (await fetch(`http://${registryUrl()}/v2/${spec.name}/tags/list`)).json()) as { tags: string[] };
+    expect(registryTags.tags).to.deep.equal([String(result.outputs.imageTag).split(':').pop()]);
+  });
+
+  it('refuses a build.testTarget that is not a stage, naming the stages', async () => {
+    const dir = await app({ Dockerfile: `FROM ${BASE_IMAGE} AS build\nFROM ${BASE_IMAGE}\n` });
+    const ctx = stepContext(appSpec({ name: `bts-${nonce()}`, build: { test: 'true', testTarget: 'tests' } }), { workDir: dir });
+    const err = await rejection(buildStep({}, { docker: docker() }).run(ctx));
+    expect(err.message).to.equal('build.testTarget "tests" is not a stage of Dockerfile; its stages: build');
+  });
+
+  it('explains a heredoc this engine\'s Dockerfile frontend cannot parse', async function () {
+    const dir = await app({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN <<EOF\necho heredoc > /h\nEOF\n` });
+    const ctx = stepContext(appSpec({ name: `bh-${nonce()}`, build: {} }), { workDir: dir });
+    const outcome = await buildStep({}, { docker: docker() }).run(ctx).then(
+      (r) => ({ ok: true as const, r }),
+      (err: Error) => ({ ok: false as const, err }),
+    );
+    if (outcome.ok) {
+      // A newer engine (Docker 23+) builds heredocs: then the image must hold what the heredoc wrote.
+      const tag = imageTagOf(outcome.r);
+      cleanups.push(() => rawDocker().getImage(tag).remove({ force: true }));
+      expect(await readFromImage(tag, '/h')).to.equal('heredoc\n');
+    } else {
+      expect(outcome.err.message).to.include('uses heredocs (<<EOF)').and.to.include('Docker Engine 23 or newer');
+    }
   });
 
   it('is skipped without a build section, naming the image the deploy will use', async () => {

@@ -96,4 +96,28 @@ describe('test step (real Docker engine)', function () {
     const err = await failureOf(testStep({ testTimeoutMs: 1000 }, { docker: docker() }).run(ctx));
     expect(err.message).to.include('no image to test');
   });
+
+  it('says a command not found in the image is not found there, and points at build.testTarget', async () => {
+    const { result } = run('go test ./...');
+    const err = await failureOf(result);
+    expect(err.message).to.match(/^test command not found in .+ \(exit code 127\): `go test \.\/\.\.\.` runs inside the image, not on the host; .*set build\.testTarget/);
+  });
+
+  it('runs the test in the build.testTarget stage image, then removes that image', async () => {
+    const app = await writeApp({
+      Dockerfile: `FROM ${BASE_IMAGE} AS build\nRUN echo toolchain > /toolchain\nFROM ${BASE_IMAGE}\nRUN echo runtime > /runtime\n`,
+    });
+    try {
+      const spec = appSpec({ name: `tg-${nonce()}`, build: { test: 'cat /toolchain && test ! -e /runtime', testTarget: 'build' } });
+      const built = await buildStep({}, { docker: docker() }).run(stepContext(spec, { workDir: app.dir }));
+      if (built.status !== 'complete') throw new Error('could not build');
+      const ctx = stepContext(spec, { workDir: app.dir, ...built.outputs });
+      expect(await testStep({ testTimeoutMs: 20_000, reportIntervalMs: 50 }, { docker: docker() }).run(ctx)).to.deep.include({ status: 'complete' });
+      expect(ctx.reports.join('\n')).to.include('toolchain');
+      expect(await docker().hasImage(String(built.outputs.testImage))).to.equal(false);
+      await rawDocker().getImage(String(built.outputs.imageTag)).remove({ force: true });
+    } finally {
+      await app.remove();
+    }
+  });
 });

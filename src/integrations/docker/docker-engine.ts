@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { UpstreamError, errorMessage } from '../../errors.js';
+import { BuildKitProgress } from './buildkit-status.js';
 
 export interface RegistryAuth {
   readonly username: string;
@@ -19,6 +20,13 @@ export interface BuildRequest {
   readonly buildArgs: Readonly<Record<string, string>>;
   /** Network for RUN instructions (`none`, `host`, `default`, or a network name). */
   readonly networkMode: string;
+  /**
+   * `buildkit` (the default) understands today's Dockerfiles (`RUN --mount`, and heredocs where the engine's
+   * Dockerfile frontend has them); `classic` is the legacy builder, for engines without BuildKit.
+   */
+  readonly builder?: 'buildkit' | 'classic';
+  /** Build only up to this stage (`FROM ... AS <target>`). */
+  readonly target?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -44,7 +52,8 @@ interface StreamMessage {
   progressDetail?: { current?: number };
   error?: string;
   errorDetail?: { message?: string };
-  aux?: { ID?: string; Digest?: string };
+  /** An object for classic builds and pushes; base64 protobuf for BuildKit's `moby.buildkit.trace` messages. */
+  aux?: { ID?: string; Digest?: string } | string;
 }
 
 export class DockerEngine {
@@ -52,6 +61,7 @@ export class DockerEngine {
 
   /** Builds and tags an image; `onOutput` receives the build's text as it comes. Resolves with the image id. */
   async build(req: BuildRequest, onOutput: (text: string) => void): Promise<{ imageId: string }> {
+    const isBuildKit = (req.builder ?? 'buildkit') === 'buildkit';
     const response = await this.call('build', () =>
       this.docker.buildImage(req.context, {
         t: req.tag,
@@ -61,11 +71,20 @@ export class DockerEngine {
         rm: true,
         forcerm: true,
         abortSignal: req.signal,
+        // BuildKit through the Engine API: dockerode opens the session the engine requires; the context tar is
+        // still sent as the request body.
+        ...(isBuildKit ? { version: '2' as const } : {}),
+        ...(req.target ? { target: req.target } : {}),
       }),
     );
     let imageId: string | undefined;
+    const buildKit = new BuildKitProgress();
     await this.follow('build', response, onOutput, (m) => {
-      imageId = m.aux?.ID ?? imageId;
+      if (typeof m.aux === 'string') {
+        if (m.id === 'moby.buildkit.trace') onOutput(buildKit.render(m.aux));
+      } else {
+        imageId = m.aux?.ID ?? imageId;
+      }
     });
     req.signal?.throwIfAborted();
     // A stream cut short (engine restarted, connection dropped) ends without error and without the image id.
@@ -87,11 +106,21 @@ export class DockerEngine {
     );
     let digest: string | undefined;
     await this.follow('push', response, onOutput, (m) => {
-      digest = m.aux?.Digest ?? digest;
+      if (typeof m.aux !== 'string') digest = m.aux?.Digest ?? digest;
     });
     signal?.throwIfAborted();
     if (!digest) throw new UpstreamError('docker', 'push', 200, 'the push output ended before the registry confirmed a digest');
     return { digest };
+  }
+
+  /** Removes an image by reference; one already gone is not an error. */
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ force: true });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return;
+      throw new UpstreamError('docker', 'remove image', statusOf(err), engineMessage(err), { cause: err });
+    }
   }
 
   async hasImage(ref: string): Promise<boolean> {

@@ -46,6 +46,25 @@ export class GitClient {
     if (head !== sha) throw new CommandError(['git', 'rev-parse', 'HEAD'], 1, `checked out ${head}, expected ${sha}`);
   }
 
+  /**
+   * How many commits the history of `sha` has (`git rev-list --count`), Norn's BUILD_NUMBER. A shallow checkout
+   * knows only one commit, so its history is fetched first from `url` (the whole history: costly for a large repo,
+   * which is why the build step asks only when the Dockerfile declares `ARG BUILD_NUMBER`).
+   */
+  async commitCount(dir: string, sha: string, url: string | undefined, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    const git = this.git(dir, url ?? '', opts.signal);
+    const shallow = (await this.run(['rev-parse', '--is-shallow-repository'], () => git.raw(['rev-parse', '--is-shallow-repository']))).trim();
+    if (shallow === 'true') {
+      if (!url) throw new CommandError(['git', 'fetch', '--unshallow'], 128, 'the checkout is shallow and there is no remote to fetch its history from');
+      assertRemoteUrl(url);
+      await this.run(['fetch', '--unshallow', sha], () => git.raw(['fetch', '--quiet', '--no-tags', '--unshallow', '--', url, sha]));
+    }
+    const count = (await this.run(['rev-list', '--count', sha], () => git.raw(['rev-list', '--count', sha]))).trim();
+    if (!/^\d+$/.test(count)) throw new CommandError(['git', 'rev-list', '--count', sha], 1, `unexpected answer ${JSON.stringify(count.slice(0, 40))}`);
+    return Number(count);
+  }
+
   /** Resolves a branch, tag or full ref on the remote to its commit, or undefined when it does not exist. */
   async resolveRef(url: string, ref: string, opts: { signal?: AbortSignal } = {}): Promise<string | undefined> {
     if (!isSafeRef(ref)) throw new InvalidInputError('ref', 'is not a valid git ref name');

@@ -1,10 +1,12 @@
 // Step 2: build the app's image from the checkout through the Docker Engine and push it to the registry.
 // Without a `build` section there is nothing to build: the step is skipped, and the deploy runs the image the
 // spec names, else `<app>:latest` (the submit step falls back to prebuiltImage() when no `imageTag` output exists).
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
 import { PathEscapeError, packBuildContext, resolveInRepo } from '../../integrations/docker/build-context.js';
 import type { DockerEngine, RegistryAuth } from '../../integrations/docker/docker-engine.js';
+import { dockerfileFacts, PREDEFINED_ARGS, type DockerfileFacts } from '../../integrations/docker/dockerfile-args.js';
+import type { GitClient } from '../../integrations/git/git-client.js';
 import { imageName } from '../../integrations/docker/image-name.js';
 import { OutputRelay } from '../../integrations/docker/output-relay.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
@@ -18,13 +20,23 @@ export interface BuildStepConfig {
   readonly buildNetwork?: string;
   /** Least time between two progress reports of build output. */
   readonly reportIntervalMs?: number;
+  /** NORN_BUILDER: `buildkit` (default) or `classic`. */
+  readonly builder?: 'buildkit' | 'classic';
 }
 
 const TAIL_LINES = 50;
-// Classic-builder instruction headers and the final lines: worth a report of their own, at once.
-const MILESTONE = /^(Step \d+\/\d+ : |Successfully (built|tagged) |[0-9a-f]+: Pushed$|\S+: digest: sha256:)/;
+// Instruction headers (classic `Step 2/5 : ...`, BuildKit `#7 [build 2/5] ...`) and the final lines: worth a report
+// of their own, at once.
+const MILESTONE = /^(Step \d+\/\d+ : |#\d+ \[[^\]]*\d+\/\d+\] |Successfully (built|tagged) |[0-9a-f]+: Pushed$|\S+: digest: sha256:)/;
 
-export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine; now?: () => number }): Step {
+export interface BuildStepDeps {
+  readonly docker: DockerEngine;
+  /** Counts commits for BUILD_NUMBER; without it BUILD_NUMBER is not passed (and the saga says so). */
+  readonly git?: Pick<GitClient, 'commitCount'>;
+  readonly now?: () => number;
+}
+
+export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
   const now = deps.now ?? Date.now;
 
   return {
@@ -38,42 +50,58 @@ export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine;
       const workDir = requireWorkDir(ctx);
       const image = imageName(config.registryUrl, spec.name, ctx.commitSha);
       const { contextDir, dockerfilePath } = await resolvePaths(workDir, spec.build.context, spec.build.dockerfile);
-      const packed = await packBuildContext(contextDir, dockerfilePath);
-      const ignored = packed.ignoredCount > 0 ? ` (.dockerignore left out ${packed.ignoredCount} entries)` : '';
-      ctx.report(`building ${image.ref} from ${spec.build.dockerfile} in ${spec.build.context}${ignored}`);
-
-      const relay = newRelay(config, ctx, now);
-      const progress = buildProgress();
-      const started = now();
-      try {
-        await deps.docker.build(
-          {
-            context: packed.tar,
-            dockerfile: packed.dockerfile,
-            tag: image.ref,
-            buildArgs: { ...spec.build.args, VERSION: ctx.commitSha },
-            networkMode: config.buildNetwork ?? 'none',
-            signal: ctx.signal,
-          },
-          (text) => {
-            progress.see(text);
-            relay.write(text);
-          },
-        );
-      } catch (err) {
-        // The daemon's message alone may not say which instruction failed (a base image it could not pull).
-        const at = progress.current ? ` at step ${progress.current}` : '';
-        throw failure(ctx, relay, `build failed${at}`, err, { imageTag: image.ref });
+      const facts = dockerfileFacts(await readFile(dockerfilePath, 'utf8'));
+      const testTarget = spec.build.testTarget;
+      if (testTarget !== undefined && !facts.stages.includes(testTarget.toLowerCase())) {
+        const known = facts.stages.length > 0 ? `its stages: ${facts.stages.join(', ')}` : 'it names no stage (FROM ... AS <name>)';
+        throw new StepFailedError('build', `build.testTarget "${testTarget}" is not a stage of ${spec.build.dockerfile}; ${known}`, { field: 'build.testTarget' });
       }
-      relay.close();
-      const seconds = ((now() - started) / 1000).toFixed(1);
-      const { steps, cached } = progress;
-      ctx.report(`built ${image.ref} in ${seconds}s (${cached} of ${steps} steps from cache)`, { steps, cached });
+      const buildArgs = await declaredBuildArgs(ctx, facts, spec.build.dockerfile, deps.git);
+      const run = async (tag: string, target: string | undefined) => {
+        const packed = await packBuildContext(contextDir, dockerfilePath);
+        const ignored = packed.ignoredCount > 0 ? ` (.dockerignore left out ${packed.ignoredCount} entries)` : '';
+        const what = target ? `stage ${target} of ${spec.build!.dockerfile}` : spec.build!.dockerfile;
+        ctx.report(`building ${tag} from ${what} in ${spec.build!.context}${ignored}`);
+        const relay = newRelay(config, ctx, now);
+        const progress = buildProgress();
+        const started = now();
+        try {
+          await deps.docker.build(
+            {
+              context: packed.tar,
+              dockerfile: packed.dockerfile,
+              tag,
+              buildArgs,
+              networkMode: config.buildNetwork ?? 'none',
+              builder: config.builder ?? 'buildkit',
+              ...(target ? { target } : {}),
+              signal: ctx.signal,
+            },
+            (text) => {
+              progress.see(text);
+              relay.write(text);
+            },
+          );
+        } catch (err) {
+          // The daemon's message alone may not say which instruction failed (a base image it could not pull).
+          const at = progress.current ? ` at step ${progress.current}` : '';
+          throw failure(ctx, relay, `build failed${at}${heredocHint(err, facts)}`, err, { imageTag: tag });
+        }
+        relay.close();
+        const seconds = ((now() - started) / 1000).toFixed(1);
+        const { steps, cached } = progress;
+        ctx.report(`built ${tag} in ${seconds}s (${cached} of ${steps} steps from cache)`, { steps, cached });
+      };
+      await run(image.ref, undefined);
+      // The test stage is built after the image (sharing its cache), kept on the local engine and never pushed.
+      const testImage = testTarget ? `${image.repository}:${image.tag}-${testTarget.toLowerCase()}` : undefined;
+      if (testImage) await run(testImage, testTarget);
+      const testOutput = testImage ? { testImage } : {};
 
       const registry = image.registry;
       if (!registry) {
         ctx.report('no registry configured; image kept on the local engine');
-        return done({ imageTag: image.ref }, `built ${image.ref} (local only)`);
+        return done({ imageTag: image.ref, ...testOutput }, `built ${image.ref} (local only)`);
       }
       const pushRelay = newRelay(config, ctx, now);
       try {
@@ -83,13 +111,56 @@ export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine;
       } catch (err) {
         throw failure(ctx, pushRelay, `push to ${registry} failed`, err, { imageTag: image.ref });
       }
-      return done({ imageTag: image.ref }, `built and pushed ${image.ref}`);
+      return done({ imageTag: image.ref, ...testOutput }, `built and pushed ${image.ref}`);
     },
   };
 }
 
-/** Follows the classic builder's output: which instruction runs, how many ran, how many came from the cache. */
+/**
+ * The build args to pass: only those the Dockerfile declares (the engine warns about every other one), VERSION (the
+ * commit SHA) and BUILD_NUMBER (the commit count, as Norn passes them) included when declared. Spec args the
+ * Dockerfile does not declare are named in the saga rather than passed.
+ */
+async function declaredBuildArgs(
+  ctx: StepContext,
+  facts: DockerfileFacts,
+  dockerfile: string,
+  git: BuildStepDeps['git'],
+): Promise<Record<string, string>> {
+  const args: Record<string, string> = {};
+  const unused: string[] = [];
+  for (const [name, value] of Object.entries(ctx.spec.build?.args ?? {})) {
+    if (facts.args.has(name) || PREDEFINED_ARGS.has(name)) args[name] = value;
+    else unused.push(name);
+  }
+  if (unused.length > 0) ctx.report(`build.args not passed, no ARG in ${dockerfile} declares them: ${unused.join(', ')}`);
+  if (facts.args.has('VERSION')) args.VERSION = ctx.commitSha;
+  if (facts.args.has('BUILD_NUMBER')) {
+    const workDir = requireWorkDir(ctx);
+    try {
+      if (!git) throw new Error('no git client to count commits with');
+      args.BUILD_NUMBER = String(await git.commitCount(workDir, ctx.commitSha, ctx.cloneUrl || undefined, { signal: ctx.signal }));
+      ctx.report(`BUILD_NUMBER=${args.BUILD_NUMBER} (commits in the history of ${ctx.commitSha.slice(0, 12)})`);
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
+      // A made-up number would be worse than none: the ARG's own default applies, and the saga says why.
+      ctx.report(`BUILD_NUMBER not passed (the ARG's default applies): cannot count commits: ${errorMessage(err)}`);
+    }
+  }
+  return args;
+}
+
+/** A hint when a Dockerfile with heredocs fails to parse: the engine's built-in frontend predates them. */
+function heredocHint(err: unknown, facts: DockerfileFacts): string {
+  const text = err instanceof UpstreamError ? err.upstreamMessage : errorMessage(err);
+  if (!facts.hasHeredoc || !/dockerfile parse error|unknown instruction/i.test(text)) return '';
+  return ' (this Dockerfile uses heredocs (<<EOF), which this engine\'s built-in Dockerfile frontend does not know: use Docker Engine 23 or newer, or add "# syntax=docker/dockerfile:1" as its first line if the engine can pull that frontend)';
+}
+
+/** Follows build output, classic or BuildKit: which instruction runs, how many ran, how many came from the cache. */
 function buildProgress() {
+  /** BuildKit vertex numbers that are Dockerfile instructions (not FROM or internal work). */
+  const instructionVertexes = new Set<string>();
   const state = {
     steps: 0,
     cached: 0,
@@ -97,13 +168,17 @@ function buildProgress() {
     current: '',
     see(text: string): void {
       for (const line of text.split('\n')) {
-        const header = /^Step (\d+\/\d+) : (.*)$/.exec(line);
+        const header = /^Step (\d+\/\d+) : (.*)$/.exec(line) ?? /^#(?:\d+) \[(?:[^\]]* )?(\d+\/\d+)\] (.*)$/.exec(line);
+        const vertex = /^#(\d+) /.exec(line)?.[1];
         if (header) {
           const instruction = header[2] ?? '';
           state.current = `${header[1]} "${instruction.length > 120 ? `${instruction.slice(0, 117)}...` : instruction}"`;
           // FROM never reports a cache hit, so it is not counted as a step that could have used one.
-          if (!/^FROM /i.test(instruction)) state.steps += 1;
-        } else if (line.includes('Using cache')) {
+          if (!/^FROM /i.test(instruction)) {
+            state.steps += 1;
+            if (vertex) instructionVertexes.add(vertex);
+          }
+        } else if (line.includes('Using cache') || (vertex && line === `#${vertex} CACHED` && instructionVertexes.has(vertex))) {
           state.cached += 1;
         }
       }
