@@ -1,6 +1,8 @@
 // `POST /api/apps/:app/deploy {ref}`: resolve the ref on the app's remote to one commit, then queue a deploy
-// pinned to it, exactly like a push would.
+// pinned to it, exactly like a push would. An app without `repo` deploys its own directory (see local-source.ts):
+// the deploy is pinned to the digest of the directory's content, ref `local`, and no clone URL.
 import type { AppCatalog } from '../apps/app-catalog.js';
+import { localSourceDigest } from '../apps/local-source.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isCommitSha, isSafeRef, type GitClient } from '../integrations/git/git-client.js';
 import type { DeployQueue } from './deploy-queue.js';
@@ -26,9 +28,9 @@ export class ManualDeploy {
     const app = this.deps.catalog.get(appName);
     if (!app) throw new NotFoundError('app', appName);
     if (app.spec.deploy === false) throw new InvalidInputError('app', `${appName} has deploy: false`, 409);
-    const repo = app.spec.repo;
-    if (!repo) throw new InvalidInputError('repo', `${appName} has no repo in its spec`, 409);
     if (requestedRef !== undefined && typeof requestedRef !== 'string') throw new InvalidInputError('ref', 'must be a string');
+    const repo = app.spec.repo;
+    if (!repo) return this.deployLocal(app.name, app.dir, requestedRef);
     const ref = requestedRef?.trim() || repo.branch;
     if (!isCommitSha(ref) && !isSafeRef(ref)) throw new InvalidInputError('ref', 'is not a valid git ref or commit');
     const commitSha = isCommitSha(ref) ? ref : await this.deps.git.resolveRef(repo.url, ref);
@@ -49,4 +51,28 @@ export class ManualDeploy {
     this.deps.onQueued();
     return { app: app.name, sagaId: deploy.id, ref: fullRef, commitSha };
   }
+
+  private async deployLocal(app: string, dir: string, requestedRef: string | undefined): Promise<ManualDeployResult> {
+    if (requestedRef?.trim()) {
+      throw new InvalidInputError('ref', `${app} has no repo: it deploys its own directory (${dir}) as it is now, so no ref applies`);
+    }
+    const commitSha = await localSourceDigest(dir);
+    const deploy = await this.deps.queue.enqueue({
+      app,
+      kind: 'deploy',
+      ref: LOCAL_REF,
+      commitSha,
+      trigger: 'manual',
+      deliveryId: null,
+      forge: null,
+      repoFullName: null,
+      cloneUrl: '',
+      prNumber: null,
+    });
+    this.deps.onQueued();
+    return { app, sagaId: deploy.id, ref: LOCAL_REF, commitSha };
+  }
 }
+
+/** The ref of a deploy of an app's own directory (an app without `repo`). */
+export const LOCAL_REF = 'local';

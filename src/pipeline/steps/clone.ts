@@ -1,20 +1,50 @@
-// Step 1: fetch exactly the pinned commit, shallowly, into a fresh work dir named after the saga.
+// Step 1: fetch exactly the pinned commit, shallowly, into a fresh work dir named after the saga. An app without
+// `repo` (no clone URL on the deploy) copies its own directory instead, as Norn v2 does, and checks that the copy
+// is the content the deploy was queued for. A failed clone fails the step: unlike Norn, it never falls back to
+// the app's directory, which is not the pushed commit and would deploy something nobody pushed.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { copyLocalSource, localSourceDigest } from '../../apps/local-source.js';
+import { StepFailedError, errorMessage } from '../../errors.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
-import { done, type Step } from '../step.js';
+import { done, type Step, type StepContext, type StepResult } from '../step.js';
 
 export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'>; workRoot: string }): Step {
   return {
     name: 'clone',
-    async run({ sagaId, cloneUrl, commitSha, signal, report }) {
+    async run(ctx) {
+      const { sagaId, cloneUrl, commitSha, signal, report } = ctx;
       const workDir = path.join(deps.workRoot, sagaId);
       await fs.rm(workDir, { recursive: true, force: true });
-      await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
+      if (!ctx.spec.repo && cloneUrl === '') return copyAppDir(ctx, workDir);
+      try {
+        await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason ?? err;
+        throw new StepFailedError(
+          'clone',
+          `could not fetch ${commitSha.slice(0, 12)} from ${redactUrl(cloneUrl)}: ${errorMessage(err)} (the app's directory is not deployed instead: it is not the pushed commit)`,
+          { cloneUrl: redactUrl(cloneUrl) },
+          { cause: err },
+        );
+      }
       report(`checked out ${commitSha.slice(0, 12)} from ${redactUrl(cloneUrl)}`);
       return done({ workDir }, `cloned ${commitSha.slice(0, 12)}`);
     },
   };
+}
+
+async function copyAppDir(ctx: StepContext, workDir: string): Promise<StepResult> {
+  await copyLocalSource(ctx.specDir, workDir);
+  const digest = await localSourceDigest(workDir);
+  if (digest !== ctx.commitSha) {
+    throw new StepFailedError('clone', `${ctx.specDir} changed after this deploy was queued; deploy again to ship its current content`, {
+      queued: ctx.commitSha.slice(0, 12),
+      found: digest.slice(0, 12),
+    });
+  }
+  ctx.report(`copied ${ctx.specDir} (no repo in the spec; content digest ${digest.slice(0, 12)})`);
+  return done({ workDir }, `copied the app's directory (${digest.slice(0, 12)})`);
 }
 
 /** A clone URL as it may be shown: user info removed. */
