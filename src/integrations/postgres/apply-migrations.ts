@@ -56,21 +56,33 @@ export async function applyMigrations(
   config: { readonly connection: pg.ClientConfig; readonly migrations: readonly MigrationFile[] },
   options: ApplyMigrationsOptions = {},
 ): Promise<ApplyMigrationsResult> {
-  const { signal } = options;
+  return withMigrationLock(config.connection, options.signal, (client) => applyLocked(client, config.migrations, options));
+}
+
+/**
+ * Runs `work` while holding the migrations' advisory lock on a dedicated connection of `connection`'s database, so
+ * migrations run one deploy at a time, whether SQL files or a command (`migrations: make migrate`). Aborting
+ * cancels the statement running on that connection (or the wait for the lock); the call rejects with the reason.
+ */
+export async function withMigrationLock<T>(
+  connection: pg.ClientConfig,
+  signal: AbortSignal | undefined,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   signal?.throwIfAborted();
-  const client = new pg.Client(config.connection);
+  const client = new pg.Client(connection);
   // Connection-level failures also reject the pending query; without a listener they would crash the process.
   client.on('error', () => undefined);
   await client.connect();
   let cancel: (() => void) | undefined;
   try {
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    cancel = () => void cancelBackend(config.connection, pid);
+    cancel = () => void cancelBackend(connection, pid);
     signal?.addEventListener('abort', cancel, { once: true });
     signal?.throwIfAborted();
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     try {
-      return await applyLocked(client, config.migrations, options);
+      return await work(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
     }
