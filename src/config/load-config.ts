@@ -32,6 +32,7 @@ export interface Config {
   readonly registryUrl?: string;
   readonly registryAuth?: { readonly username: string; readonly password: string };
   readonly builder: 'buildkit' | 'classic';
+  readonly migrateNetwork: string;
   readonly buildNetwork: string;
   readonly testNetwork: string;
   readonly testTimeoutMs: number;
@@ -91,6 +92,7 @@ const schema = z.object({
   NORN_BUILD_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_TEST_TIMEOUT_SECONDS: int(1, 24 * 3600),
+  NORN_MIGRATE_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_METRICS_PUBLIC: z.enum(['true', 'false']),
   NOMAD_ADDR: z.url(),
   NOMAD_TOKEN: optionalText,
@@ -170,6 +172,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     buildNetwork: v.NORN_BUILD_NETWORK,
     testNetwork: v.NORN_TEST_NETWORK,
     testTimeoutMs: v.NORN_TEST_TIMEOUT_SECONDS * 1000,
+    migrateNetwork: v.NORN_MIGRATE_NETWORK,
     metricsPublic: v.NORN_METRICS_PUBLIC === 'true',
     nomad: {
       address: v.NOMAD_ADDR.replace(/\/+$/, ''),

@@ -37,6 +37,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_BUILDER', help: 'image builder: buildkit (RUN --mount, heredocs where the engine supports them) or classic (engines without BuildKit)', default: 'buildkit' },
   { name: 'NORN_BUILD_NETWORK', help: 'network for image builds (none, default, host)', default: 'none' },
   { name: 'NORN_TEST_NETWORK', help: 'network for the test container (none, default, host)', default: 'none' },
+  { name: 'NORN_MIGRATE_NETWORK', help: 'network of the container a migrations command runs in (it must reach the app database)', default: 'host' },
   { name: 'NORN_TEST_TIMEOUT_SECONDS', help: 'time limit of the test command', default: '600' },
   { name: 'NORN_POSTGRES_URL', help: 'admin URL of the PostgreSQL server holding app databases (snapshot, migrate, restore); unset: the libpq environment (PGHOST, PGUSER, PGPASSWORD, ...) when set', secret: true },
   { name: 'NORN_APP_POSTGRES_URL', help: 'app-facing URL of that server, for the DATABASE_URL given to apps', secret: true },

@@ -58,7 +58,12 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
     ),
     testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
     snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
-    migrateStep({ postgres: clients.postgres }),
+    migrateStep({
+      postgres: clients.postgres,
+      docker: clients.docker,
+      // The command runs inside the step's own limit, with room left to remove its container.
+      command: { timeoutMs: Math.max(1000, config.stepTimeoutMs - 30_000), networkMode: config.migrateNetwork },
+    }),
     submitStep(submitConfig, submitDeps),
     healthyStep(
       { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },

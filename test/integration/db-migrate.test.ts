@@ -1,5 +1,6 @@
 // Step 5 (migrate) against a real PostgreSQL: order, once-only, failures that keep earlier files applied and name
 // the snapshot, edited history, concurrent runners, and migrations dirs that try to leave the checkout.
+// db-migrate-command.test.ts covers `migrations` given as a command.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,10 +165,11 @@ describe('migrate step (PostgreSQL)', () => {
     const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'norn-outside-'));
     try {
       await fs.writeFile(path.join(outside, '0001_evil.sql'), 'CREATE TABLE evil (id int);');
-      // The schema already rejects ".." and absolute paths; the step must not rely on that.
+      // The schema already rejects ".."; the step must not rely on that. Neither is ever read as a directory: a
+      // value that is not a directory inside the checkout is a command (run in the image, never on the host).
       for (const migrations of ['../' + path.basename(outside), outside]) {
         const err = await failure({ ...spec, migrations });
-        expect(err.message).to.contain('inside the repository');
+        expect(err.message).to.contain('is not a directory in the checkout');
       }
       await fs.symlink(outside, path.join(workDir, 'linked'));
       const err = await failure({ ...spec, migrations: 'linked' });
@@ -183,9 +185,9 @@ describe('migrate step (PostgreSQL)', () => {
     }
   });
 
-  it('fails when the migrations dir is missing from the checkout', async () => {
+  it('fails when the migrations dir is missing from the checkout and no command runner is given', async () => {
     const err = await failure();
-    expect(err.message).to.contain('db/migrations does not exist in the repository');
+    expect(err.message).to.contain('migrations "db/migrations" is not a directory in the checkout, and this receiver runs no migration commands');
   });
 
   it('fails when migrations are declared without a postgres database', async () => {
