@@ -22,6 +22,9 @@ export function specNotices(spec: AppSpec, raw: unknown): SpecNotice[] {
   if (spec.snapshots.exportBucket !== undefined) {
     note('snapshots.exportBucket', 'not acted on: snapshots stay in the receiver\'s data dir (NORN_DATA_DIR/snapshots); copy them off the machine yourself');
   }
+  if ((raw as { snapshots?: { retentionEnabled?: unknown } } | null)?.snapshots?.retentionEnabled === false && spec.infrastructure?.postgres) {
+    note('snapshots.retentionEnabled', `does not turn retention off here: after each snapshot only the newest ${spec.snapshots.keep} (keep) are kept, so dumps cannot fill the disk; raise keep to keep more`);
+  }
   if (spec.services !== undefined) note('services', 'not acted on: a legacy Norn v1 list; processes says what runs');
   if (isEmptyMapping(raw, 'deployPolicy')) {
     note('deployPolicy', 'is empty: autoRollback stays true here (Norn\'s code reads an empty deployPolicy as false); write autoRollback: false to turn it off');

@@ -199,6 +199,13 @@ describe('infraspec schema', () => {
       expect(warnings).to.deep.equal([{ path: 'processes.web.tuning', reason: 'not acted on: advisory only; change resources yourself' }]);
     });
 
+    it('says that retentionEnabled: false does not stop retention here', () => {
+      const warnings = warningsOf({ ...minimal, infrastructure: { postgres: { database: 'shop' } }, snapshots: { keep: 5, retentionEnabled: false } });
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]!.path).to.equal('snapshots.retentionEnabled');
+      expect(warnings[0]!.reason).to.match(/does not turn retention off here: .* only the newest 5/);
+    });
+
     it('still refuses a wrong value in a known field', () => {
       expect(issuesOf({ ...minimal, bogus: 1, processes: { web: { port: 'x' } } })[0]!.path).to.equal('processes.web.port');
     });
