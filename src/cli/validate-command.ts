@@ -2,15 +2,16 @@
 // Exits non-zero when any spec is invalid. Reads files directly, so it works before the service runs.
 import path from 'node:path';
 import { loadAppSpecs } from '../apps/load-app-specs.js';
+import { terminalSafe } from './terminal-text.js';
 
 export async function validateCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const dir = path.resolve(args[0] ?? env.NORN_APPS_DIR ?? './config/apps');
   const { apps, errors } = await loadAppSpecs(dir);
-  for (const app of apps) process.stdout.write(`✓ ${app.name}  ${path.relative(process.cwd(), app.file)}\n`);
+  for (const app of apps) process.stdout.write(terminalSafe(`✓ ${app.name}  ${path.relative(process.cwd(), app.file)}\n`));
   for (const e of errors) {
     const where = `${path.relative(process.cwd(), e.file)}${e.line ? `:${e.line}` : ''}`;
-    process.stdout.write(`✗ ${where}  ${e.path || '(file)'}: ${e.reason}\n`);
+    process.stdout.write(terminalSafe(`✗ ${where}  ${e.path || '(file)'}: ${e.reason}\n`));
   }
-  process.stdout.write(`${apps.length} valid, ${errors.length} error(s) in ${dir}\n`);
+  process.stdout.write(terminalSafe(`${apps.length} valid, ${errors.length} error(s) in ${dir}\n`));
   return errors.length > 0 ? 1 : 0;
 }
