@@ -9,6 +9,7 @@
 //   - failures become typed errors with a hint: UpstreamError (the remote refused or failed), UpstreamTimeoutError
 //     (no answer in time), CommandError (git failed locally); their text never carries the credentials.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { CommandError, InvalidInputError, UpstreamError, UpstreamTimeoutError } from '../../errors.js';
 import { createCommandRunner, type CommandRunner } from '../process/run-command.js';
 import { ALLOWED_GIT_PROTOCOLS, hasControlCharacters, remoteUrlProblem } from './remote-url.js';
@@ -27,6 +28,9 @@ export interface GitClientConfig {
 }
 
 export const DEFAULT_GIT_TIMEOUT_MS = 120_000;
+
+/** Where a repository cache keeps one ref per fetched commit (what it tells the remote it already has). */
+const CACHE_REF_PREFIX = 'refs/norn/';
 
 const SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 
@@ -52,6 +56,8 @@ interface RunGit {
   /** The remote this command talks to; undefined for local commands. */
   readonly url?: string;
   readonly signal?: AbortSignal;
+  /** Paths of our own making (work tree, index) for commands run against a bare repository. */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export class GitClient {
@@ -75,6 +81,43 @@ export class GitClient {
     await this.run({ ...local, args: ['checkout', '--quiet', '--detach', sha, '--'], operation: 'checkout' });
     const head = (await this.run({ ...local, args: ['rev-parse', '--verify', 'HEAD'], operation: 'rev-parse' })).trim();
     if (head !== sha) throw new CommandError(['git', 'rev-parse', 'HEAD'], 1, `checked out ${head}, expected ${sha}`);
+  }
+
+  /**
+   * Fetches `sha` (depth 1) from `url` into the bare repository `cacheDir` (created when absent) and keeps a ref to
+   * it, so the next fetch tells the remote which commits it has and receives only the objects that changed. Only the
+   * newest `keepRefs` commits stay referenced; the objects of older ones go at the repository's own gc.
+   */
+  async fetchIntoCache(url: string, sha: string, cacheDir: string, opts: { signal?: AbortSignal; keepRefs?: number } = {}): Promise<void> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    assertRemoteUrl(url);
+    await fs.mkdir(cacheDir, { recursive: true });
+    const local = { cwd: cacheDir, signal: opts.signal };
+    if (!(await isFile(path.join(cacheDir, 'HEAD')))) {
+      await this.run({ ...local, args: ['init', '--quiet', '--bare'], operation: 'init --bare' });
+      // A fetch keeps its pack as received (no loose-object explosion); gc runs in the foreground, within the deadline.
+      await this.run({ ...local, args: ['config', 'fetch.unpackLimit', '1'], operation: 'config' });
+      await this.run({ ...local, args: ['config', 'gc.autoDetach', 'false'], operation: 'config' });
+    }
+    await this.run({ ...local, url, args: ['fetch', '--quiet', '--no-tags', '--depth=1', '--', url, `+${sha}:${CACHE_REF_PREFIX}${sha}`], operation: `fetch ${displayUrl(url)}` });
+    const refs = await this.run({ ...local, args: ['for-each-ref', '--sort=-committerdate', '--format=%(refname)', CACHE_REF_PREFIX], operation: 'for-each-ref' });
+    const stale = refs.split('\n').filter(Boolean).slice(opts.keepRefs ?? 20);
+    for (const ref of stale) await this.run({ ...local, args: ['update-ref', '-d', ref], operation: 'update-ref' });
+  }
+
+  /** Writes the files of commit `sha` from the bare repository `cacheDir` into `dir` (no .git: the commit's tree only). */
+  async checkoutFromCache(cacheDir: string, sha: string, dir: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    await fs.mkdir(dir, { recursive: true });
+    // The cache is bare: the work tree and a private index are given to git in its environment.
+    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` } };
+    const commit = (await this.run({ ...local, args: ['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`], operation: 'rev-parse' })).trim();
+    if (commit !== sha) throw new CommandError(['git', 'rev-parse', sha], 1, `the cache resolved ${commit}, expected ${sha}`);
+    try {
+      await this.run({ ...local, args: ['read-tree', '--reset', '-u', sha], operation: 'read-tree' });
+    } finally {
+      await fs.rm(`${dir}.index`, { force: true });
+    }
   }
 
   /** Resolves a branch, tag or full ref on the remote to its commit, or undefined when it does not exist. */
@@ -101,7 +144,7 @@ export class GitClient {
   private async run(cmd: RunGit): Promise<string> {
     if (cmd.url !== undefined) assertRemoteUrl(cmd.url);
     const argv = ['git', '-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', ...cmd.args];
-    const result = await this.deps.runner(argv, { env: this.env(cmd.url), cwd: cmd.cwd, signal: cmd.signal, timeoutMs: this.timeoutMs });
+    const result = await this.deps.runner(argv, { env: { ...this.env(cmd.url), ...cmd.extraEnv }, cwd: cmd.cwd, signal: cmd.signal, timeoutMs: this.timeoutMs });
     if (result.exitCode === 0 && !result.timedOut) return result.stdout;
     const stderr = this.redact(result.stderrTail.replace(/\n?\(timed out after \d+ ms\)$/, '')).trim();
     if (cmd.url === undefined) throw new CommandError(['git', cmd.operation], result.exitCode, stderr);
@@ -188,4 +231,11 @@ function hostOf(url: string): string {
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }

@@ -118,3 +118,22 @@ describe('GitClient over smart HTTP with a token (git http-backend)', function (
     expect(err.hint).to.match(/NORN_GIT_TOKEN/);
   });
 });
+
+describe('GitClient repository cache commands (through the same command layer)', () => {
+  it('fetches a commit into a bare cache and writes its tree into a work dir', async () => {
+    const repo = createTestRepo();
+    const sha = repo.commit({ 'c.txt': 'cached' });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-cache-'));
+    try {
+      const git = new GitClient({ knownHostsPath: '/dev/null' });
+      await git.fetchIntoCache(repo.url, sha, path.join(root, 'cache'));
+      await git.checkoutFromCache(path.join(root, 'cache'), sha, path.join(root, 'work'));
+      expect(fs.readFileSync(path.join(root, 'work', 'c.txt'), 'utf8')).to.equal('cached');
+      const err = await git.fetchIntoCache('ext::sh -c id', sha, path.join(root, 'cache')).catch((e) => e);
+      expect(err).to.be.instanceOf(InvalidInputError);
+    } finally {
+      repo.remove();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
