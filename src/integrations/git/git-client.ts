@@ -143,7 +143,10 @@ export class GitClient {
   /** The command-running layer: every git invocation passes here (see the file comment). */
   private async run(cmd: RunGit): Promise<string> {
     if (cmd.url !== undefined) assertRemoteUrl(cmd.url);
-    const argv = ['git', '-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', ...cmd.args];
+    // git's own stall limit ends a transfer that stops moving even if this process is gone (killed with SIGKILL)
+    // and so can no longer enforce the deadline. It is set past the deadline, so that while we live, ours decides.
+    const stallSeconds = String(Math.ceil(this.timeoutMs / 1000) + 30);
+    const argv = ['git', '-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', '-c', 'http.lowSpeedLimit=1', '-c', `http.lowSpeedTime=${stallSeconds}`, ...cmd.args];
     const result = await this.deps.runner(argv, { env: { ...this.env(cmd.url), ...cmd.extraEnv }, cwd: cmd.cwd, signal: cmd.signal, timeoutMs: this.timeoutMs });
     if (result.exitCode === 0 && !result.timedOut) return result.stdout;
     const stderr = this.redact(result.stderrTail.replace(/\n?\(timed out after \d+ ms\)$/, '')).trim();
@@ -171,7 +174,10 @@ export class GitClient {
     }
     if (this.config.sshKeyPath) {
       const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-      env.GIT_SSH_COMMAND = `ssh -i ${q(this.config.sshKeyPath)} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${q(this.config.knownHostsPath)}`;
+      // ConnectTimeout and ServerAlive* end a silent server on ssh's own, like http.lowSpeedTime above.
+      const seconds = Math.ceil(this.timeoutMs / 1000) + 30;
+      const alive = `-o ServerAliveInterval=${Math.min(15, seconds)} -o ServerAliveCountMax=${Math.max(1, Math.ceil(seconds / 15))}`;
+      env.GIT_SSH_COMMAND = `ssh -i ${q(this.config.sshKeyPath)} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${q(this.config.knownHostsPath)} -o ConnectTimeout=${seconds} ${alive}`;
     }
     return env;
   }
@@ -197,6 +203,7 @@ export class GitClient {
     }
     if (/not found|does not appear to be a git repository|repository .* does not exist|404/.test(text)) return 'the remote has no such repository: check repo.url in the app\'s spec';
     if (/not our ref|couldn't find remote ref|no such remote ref|unadvertised object/.test(text)) return 'the remote does not have that commit (was it force-pushed away?)';
+    if (/operation too slow|timed out|timeout/.test(text)) return `${host} stopped answering: check that it is up, or raise NORN_GIT_TIMEOUT_SECONDS for a slow remote`;
     return tokenNote ?? 'see the message from git above; check repo.url and the receiver\'s git credentials';
   }
 

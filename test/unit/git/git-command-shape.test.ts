@@ -31,7 +31,8 @@ describe('git command shape', () => {
     await git.resolveRef('https://git.example.com/team/shop.git', 'main');
     const [run] = runs;
     expect(run!.argv.slice(0, 5)).to.deep.equal(['git', '-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never']);
-    expect(run!.argv.slice(5)).to.deep.equal(['ls-remote', '--', 'https://git.example.com/team/shop.git', 'main']);
+    expect(run!.argv.slice(5, 9)).to.deep.equal(['-c', 'http.lowSpeedLimit=1', '-c', 'http.lowSpeedTime=37']);
+    expect(run!.argv.slice(9)).to.deep.equal(['ls-remote', '--', 'https://git.example.com/team/shop.git', 'main']);
     expect(run!.options.env?.GIT_ALLOW_PROTOCOL).to.equal('https:http:ssh:file');
     expect(run!.options.timeoutMs).to.equal(7000);
   });
