@@ -1,5 +1,6 @@
 // `POST /api/apps/:app/deploy {ref}`: resolve the ref on the app's remote to one commit, then queue a deploy
 // pinned to it, exactly like a push would.
+import path from 'node:path';
 import type { AppCatalog } from '../apps/app-catalog.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isCommitSha, isSafeRef, type GitClient } from '../integrations/git/git-client.js';
@@ -15,7 +16,7 @@ export interface ManualDeployResult {
 export class ManualDeploy {
   constructor(
     private readonly deps: {
-      catalog: Pick<AppCatalog, 'get'>;
+      catalog: Pick<AppCatalog, 'get'> & Partial<Pick<AppCatalog, 'list'>>;
       git: Pick<GitClient, 'resolveRef'>;
       queue: DeployQueue;
       onQueued: () => void;
@@ -24,7 +25,7 @@ export class ManualDeploy {
 
   async deploy(appName: string, requestedRef: unknown): Promise<ManualDeployResult> {
     const app = this.deps.catalog.get(appName);
-    if (!app) throw new NotFoundError('app', appName);
+    if (!app) throw this.missing(appName);
     if (app.spec.deploy === false) throw new InvalidInputError('app', `${appName} has deploy: false`, 409);
     const repo = app.spec.repo;
     if (!repo) throw new InvalidInputError('repo', `${appName} has no repo in its spec`, 409);
@@ -48,5 +49,16 @@ export class ManualDeploy {
     });
     this.deps.onQueued();
     return { app: app.name, sagaId: deploy.id, ref: fullRef, commitSha };
+  }
+
+  /** An app whose spec is invalid is not in the catalog: say why, rather than that it does not exist. */
+  private missing(appName: string): Error {
+    const problem = this.deps.catalog.list?.().errors.find((e) => path.basename(path.dirname(e.file)) === appName);
+    if (!problem) return new NotFoundError('app', appName);
+    return new InvalidInputError(
+      problem.path || 'spec',
+      `${problem.reason}; ${appName}'s spec is invalid and not loaded, so it cannot deploy (fix ${path.join(appName, path.basename(problem.file))}; norn validate lists every problem)`,
+      409,
+    );
   }
 }

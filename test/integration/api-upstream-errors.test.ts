@@ -40,6 +40,8 @@ describe('API answers when a git remote fails', function () {
         // The webhook secret in a URL: git's error text quotes the URL, and no answer or event may show it.
         leaky: specFor('leaky', `http://127.0.0.1:${refusedPort}/${TEST_SECRET}/leaky.git`),
         real: specFor('real', repo.url),
+        // Refused by the allow-list: the app is not loaded, and a deploy says why instead of "not found".
+        dangerous: specFor('dangerous', 'ext::sh -c touch% /tmp/pwned'),
       },
     });
   });
@@ -84,6 +86,14 @@ describe('API answers when a git remote fails', function () {
     expect(missing.status).to.equal(404);
     expect(missing.body.field).to.equal('ref');
     expect((await deploy('real', 'main')).status).to.equal(202);
+  });
+
+  it('answers 409 naming repo.url for an app whose spec was refused, and 404 only for an app that is not there', async () => {
+    const refused = await deploy('dangerous');
+    expect(refused.status).to.equal(409);
+    expect(refused.body.field).to.equal('repo.url');
+    expect(refused.body.error).to.match(/^repo\.url: must not name a git transport helper .*; dangerous's spec is invalid and not loaded, so it cannot deploy \(fix dangerous\/infraspec\.yaml/);
+    expect((await deploy('absent')).status).to.equal(404);
   });
 
   it('never shows a configured secret that git quotes back, in the answer or in the saga', async () => {

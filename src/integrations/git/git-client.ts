@@ -157,7 +157,11 @@ export class GitClient {
         hint: `check that ${host} is reachable from the receiver and answers git; a slow remote needs a larger NORN_GIT_TIMEOUT_SECONDS`,
       });
     }
-    throw new UpstreamError('git', cmd.operation, result.exitCode ?? 0, stderr || 'git ended without a message', { hint: this.hintFor(stderr, cmd.url) });
+    if (result.exitCode === null) {
+      // Killed by a signal that was not our deadline: the receiver is shutting down (or an operator killed git).
+      throw new UpstreamError('git', cmd.operation, 0, 'git was stopped before it finished', { hint: 'the receiver may be shutting down; try again once it is back' });
+    }
+    throw new UpstreamError('git', cmd.operation, result.exitCode, stderr || 'git ended without a message', { hint: this.hintFor(stderr, cmd.url) });
   }
 
   private env(url: string | undefined): NodeJS.ProcessEnv {
