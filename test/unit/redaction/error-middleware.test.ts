@@ -10,7 +10,7 @@ import { memoryLogger } from '../../support/memory-logger.js';
 
 const SECRET = 'nomad-acl-token-77';
 
-async function answerTo(err: unknown): Promise<{ status: number; body: Record<string, unknown>; logged: string }> {
+async function answerTo(err: unknown): Promise<{ status: number; body: Record<string, unknown>; logged: string; retryAfter: string | null }> {
   const { log, lines } = memoryLogger();
   const redactor = new SecretRedactor([SECRET]);
   const app = new Koa();
@@ -23,7 +23,7 @@ async function answerTo(err: unknown): Promise<{ status: number; body: Record<st
   await new Promise((r) => server.once('listening', r));
   try {
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/x`);
-    return { status: res.status, body: (await res.json()) as Record<string, unknown>, logged: lines.join('\n') };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, logged: lines.join('\n'), retryAfter: res.headers.get('retry-after') };
   } finally {
     server.close();
   }
@@ -62,6 +62,16 @@ describe('error middleware', () => {
     expect((await answerTo(new InvalidInputError('ref', 'nope does not exist', 404))).body).to.deep.equal({ error: 'ref: nope does not exist', field: 'ref' });
     expect((await answerTo(new NotFoundError('app', 'x'))).status).to.equal(404);
     expect((await answerTo(new WebhookRejectedError(413, 'too big'))).status).to.equal(413);
+  });
+
+  it('answers 503 with Retry-After when the store is down or busy', async () => {
+    for (const err of [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }), Object.assign(new Error('Knex: Timeout acquiring a connection'), { name: 'KnexTimeoutError' })]) {
+      const a = await answerTo(err);
+      expect(a.status, err.message).to.equal(503);
+      expect(a.retryAfter).to.equal('5');
+      expect(a.body.error).to.match(/^the receiver's store is unavailable/);
+      expect(a.body.hint).to.match(/NORN_DATABASE_URL/);
+    }
   });
 
   it('answers an unexpected error 500 with a reference to the log line, never its text', async () => {
