@@ -34,12 +34,14 @@ import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
+import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
 import { createDockerClient } from './integrations/docker/create-docker-client.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { createForgeAdapters } from './webhooks/forge-adapters.js';
+import { secretRedactor, type SecretRedactor } from './redaction/secret-redactor.js';
 
 export interface RunningService {
   readonly url: string;
@@ -50,15 +52,17 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export async function startService(config: Config, deps: { log: Logger }): Promise<RunningService> {
+export async function startService(config: Config, deps: { log: Logger; redactor?: SecretRedactor }): Promise<RunningService> {
   const { log } = deps;
+  // One redaction step for text from other systems (saga log, deploy errors, commit-status errors, API answers).
+  const redactor = deps.redactor ?? secretRedactor(config);
   const workRoot = workRootOf(config);
   await fs.mkdir(workRoot, { recursive: true });
   const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite'), backgroundCheckpoints: true }, { log });
   const { knex } = store;
-  const sagaLog = new SagaLog({ knex });
+  const sagaLog = new SagaLog({ knex, redactor });
   // Commit statuses are written by a projector inside each append's transaction: register it before any append.
-  const statuses = wireStatusOutbox({ knex, sagaLog, log, config });
+  const statuses = wireStatusOutbox({ knex, sagaLog, log, config, redact: (text) => redactor.redact(text) });
   // On PostgreSQL transactions commit out of seq order: live events pass through a reorder step first. SQLite has
   // one writer, so its commits are in seq order already.
   const ordered = store.client === 'postgres' ? new CommitOrder({ graceMs: 100, maxHoldMs: 10_000, pollMs: 25 }, { sagaLog, log }) : undefined;
@@ -76,8 +80,13 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   for (const e of loaded.errors) log.warn({ file: e.file, path: e.path }, `invalid app spec: ${e.reason}`);
   catalog.start();
 
-  const git = new GitClient({ token: config.gitToken, sshKeyPath: config.gitSshKey, knownHostsPath: config.gitKnownHosts });
-  const runner = createCommandRunner();
+  // Every child process (git, pg_dump, the cloudflared reload) is tracked here, so shutdown kills what is left.
+  const children = new ChildProcesses();
+  const runner = createCommandRunner({ children });
+  const git = new GitClient(
+    { token: config.gitToken, sshKeyPath: config.gitSshKey, knownHostsPath: config.gitKnownHosts, commandTimeoutMs: config.gitTimeoutMs, allowHttpCredentials: config.gitAllowHttpCredentials },
+    { runner },
+  );
   const clock = () => new Date();
   const postgres = config.postgresUrl
     ? new PostgresAdmin({ adminUrl: config.postgresUrl, env: { PATH: config.env.PATH } }, { runner })
@@ -92,7 +101,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log };
+  const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log, rememberSecrets: (values: string[]) => redactor.remember(values) };
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 
@@ -104,7 +113,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       return { status: 'failed', step: 'clone', error };
     }
     const chosen = deploy.kind === 'preflight' ? preflight : pipeline;
-    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs });
+    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs, redact: (text) => redactor.redact(text) });
   };
 
   const scheduler = new DeployScheduler(
@@ -140,6 +149,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     ageKeys: config.ageKeys,
     submitConfig: submitConfigOf(config),
     lastImage: (name) => queue.lastSucceededImage(name),
+    redact: (text) => redactor.redact(text),
   });
   const app = createApp(
     { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
@@ -152,6 +162,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
+      redact: (text) => redactor.redact(text),
       extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, metrics.route, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
@@ -164,7 +175,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   await scheduler.start();
   await statuses.start();
   const stopWorkers = async () => {
-    await scheduler.stop();
+    await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();
     await catalog.stop();
     await relay?.stop();
@@ -200,12 +211,16 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     catalog,
     sagaLog,
     async close() {
-      await new Promise<void>((resolve) => {
+      const drained = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         hub.closeAll();
         app.ws.server?.close();
       });
+      // Deploys end as interrupted and every child process dies now, so a request waiting on git (a manual
+      // deploy's ls-remote) is answered at once instead of holding the shutdown until its deadline.
+      await Promise.all([scheduler.stop(), children.killAll()]);
+      await drained;
       await stopWorkers();
     },
   };

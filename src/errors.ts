@@ -1,17 +1,35 @@
 // The typed errors shared by the whole service. Callers branch on `instanceof` and fields, never on message text.
 // The HTTP error middleware maps them to status codes and shows messages only for 4xx.
 
-/** A remote API (Nomad, a forge, the registry) answered with an error. */
+/** A remote API (Nomad, a forge, the registry, a git remote) answered with an error. Answered 502 by the API. */
 export class UpstreamError extends Error {
+  /** What the user can do about it (a setting to check, a URL to fix), shown beside the message. */
+  readonly hint?: string;
+
   constructor(
     readonly service: string,
     readonly operation: string,
     readonly status: number,
     readonly upstreamMessage: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
     super(`${service}: ${operation} failed (${status}): ${upstreamMessage.trim().slice(0, 500)}`, options);
     this.name = 'UpstreamError';
+    this.hint = options?.hint;
+  }
+}
+
+/** A remote system gave no answer within its deadline (and the call was ended). Answered 504 by the API. */
+export class UpstreamTimeoutError extends UpstreamError {
+  constructor(
+    service: string,
+    operation: string,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(service, operation, 0, `no answer within ${Math.round(timeoutMs / 1000)}s`, options);
+    this.message = `${service}: ${operation} gave no answer within ${Math.round(timeoutMs / 1000)}s`;
+    this.name = 'UpstreamTimeoutError';
   }
 }
 

@@ -11,6 +11,7 @@ import { secretsCommand } from './cli/secrets-command.js';
 import { serveCommand } from './cli/serve-command.js';
 import { snapshotsCommand } from './cli/snapshots-command.js';
 import { validateCommand } from './cli/validate-command.js';
+import { terminalSafe } from './cli/terminal-text.js';
 import { watchCommand } from './cli/watch-command.js';
 
 type Command = (args: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
@@ -57,7 +58,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`norn: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(terminalSafe(`norn: ${err instanceof Error ? err.message : String(err)}\n`));
     process.exitCode = 1;
   },
 );

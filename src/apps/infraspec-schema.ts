@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { cronProblem } from './cron-expression.js';
 import { isGoDuration, parseGoDuration } from './go-duration.js';
 import { repoIdentity } from './repo-identity.js';
+import { REMOTE_URL_FORMS, remoteUrlProblem } from '../integrations/git/remote-url.js';
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_RULE = 'lowercase letters, digits and dashes, starting and ending with a letter or digit, at most 63 long';
@@ -47,8 +48,10 @@ const envMap = z.record(z.string().regex(ENV_NAME, 'must be an environment varia
 const glob = nonEmpty.refine(compiles, 'is not a valid glob');
 
 const repo = z.strictObject({
-  url: nonEmpty.refine((u) => repoIdentity(u) !== undefined, {
-    message: 'must be a clone URL: https://host/owner/repo, ssh://, git@host:owner/repo, an absolute path or file://',
+  url: nonEmpty.superRefine((u, ctx) => {
+    const problem = remoteUrlProblem(u);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else if (repoIdentity(u) === undefined) ctx.addIssue({ code: 'custom', message: `must be a clone URL: ${REMOTE_URL_FORMS}` });
   }),
   branch: nonEmpty
     .refine((b) => !b.startsWith('refs/'), 'give the branch name (main), not the full ref')

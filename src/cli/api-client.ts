@@ -8,6 +8,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The receiver's advice on what to do (its `hint`), when it gave one. */
+    readonly hint?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -93,8 +95,12 @@ export class ApiClient {
       throw new ApiError(res.status, `${method} ${path}: the receiver answered ${res.status} with something that is not JSON`);
     }
     if (!res.ok) {
-      const message = (json as { error?: unknown }).error;
-      throw new ApiError(res.status, typeof message === 'string' ? message : `${method} ${path} failed (${res.status} ${res.statusText})`);
+      const { error: message, hint } = json as { error?: unknown; hint?: unknown };
+      throw new ApiError(
+        res.status,
+        typeof message === 'string' ? message : `${method} ${path} failed (${res.status} ${res.statusText})`,
+        typeof hint === 'string' ? hint : undefined,
+      );
     }
     return json as T;
   }

@@ -3,6 +3,7 @@
 // refused or the operation failed, 2 bad usage.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, ApiError } from './api-client.js';
+import { terminalIo } from './terminal-text.js';
 
 /** Where a command writes; process.stdout in real use, an in-memory sink in tests. */
 export interface Output {
@@ -40,7 +41,9 @@ export interface ApiCommandSpec {
 }
 
 export function apiCommand(spec: ApiCommandSpec): CliCommand {
-  return async (argv, env, io = processIo()) => {
+  return async (argv, env, rawIo = processIo()) => {
+    // Every write below, and every write of the command, is made terminal-safe: the receiver's text is untrusted.
+    const io = terminalIo(rawIo);
     let args: ParsedArgs;
     try {
       const parsed = parseArgs({ args: [...argv], options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -62,7 +65,7 @@ export function apiCommand(spec: ApiCommandSpec): CliCommand {
       return await spec.run({ api: ApiClient.fromEnv(env), args, io, env });
     } catch (err) {
       if (err instanceof ApiError) {
-        io.err.write(`norn: ${err.message}\n`);
+        io.err.write(`norn: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
         return 1;
       }
       if (err instanceof UsageError) {

@@ -1,5 +1,7 @@
 // How apps read in the CLI: a row per app in `norn apps`; the state of one app in `norn status`.
+// Every line is one line: repo URLs, refs and deploy errors are escaped (newlines and control characters).
 import type { AppDetail, AppsAnswer, DeployView } from './api-types.js';
+import { oneLine } from './terminal-text.js';
 
 export function appRows(answer: AppsAnswer): string[] {
   const width = Math.max(4, ...answer.apps.map((a) => a.name.length));
@@ -10,7 +12,7 @@ export function appRows(answer: AppsAnswer): string[] {
   for (const a of answer.apps) for (const w of a.warnings ?? []) lines.push(`! ${a.name} ${w.path}: ${w.reason}`);
   if (answer.apps.length === 0) lines.push('no apps');
   for (const e of answer.errors) lines.push(`✗ ${e.file} ${e.path || '(file)'}: ${e.reason}`);
-  return lines;
+  return lines.map(oneLine);
 }
 
 export function appStatus(app: AppDetail): string[] {
@@ -22,7 +24,7 @@ export function appStatus(app: AppDetail): string[] {
   ];
   lines.push(app.deploys.length > 0 ? '  recent deploys' : '  recent deploys: none');
   for (const d of app.deploys) lines.push(`    ${deployRow(d)}`);
-  return lines;
+  return lines.map(oneLine);
 }
 
 function deployRow(d: DeployView): string {

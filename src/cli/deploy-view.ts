@@ -4,6 +4,7 @@ import type { Output } from './api-command.js';
 import type { Envelope } from './api-types.js';
 import type { DeployProgress } from './deploy-progress.js';
 import { frameLines, plainLines } from './deploy-render.js';
+import { oneLine, rawOutput } from './terminal-text.js';
 
 export interface DeployView {
   /** After `progress` has applied `env`. */
@@ -70,7 +71,8 @@ class TtyFrames implements DeployView {
     const width = Math.max(20, (this.out.columns || 100) - 1); // 0 or undefined: a pty with no size
     const lines = frameLines(this.app, this.progress, { now: Date.now(), tick: this.tick++, notice: this.noticeText }).map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
     const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
-    this.out.write(`${up}\x1b[0J${lines.join('\n')}\n`);
+    // Our own cursor movements go to the raw stream; the frame's text is escaped like every other output.
+    rawOutput(this.out).write(`${up}\x1b[0J${lines.map(oneLine).join('\n')}\n`);
     this.drawn = lines.length;
   }
 }

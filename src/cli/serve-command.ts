@@ -3,6 +3,7 @@ import pino from 'pino';
 import { startService } from '../app.js';
 import { describeSettings, loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
+import { secretRedactor } from '../redaction/secret-redactor.js';
 
 export async function serveCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -19,9 +20,17 @@ export async function serveCommand(args: readonly string[], env: NodeJS.ProcessE
     }
     throw err;
   }
-  const log = pino({ level: config.logLevel, base: { service: 'norn' }, redact: { paths: ['*.token', '*.secret', '*.password', 'headers.authorization'], censor: '***' } });
+  // Every log line passes the same redaction as saga events and API answers: error text from other systems may
+  // carry a configured secret anywhere in it, not only under a known key.
+  const redactor = secretRedactor(config);
+  const log = pino({
+    level: config.logLevel,
+    base: { service: 'norn' },
+    redact: { paths: ['*.token', '*.secret', '*.password', 'headers.authorization'], censor: '***' },
+    hooks: { streamWrite: (line) => redactor.redact(line) },
+  });
   if (!config.webhookSecret) log.warn('NORN_WEBHOOK_SECRET is not set: webhook deliveries will be refused');
-  const service = await startService(config, { log });
+  const service = await startService(config, { log, redactor });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

@@ -1,6 +1,9 @@
 // Aligned columns for the CLI's tables: a header row, then one row per item; the last column is never padded.
+// Cells are untrusted text: control characters (newlines too) are escaped, so a value cannot forge rows.
+import { oneLine } from './terminal-text.js';
+
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[], opts: { alignRight?: readonly number[] } = {}): string[] {
-  const all = [header, ...rows];
+  const all = [header, ...rows].map((row) => row.map(oneLine));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const right = new Set(opts.alignRight ?? []);
   return all.map((row) =>

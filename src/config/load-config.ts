@@ -21,6 +21,8 @@ export interface Config {
   readonly gitToken?: string;
   readonly gitSshKey?: string;
   readonly gitKnownHosts: string;
+  readonly gitTimeoutMs: number;
+  readonly gitAllowHttpCredentials: boolean;
   readonly maxConcurrentDeploys: number;
   readonly maxBodyBytes: number;
   readonly stepTimeoutMs: number;
@@ -78,6 +80,8 @@ const schema = z.object({
   NORN_GIT_TOKEN: optionalText,
   NORN_GIT_SSH_KEY: optionalText,
   NORN_GIT_KNOWN_HOSTS: z.string().min(1),
+  NORN_GIT_TIMEOUT_SECONDS: int(1, 24 * 3600),
+  NORN_GIT_ALLOW_HTTP_CREDENTIALS: z.enum(['true', 'false']),
   NORN_MAX_CONCURRENT_DEPLOYS: int(1, 256),
   NORN_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024),
   NORN_STEP_TIMEOUT_SECONDS: int(1, 24 * 3600),
@@ -158,6 +162,8 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     gitToken: v.NORN_GIT_TOKEN,
     gitSshKey: v.NORN_GIT_SSH_KEY ? resolve(v.NORN_GIT_SSH_KEY) : undefined,
     gitKnownHosts: resolve(v.NORN_GIT_KNOWN_HOSTS),
+    gitTimeoutMs: v.NORN_GIT_TIMEOUT_SECONDS * 1000,
+    gitAllowHttpCredentials: v.NORN_GIT_ALLOW_HTTP_CREDENTIALS === 'true',
     maxConcurrentDeploys: v.NORN_MAX_CONCURRENT_DEPLOYS,
     maxBodyBytes: v.NORN_MAX_BODY_BYTES,
     stepTimeoutMs: v.NORN_STEP_TIMEOUT_SECONDS * 1000,

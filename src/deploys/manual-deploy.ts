@@ -1,6 +1,7 @@
 // `POST /api/apps/:app/deploy {ref}`: resolve the ref on the app's remote to one commit, then queue a deploy
 // pinned to it, exactly like a push would. An app without `repo` deploys its own directory (see local-source.ts):
 // the deploy is pinned to the digest of the directory's content, ref `local`, and no clone URL.
+import path from 'node:path';
 import type { AppCatalog } from '../apps/app-catalog.js';
 import { localSourceDigest } from '../apps/local-source.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
@@ -17,7 +18,7 @@ export interface ManualDeployResult {
 export class ManualDeploy {
   constructor(
     private readonly deps: {
-      catalog: Pick<AppCatalog, 'get'>;
+      catalog: Pick<AppCatalog, 'get'> & Partial<Pick<AppCatalog, 'list'>>;
       git: Pick<GitClient, 'resolveRef'>;
       queue: DeployQueue;
       onQueued: () => void;
@@ -26,7 +27,7 @@ export class ManualDeploy {
 
   async deploy(appName: string, requestedRef: unknown): Promise<ManualDeployResult> {
     const app = this.deps.catalog.get(appName);
-    if (!app) throw new NotFoundError('app', appName);
+    if (!app) throw this.missing(appName);
     if (app.spec.deploy === false) throw new InvalidInputError('app', `${appName} has deploy: false`, 409);
     if (requestedRef !== undefined && typeof requestedRef !== 'string') throw new InvalidInputError('ref', 'must be a string');
     const repo = app.spec.repo;
@@ -71,6 +72,17 @@ export class ManualDeploy {
     });
     this.deps.onQueued();
     return { app, sagaId: deploy.id, ref: LOCAL_REF, commitSha };
+  }
+
+  /** An app whose spec is invalid is not in the catalog: say why, rather than that it does not exist. */
+  private missing(appName: string): Error {
+    const problem = this.deps.catalog.list?.().errors.find((e) => path.basename(path.dirname(e.file)) === appName);
+    if (!problem) return new NotFoundError('app', appName);
+    return new InvalidInputError(
+      problem.path || 'spec',
+      `${problem.reason}; ${appName}'s spec is invalid and not loaded, so it cannot deploy (fix ${path.join(appName, path.basename(problem.file))}; norn validate lists every problem)`,
+      409,
+    );
   }
 }
 

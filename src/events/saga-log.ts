@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { storeClientOf } from '../store/create-store.js';
+import type { Redactor } from '../redaction/secret-redactor.js';
 import type { NewSagaEvent, SagaEvent } from './saga-event.js';
 
 export type SagaListener = (events: readonly SagaEvent[]) => void;
@@ -41,7 +42,11 @@ export class SagaLog {
   private readonly listeners = new Set<SagaListener>();
   private readonly projectors: SagaProjector[] = [];
 
-  constructor(private readonly deps: { knex: Knex; now?: () => Date }) {}
+  /**
+   * `redactor` masks configured secrets in every event's message and metadata before it is stored or announced:
+   * step failures and progress lines carry text from other systems (git, Docker, Nomad, forges).
+   */
+  constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: Pick<Redactor, 'redact' | 'redactDeep'> }) {}
 
   /** Appends and announces at once; for callers outside a transaction. */
   async append(event: NewSagaEvent): Promise<SagaEvent> {
@@ -64,7 +69,8 @@ export class SagaLog {
 
   private async insert(db: Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
     const out: SagaEvent[] = [];
-    for (const e of events) {
+    for (const original of events) {
+      const e = this.redacted(original);
       const id = randomUUID();
       const timestamp = e.timestamp ?? (this.deps.now?.() ?? new Date()).toISOString();
       const row = {
@@ -82,6 +88,12 @@ export class SagaLog {
       out.push({ ...e, id, seq: Number(seq), timestamp, metadata: e.metadata ?? {} });
     }
     return out;
+  }
+
+  private redacted(e: NewSagaEvent): NewSagaEvent {
+    const r = this.deps.redactor;
+    if (!r) return e;
+    return { ...e, message: r.redact(e.message), ...(e.metadata ? { metadata: r.redactDeep(e.metadata) } : {}) };
   }
 
   private async insertRow(db: Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {

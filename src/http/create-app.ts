@@ -23,6 +23,8 @@ export interface HttpDeps extends ApiDeps {
   readonly receiver: DeliveryReceiver;
   readonly hub: LiveHub;
   readonly log: Logger;
+  /** Masks configured secrets in error text from other systems before it is answered or logged. */
+  readonly redact?: (text: string) => string;
   /** Extra routers (dashboard, metrics) mounted after the API. */
   readonly extraRoutes?: readonly ExtraRoute[];
 }
@@ -35,7 +37,7 @@ const OPEN_PATHS = [/^\/api\/webhooks(\/|$)/, /^\/api\/health$/];
 export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
   const app = websockify(new Koa({ proxy: false }));
   app.silent = true;
-  app.use(errorMiddleware(deps.log));
+  app.use(errorMiddleware(deps.log, deps.redact));
   // The routers answer 501 to a method they have never heard of (PROPFIND, TRACE): that is the client's error,
   // a 405 where the path exists (they set Allow) and a 404 where it does not.
   app.use(async (ctx, next) => {

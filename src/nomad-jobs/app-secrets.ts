@@ -20,13 +20,17 @@ export async function findSecretsFile(specDir: string): Promise<string | undefin
   return undefined;
 }
 
-/** `env` holds SOPS_AGE_KEY_FILE / SOPS_AGE_KEY, passed in by the config layer. */
-export function sopsSecretsLoader(env: AgeKeyEnv): LoadSecrets {
+/**
+ * `env` holds SOPS_AGE_KEY_FILE / SOPS_AGE_KEY, passed in by the config layer. `onDecrypted` learns the values
+ * (the service's redactor), so an app's secret echoed back in an error from Nomad or the app is masked too.
+ */
+export function sopsSecretsLoader(env: AgeKeyEnv, onDecrypted?: (values: string[]) => void): LoadSecrets {
   return async (specDir) => {
     const file = await findSecretsFile(specDir);
     if (!file) return undefined;
     const doc = await decryptSopsFile(file, await loadAgeIdentities(env));
     const { env: values, skipped } = flattenToEnv(doc.data);
+    onDecrypted?.(Object.values(values));
     return { env: values, skipped: skipped.map((s) => s.key) };
   };
 }

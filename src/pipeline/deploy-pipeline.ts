@@ -32,6 +32,8 @@ export interface PipelineClients {
   readonly ingress: CloudflaredIngress;
   readonly queue: DeployQueue;
   readonly log: Logger;
+  /** Learns decrypted app secrets, so later error text that echoes one is masked. */
+  readonly rememberSecrets?: (values: string[]) => void;
 }
 
 export interface DeployPipeline {
@@ -44,7 +46,7 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
   const workRoot = workRootOf(config);
   const clock = () => new Date();
   const submitConfig = submitConfigOf(config);
-  const submitDeps = { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys) };
+  const submitDeps = { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys, clients.rememberSecrets) };
   const lastGoodImage = (app: string) => clients.queue.lastSucceededImage(app);
   const resolveServiceAddress = createServiceAddressResolver(
     { consulAddress: config.consul.address, consulToken: config.consul.token },
@@ -99,7 +101,7 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
       testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
       planStep(
         submitConfigOf(config),
-        { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys) },
+        { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys, clients.rememberSecrets) },
       ),
     ],
     cleanup: deploy.cleanup,

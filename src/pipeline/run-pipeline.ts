@@ -15,6 +15,8 @@ export interface PipelineDeps {
   readonly queue: DeployQueue;
   readonly log: Logger;
   readonly timeoutMs: (step: StepName) => number;
+  /** Masks configured secrets in a step's error before it is kept on the deploy record and logged. */
+  readonly redact?: (text: string) => string;
 }
 
 export interface PipelineInput {
@@ -156,7 +158,7 @@ async function runStep(
     return { status: 'complete', outputs: result.outputs };
   } catch (err) {
     const durationMs = Date.now() - started;
-    const error = errorMessage(err);
+    const error = deps.redact ? deps.redact(errorMessage(err)) : errorMessage(err);
     const detail = err instanceof StepFailedError ? err.detail : undefined;
     log.warn({ step: step.name, err: error }, 'step failed');
     run.record({ category: 'step', action: 'step.failed', message: `${step.name} failed: ${error}`, metadata: { ...meta, durationMs, error, ...(detail ? { detail } : {}) } });

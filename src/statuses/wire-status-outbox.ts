@@ -26,10 +26,12 @@ export function wireStatusOutbox(input: {
   log: Logger;
   config: Pick<Config, 'publicUrl' | 'env'>;
   fetch?: typeof fetch;
+  /** Masks configured secrets in a forge's error text before it is kept (last_error) or logged. */
+  redact?: (text: string) => string;
 }): WiredStatusOutbox {
   const settings = statusConfigFromEnv(input.config.env);
   const log = input.log.child({ component: 'status-outbox' });
-  const clients = statusClients(settings, { log, fetch: input.fetch ?? globalThis.fetch });
+  const clients = redactedClients(statusClients(settings, { log, fetch: input.fetch ?? globalThis.fetch }), input.redact);
   const forges = Object.keys(clients);
   input.sagaLog.addProjector(statusProjector({ publicUrl: input.config.publicUrl, forges: new Set(forges) }));
   const outbox = new StatusOutbox(settings, { knex: input.knex, sagaLog: input.sagaLog, log, clients });
@@ -54,4 +56,17 @@ export function statusClients(settings: StatusConfig, deps: { log: Logger; fetch
   const mirror = settings.genericForge ? clients[settings.genericForge] : undefined;
   if (mirror) clients.generic = mirror;
   return clients;
+}
+
+/** The clients with the reason of every failed send passed through `redact`: forges echo tokens and URLs back. */
+function redactedClients(clients: Record<string, StatusClient>, redact: ((text: string) => string) | undefined): Record<string, StatusClient> {
+  if (!redact) return clients;
+  const wrap = (client: StatusClient): StatusClient => ({
+    maxDescriptionLength: client.maxDescriptionLength,
+    async send(target, status, signal) {
+      const result = await client.send(target, status, signal);
+      return result.kind === 'delivered' ? result : { ...result, reason: redact(result.reason) };
+    },
+  });
+  return Object.fromEntries(Object.entries(clients).map(([name, client]) => [name, wrap(client)]));
 }

@@ -7,6 +7,7 @@ import {
   branchField,
   commitField,
   commitsField,
+  displayNameField,
   distinctUrls,
   fullNameField,
   headCommitOf,
@@ -31,7 +32,7 @@ const repositoryField = z
   .refine((repo) => repo.clone_url || repo.ssh_url || repo.html_url, 'has no clone, ssh or web URL');
 
 const userField = z
-  .object({ login: nameField.nullish(), username: nameField.nullish(), name: nameField.nullish() })
+  .object({ login: nameField.nullish(), username: nameField.nullish(), name: displayNameField.nullish() })
   .nullish();
 
 const pushPayload = z.object({

@@ -8,6 +8,7 @@ import { defineForgeAdapter } from './define-forge-adapter.js';
 import {
   branchField,
   commitsField,
+  displayNameField,
   distinctUrls,
   fullNameField,
   headCommitOf,
@@ -39,7 +40,7 @@ const pushPayload = z.object({
   after: shaField,
   checkout_sha: shaField.nullish(),
   user_username: nameField.nullish(),
-  user_name: nameField.nullish(),
+  user_name: displayNameField.nullish(),
   project: projectField,
   commits: commitsField,
 });

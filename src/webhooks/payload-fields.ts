@@ -34,11 +34,28 @@ export const branchField = z
   .max(LIMITS.ref)
   .regex(BRANCH_NAME, 'is not a valid branch name');
 
-export const urlField = z.string().max(LIMITS.url).regex(NO_WHITESPACE, 'must not contain whitespace');
-export const nameField = z.string().max(LIMITS.name);
+// Control characters: identity fields (repository names, URLs, refs, logins) that carry one are refused, since
+// they are shown in terminals, logs and the dashboard and a legitimate forge never sends them; free text (commit
+// messages, display names) is kept with each control character but newline and tab replaced by U+FFFD.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const NO_CONTROL = 'must not contain control characters';
+
+/** Free text with terminal controls replaced (newlines and tabs kept). */
+function withoutControls(text: string): string {
+  return text.replace(CONTROL_BUT_LAYOUT, '\uFFFD');
+}
+
+export const urlField = z.string().max(LIMITS.url).regex(NO_WHITESPACE, 'must not contain whitespace').refine((v) => !CONTROL.test(v), NO_CONTROL);
+/** A login, user name or action: an identity, so control characters are refused. */
+export const nameField = z.string().max(LIMITS.name).refine((v) => !CONTROL.test(v), NO_CONTROL);
+/** A person's display name: free text, control characters replaced. */
+export const displayNameField = z.string().max(LIMITS.name).transform(withoutControls);
 /** "owner/name", or "group/subgroup/name" on GitLab. */
 export const fullNameField = nameField.regex(/^[^\s/]+(\/[^\s/]+)+$/, 'must look like owner/name');
-export const messageField = z.string().transform((text) => text.slice(0, MAX_MESSAGE));
+export const messageField = z.string().transform((text) => withoutControls(text.slice(0, MAX_MESSAGE)));
 
 const filesField = z
   .array(z.string().max(LIMITS.path))

@@ -26,6 +26,8 @@ export interface AppOpsRouteDeps {
   readonly ageKeys: AgeKeyEnv;
   /** What the submit step translates with, so the plan shows the jobs a deploy would register. */
   readonly submitConfig?: SubmitConfig;
+  /** Masks configured secrets in Nomad's error text before it is answered. */
+  readonly redact?: (text: string) => string;
   /** How long to wait for Nomad's plan before answering without it (default 10 s). */
   readonly planTimeoutMs?: number;
 }
@@ -84,7 +86,7 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
       ctx.body = { ...answer, plan };
     } catch (err) {
       // The jobs are still worth showing when Nomad is down or refuses the plan; the message says which.
-      if (err instanceof UpstreamError) ctx.body = { ...answer, planError: err.message };
+      if (err instanceof UpstreamError) ctx.body = { ...answer, planError: deps.redact ? deps.redact(err.message) : err.message };
       else if (err instanceof Error && err.name === 'TimeoutError') ctx.body = { ...answer, planError: `nomad: no plan within ${Math.round((deps.planTimeoutMs ?? 10_000) / 1000)}s` };
       else throw err;
     }

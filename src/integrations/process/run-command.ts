@@ -2,8 +2,11 @@
 // callers decide (most wrap it in CommandError with `commandFailed`). It rejects only when the process could not
 // be started, or with the signal's reason when the caller aborted it.
 // Secrets go in `env` (or a file the env points at), never in `argv`: argv shows up in `ps`, errors and events.
+// Each child leads its own process group, and a timeout, an abort or the service's shutdown signals the whole group:
+// what the child started (git's remote helpers, ssh) dies with it instead of being re-parented to PID 1.
 import { spawn } from 'node:child_process';
 import { CommandError } from '../../errors.js';
+import { killGroup, type ChildProcesses } from './child-processes.js';
 
 export interface RunOptions {
   /** The child's whole environment (not merged with process.env; pass what it needs, e.g. PATH). */
@@ -33,6 +36,8 @@ export interface CommandRunnerConfig {
   readonly stdoutMaxBytes?: number;
   /** Time between SIGTERM and SIGKILL when killing a child. */
   readonly killGraceMs?: number;
+  /** Where live children are tracked, so shutdown can kill them (the composition root's one instance). */
+  readonly children?: ChildProcesses;
 }
 
 export function createCommandRunner(config: CommandRunnerConfig = {}): CommandRunner {
@@ -46,7 +51,10 @@ export function createCommandRunner(config: CommandRunnerConfig = {}): CommandRu
       if (!file) return reject(new CommandError(argv, null, 'empty argv'));
       if (options.signal?.aborted) return reject(options.signal.reason);
 
-      const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const pid = child.pid;
+      let killRequested = false;
+      if (pid !== undefined) config.children?.track(pid, new Promise((resolve) => child.once('close', () => resolve())));
       let stdout = Buffer.alloc(0);
       let stderr = Buffer.alloc(0);
       let timedOut = false;
@@ -60,9 +68,11 @@ export function createCommandRunner(config: CommandRunnerConfig = {}): CommandRu
         if (stderr.length > tailBytes) stderr = stderr.subarray(stderr.length - tailBytes);
       });
 
+      const signalGroup = (signal: NodeJS.Signals) => (pid === undefined ? child.kill(signal) : killGroup(pid, signal));
       const kill = () => {
-        child.kill('SIGTERM');
-        killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        killRequested = true;
+        signalGroup('SIGTERM');
+        killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
         killTimer.unref();
       };
       const timeout = options.timeoutMs
@@ -84,6 +94,8 @@ export function createCommandRunner(config: CommandRunnerConfig = {}): CommandRu
       });
       child.on('close', (code) => {
         finish();
+        // The leader is gone; anything of its group that ignored SIGTERM goes now.
+        if (killRequested) signalGroup('SIGKILL');
         if (options.signal?.aborted) return reject(options.signal.reason);
         const tail = stderr.toString('utf8');
         resolve({

@@ -9,7 +9,7 @@ import { StepFailedError, errorMessage } from '../../errors.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
 import { done, type Step, type StepContext, type StepResult } from '../step.js';
 
-export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'>; workRoot: string }): Step {
+export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'> & Partial<Pick<GitClient, 'credentialNote'>>; workRoot: string }): Step {
   return {
     name: 'clone',
     async run(ctx) {
@@ -17,6 +17,9 @@ export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'>; workRoot:
       const workDir = path.join(deps.workRoot, sagaId);
       await fs.rm(workDir, { recursive: true, force: true });
       if (!ctx.spec.repo && cloneUrl === '') return copyAppDir(ctx, workDir);
+      // The token is withheld from plain http remotes that are not this machine: say so before git may fail for it.
+      const note = deps.git.credentialNote?.(cloneUrl);
+      if (note) report(note);
       try {
         await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
       } catch (err) {

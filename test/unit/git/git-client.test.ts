@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CommandError, InvalidInputError } from '../../../src/errors.js';
+import { InvalidInputError, UpstreamError } from '../../../src/errors.js';
 import { GitClient, isSafeRef } from '../../../src/integrations/git/git-client.js';
 import { createTestRepo, type TestRepo } from '../../support/git-repos.js';
 import { startSshGitServer, type SshGitServer } from '../../support/ssh-git-server.js';
@@ -38,8 +38,8 @@ describe('GitClient', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
     const err = await git.fetchCommit(`https://user:${token}@127.0.0.1:9/acme/shop.git`, 'a'.repeat(40), dir).catch((e) => e);
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(err).to.be.instanceOf(CommandError);
-    expect(String(err.message) + JSON.stringify(err.argv)).to.not.contain(token);
+    expect(err).to.be.instanceOf(UpstreamError);
+    expect(String(err.message) + String(err.operation) + String(err.hint)).to.not.contain(token);
   });
 });
 
@@ -76,8 +76,9 @@ describe('GitClient over SSH (a real sshd on loopback)', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
     const err = await git.fetchCommit(server.url(repo.bareDir), sha, dir).catch((e) => e);
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(err).to.be.instanceOf(CommandError);
+    expect(err).to.be.instanceOf(UpstreamError);
     expect(err.message).to.match(/host key verification failed/i);
+    expect(err.hint).to.match(/NORN_GIT_KNOWN_HOSTS/);
   });
 });
 
@@ -113,6 +114,26 @@ describe('GitClient over smart HTTP with a token (git http-backend)', function (
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-clone-'));
     const err = await new GitClient({ knownHostsPath: '/dev/null' }).fetchCommit(`${server.url}/http.git`, sha, dir).catch((e) => e);
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(err).to.be.instanceOf(CommandError);
+    expect(err).to.be.instanceOf(UpstreamError);
+    expect(err.hint).to.match(/NORN_GIT_TOKEN/);
+  });
+});
+
+describe('GitClient repository cache commands (through the same command layer)', () => {
+  it('fetches a commit into a bare cache and writes its tree into a work dir', async () => {
+    const repo = createTestRepo();
+    const sha = repo.commit({ 'c.txt': 'cached' });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-cache-'));
+    try {
+      const git = new GitClient({ knownHostsPath: '/dev/null' });
+      await git.fetchIntoCache(repo.url, sha, path.join(root, 'cache'));
+      await git.checkoutFromCache(path.join(root, 'cache'), sha, path.join(root, 'work'));
+      expect(fs.readFileSync(path.join(root, 'work', 'c.txt'), 'utf8')).to.equal('cached');
+      const err = await git.fetchIntoCache('ext::sh -c id', sha, path.join(root, 'cache')).catch((e) => e);
+      expect(err).to.be.instanceOf(InvalidInputError);
+    } finally {
+      repo.remove();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

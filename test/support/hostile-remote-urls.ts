@@ -1,0 +1,26 @@
+// Repository URLs an attacker (or a careless spec) could give: each must be refused before git sees it.
+/** URLs that make git run a command, read an option, or use a transport outside the allow-list (issue 14 item 5). */
+export const DANGEROUS_REMOTE_URLS = [
+  'ext::sh -c touch% /tmp/pwned',
+  'ext::sh${IFS}-c${IFS}touch${IFS}/tmp/pwned',
+  'EXT::sh -c id',
+  'Ext::sh',
+  '--upload-pack=touch${IFS}x:x/y',
+  '-oProxyCommand=touch${IFS}x:x/y',
+  'ssh://-oProxyCommand=touch${IFS}pwned/x/y',
+  'ssh://%2DoProxyCommand=touch/x/y',
+  'ssh://-oProxyCommand=x@host/x/y',
+  'fd::17/x/y',
+  'fd::17',
+  'transport::address',
+  'git://github.com/acme/shop.git',
+  'ftp://example.com/x.git',
+  'file://evil.example/x/y',
+  'http://exa mple.com/x.git',
+  'https://host/x\u001b[2J.git',
+  '-x@host:path',
+  'host:-path',
+  ' https://host/x.git',
+  'relative/path',
+  '/',
+];
