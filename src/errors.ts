@@ -45,16 +45,21 @@ const NO_ANSWER_REASONS: Record<string, string> = {
 
 /** Why a request got no answer, in a few words: the system error code of the innermost cause when there is one. */
 export function noAnswerReason(err: unknown): string {
+  const innermost = (err as { cause?: unknown })?.cause ?? err;
+  return knownNoAnswerReason(err) ?? errorMessage(innermost).split('\n')[0]!.slice(0, 200);
+}
+
+/** The reason when `err` (or a cause) is a connection-level failure this module knows, else undefined. */
+export function knownNoAnswerReason(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'timed out';
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && NO_ANSWER_REASONS[code]) return NO_ANSWER_REASONS[code];
     if (typeof code === 'string' && /^ERR_SSL|^ERR_TLS|CERT/.test(code)) return `TLS failed: ${code}`;
     const errors = (e as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return noAnswerReason(errors[0]);
+    if (Array.isArray(errors) && errors.length > 0) return knownNoAnswerReason(errors[0]);
   }
-  const innermost = (err as { cause?: unknown })?.cause ?? err;
-  return errorMessage(innermost).split('\n')[0]!.slice(0, 200);
+  return undefined;
 }
 
 /** A child process (git, pg_dump, a reload command) exited non-zero. `argv` must never hold a secret. */

@@ -4,6 +4,7 @@
 import { appsCommand, statusCommand } from './cli/app-commands.js';
 import { deliveriesCommand, deliveryCommand, redeliverCommand } from './cli/delivery-commands.js';
 import { deployCommand } from './cli/deploy-command.js';
+import { doctorCommand } from './cli/doctor-command.js';
 import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
 import { sagaCommand } from './cli/saga-command.js';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes]]' },
   teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },
   ingress: { run: ingressCommand, help: 'cloudflared\'s current ingress rules' },
+  doctor: { run: doctorCommand, help: 'which integrations the receiver is configured for, and which answer; exit 1 when one does not' },
 };
 
 function usage(): string {

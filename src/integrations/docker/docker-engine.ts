@@ -60,6 +60,11 @@ export class DockerEngine {
     private readonly config: DockerEngineConfig = { address: 'the Docker engine' },
   ) {}
 
+  /** Where the engine is, without credentials. */
+  get address(): string {
+    return this.config.address;
+  }
+
   /** Asks the engine for its version: the cheap "is it there" probe. dockerode's version() takes no signal. */
   async version(signal?: AbortSignal): Promise<{ version: string; apiVersion: string }> {
     const asked = this.call('read version', () => this.docker.version());
