@@ -54,6 +54,15 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(args, process.env);
 }
 
+// `norn saga <id> | head` closes the pipe while norn still writes: the reader has what it wanted, so stop quietly
+// (as a command killed by SIGPIPE would) rather than die on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
