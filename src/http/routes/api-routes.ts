@@ -68,10 +68,21 @@ export function apiRoutes(deps: ApiDeps): Router {
   r.get('/apps/:app', async (ctx) => {
     const app = deps.catalog.get(appParam(ctx.params.app));
     if (!app) throw new NotFoundError('app', ctx.params.app!);
-    const deploys = await deps.queue.list({ app: app.name, limit: 10 });
-    const current = deploys.find((d) => d.status === 'succeeded');
+    // The live deploy is looked up on its own: ten failed deploys since must not hide what runs.
+    const [deploys, [current]] = await Promise.all([deps.queue.list({ app: app.name, limit: 10 }), deps.queue.list({ app: app.name, status: 'succeeded', limit: 1 })]);
     const running = deploys.find((d) => d.status === 'running');
-    ctx.body = { name: app.name, file: app.file, spec: app.spec, currentImage: current?.imageTag ?? null, running: running ? deployView(running) : null, deploys: deploys.map(deployView) };
+    // An image a later deploy built (and pushed) but that never went live: that deploy failed or was cut off after build.
+    const newerBuild = deploys.find((d) => d.status !== 'running' && d.status !== 'succeeded' && d.imageTag && d.imageTag !== current?.imageTag && (!current || d.createdAt > current.createdAt));
+    ctx.body = {
+      name: app.name,
+      file: app.file,
+      spec: app.spec,
+      currentImage: current?.imageTag ?? null,
+      currentDeploy: current ? deployView(current) : null,
+      lastBuiltNotDeployed: newerBuild ? deployView(newerBuild) : null,
+      running: running ? deployView(running) : null,
+      deploys: deploys.map(deployView),
+    };
   });
 
   r.post('/apps/:app/deploy', async (ctx) => {
