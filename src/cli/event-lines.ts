@@ -47,7 +47,7 @@ export function envelopeLine(env: Envelope, at: Date, timeZone?: string): string
     case 'deploy.progress':
       return prefixed(`${prefix} ${actionIcon(String(p.action ?? ''))}`, String(p.message ?? ''));
     case 'deploy.completed':
-      return `${prefix} ✓ deployed${typeof p.imageTag === 'string' ? ` ${p.imageTag}` : ''}`;
+      return `${prefix} ✓ deployed${typeof p.imageTag === 'string' ? ` ${p.imageTag}` : ''}${typeof p.notRouted === 'string' ? ` (live, not routed: ${p.notRouted})` : ''}`;
     case 'deploy.failed':
       return prefixed(`${prefix} ✗`, `${p.reason === 'failed' || p.reason === undefined ? 'failed' : String(p.reason)}: ${String(p.error ?? '')}`);
   }
