@@ -1,5 +1,6 @@
-// How `norn doctor` reads: one row per integration (state, where, which settings are set), the fix under each
-// one that does not answer, and a last line that says whether anything needs attention.
+// How `norn doctor` reads: one row per integration (state, where, what it said), the fix under each one that does
+// not answer, the unset settings of those not configured, and a last line that says whether anything needs
+// attention. Every setting's set/unset state is in the JSON (GET /api/health?verbose).
 import type { IntegrationReport, IntegrationStatus } from '../health/integration-report.js';
 import { textTable } from './text-table.js';
 
@@ -7,8 +8,8 @@ const MARK: Record<IntegrationStatus['state'], string> = { ok: '✓', failing: '
 const STATE: Record<IntegrationStatus['state'], string> = { ok: 'ok', failing: 'NOT REACHABLE', 'not configured': 'not configured' };
 
 export function doctorLines(receiverUrl: string, report: IntegrationReport): string[] {
-  const rows = report.integrations.map((i) => [MARK[i.state], i.name, STATE[i.state], i.target ?? '-', settingsText(i), i.detail]);
-  const table = textTable(['', 'INTEGRATION', 'STATE', 'WHERE', 'SETTINGS', 'DETAIL'], rows);
+  const rows = report.integrations.map((i) => [MARK[i.state], i.name, STATE[i.state], i.target ?? '-', detailText(i)]);
+  const table = textTable(['', 'INTEGRATION', 'STATE', 'WHERE', 'DETAIL'], rows);
   const lines = [`receiver ${receiverUrl}`, '', table[0]!];
   report.integrations.forEach((i, n) => {
     lines.push(table[n + 1]!);
@@ -19,6 +20,8 @@ export function doctorLines(receiverUrl: string, report: IntegrationReport): str
   return lines;
 }
 
-function settingsText(i: IntegrationStatus): string {
-  return Object.entries(i.settings).map(([name, state]) => `${name} ${state}`).join(', ') || '-';
+function detailText(i: IntegrationStatus): string {
+  if (i.state !== 'not configured') return i.detail;
+  const unset = Object.entries(i.settings).filter(([, state]) => state === 'unset').map(([name]) => name);
+  return unset.length > 0 ? `${i.detail} (unset: ${unset.join(', ')})` : i.detail;
 }

@@ -117,7 +117,7 @@ describe('integration report: start-up log, /api/health?verbose and norn doctor'
     expect(lines[nomad]).to.include('NOT REACHABLE').and.include(nomadAddr).and.include('no answer (connection refused)');
     expect(lines[nomad + 1]).to.match(/^ {4}→ is Nomad running\? set NOMAD_ADDR/);
     expect(lines.find((l) => l.startsWith('✓  docker'))).to.include('ok');
-    expect(lines.find((l) => l.startsWith('-  sops'))).to.include('not configured').and.include('SOPS_AGE_KEY_FILE unset');
+    expect(lines.find((l) => l.startsWith('-  sops'))).to.include('not configured').and.include('(unset: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY)');
     expect(lines.at(-2)).to.equal('✗ not reachable: nomad, cloudflared');
   });
 
