@@ -21,6 +21,9 @@ import { SagaLog } from './events/saga-log.js';
 import { errorMessage } from './errors.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp } from './http/create-app.js';
+import { integrationChecks } from './health/integration-checks.js';
+import { checkIntegrations } from './health/integration-report.js';
+import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
@@ -102,6 +105,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { runner, log },
   );
   const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log, rememberSecrets: (values: string[]) => redactor.remember(values) };
+  const integrationReport = () =>
+    checkIntegrations(
+      integrationChecks(config, { nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),
+      { timeoutMs: config.probeTimeoutMs },
+    );
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 
@@ -164,6 +172,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       log,
       redact: (text) => redactor.redact(text),
       extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, metrics.route, dashboardRoutes()],
+      integrationReport,
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;
@@ -203,6 +212,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   log.info({ url, store: store.client, apps: loaded.apps.length }, 'norn receiver listening');
+  // In the background: a slow integration must not hold up serving. Each probe has its own deadline.
+  void integrationReport().then(
+    (report) => logIntegrationReport(report, log),
+    (err: unknown) => log.warn({ err: errorMessage(err) }, 'could not check the integrations'),
+  );
 
   return {
     url,

@@ -1,7 +1,11 @@
 // The typed errors shared by the whole service. Callers branch on `instanceof` and fields, never on message text.
 // The HTTP error middleware maps them to status codes and shows messages only for 4xx.
 
-/** A remote API (Nomad, a forge, the registry, a git remote) answered with an error. Answered 502 by the API. */
+/**
+ * A remote API (Nomad, a forge, the registry, a git remote) answered with an error, or gave no answer at all: `status`
+ * is the HTTP status (or git's exit code), 0 when no answer came back (then build it with `noAnswerError`, so the
+ * message says so). Answered 502 by the API.
+ */
 export class UpstreamError extends Error {
   /** What the user can do about it (a setting to check, a URL to fix), shown beside the message. */
   readonly hint?: string;
@@ -13,7 +17,8 @@ export class UpstreamError extends Error {
     readonly upstreamMessage: string,
     options?: { cause?: unknown; hint?: string },
   ) {
-    super(`${service}: ${operation} failed (${status}): ${upstreamMessage.trim().slice(0, 500)}`, options);
+    const text = upstreamMessage.trim().slice(0, 500);
+    super(status === 0 ? `${service}: ${operation} failed: ${text}` : `${service}: ${operation} failed (${status}): ${text}`, options);
     this.name = 'UpstreamError';
     this.hint = options?.hint;
   }
@@ -31,6 +36,49 @@ export class UpstreamTimeoutError extends UpstreamError {
     this.message = `${service}: ${operation} gave no answer within ${Math.round(timeoutMs / 1000)}s`;
     this.name = 'UpstreamTimeoutError';
   }
+}
+
+/**
+ * The UpstreamError for a call that got no HTTP answer, worded for the person who has to fix it:
+ * `nomad: register job failed: no answer from http://127.0.0.1:4646 (connection refused); is Nomad running? set NOMAD_ADDR`.
+ * `address` must hold no credentials; `hint` says what to start or which setting to change.
+ */
+export function noAnswerError(service: string, operation: string, address: string, err: unknown, hint: string): UpstreamError {
+  return new UpstreamError(service, operation, 0, `no answer from ${address} (${noAnswerReason(err)}); ${hint}`, { cause: err });
+}
+
+const NO_ANSWER_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  ECONNRESET: 'connection reset',
+  UND_ERR_SOCKET: 'connection closed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOENT: 'no such socket',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/** Why a request got no answer, in a few words: the system error code of the innermost cause when there is one. */
+export function noAnswerReason(err: unknown): string {
+  const innermost = (err as { cause?: unknown })?.cause ?? err;
+  return knownNoAnswerReason(err) ?? errorMessage(innermost).split('\n')[0]!.slice(0, 200);
+}
+
+/** The reason when `err` (or a cause) is a connection-level failure this module knows, else undefined. */
+export function knownNoAnswerReason(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'timed out';
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NO_ANSWER_REASONS[code]) return NO_ANSWER_REASONS[code];
+    if (typeof code === 'string' && /^ERR_SSL|^ERR_TLS|CERT/.test(code)) return `TLS failed: ${code}`;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) return knownNoAnswerReason(errors[0]);
+  }
+  return undefined;
 }
 
 /** A child process (git, pg_dump, a reload command) exited non-zero. `argv` must never hold a secret. */

@@ -4,6 +4,7 @@
 import { appsCommand, statusCommand } from './cli/app-commands.js';
 import { deliveriesCommand, deliveryCommand, redeliverCommand } from './cli/delivery-commands.js';
 import { deployCommand } from './cli/deploy-command.js';
+import { doctorCommand } from './cli/doctor-command.js';
 import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
 import { sagaCommand } from './cli/saga-command.js';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes]]' },
   teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },
   ingress: { run: ingressCommand, help: 'cloudflared\'s current ingress rules' },
+  doctor: { run: doctorCommand, help: 'which integrations the receiver is configured for, and which answer; exit 1 when one does not' },
 };
 
 function usage(): string {
@@ -51,6 +53,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   return command.run(args, process.env);
+}
+
+// `norn saga <id> | head` closes the pipe while norn still writes: the reader has what it wanted, so stop quietly
+// (as a command killed by SIGPIPE would) rather than die on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
 }
 
 main(process.argv.slice(2)).then(

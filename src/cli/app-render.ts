@@ -19,12 +19,27 @@ export function appStatus(app: AppDetail): string[] {
   const lines = [
     `${app.name}  (${app.file})`,
     `  repo     ${app.spec.repo ? `${app.spec.repo.url} (${app.spec.repo.branch})` : '-'}`,
-    `  image    ${app.currentImage ?? (app.spec.build ? '-' : app.spec.image ?? `${app.name}:latest`)}${app.currentImage ? '' : ' (from the spec; no deploy has built one)'}`,
-    `  running  ${app.running ? `${app.running.currentStep ?? 'starting'} (saga ${app.running.sagaId}, ${app.running.commitSha.slice(0, 12)})` : 'nothing'}`,
+    `  image    ${imageLine(app)}`,
   ];
+  const unreleased = app.lastBuiltNotDeployed;
+  if (unreleased?.imageTag) {
+    const how = unreleased.status === 'failed' ? `failed at ${unreleased.error?.split(':')[0] ?? 'a later step'}` : unreleased.status;
+    lines.push(`  built    ${unreleased.imageTag} (saga ${unreleased.sagaId}, ${when(unreleased)}; ${how}, not deployed)`);
+  }
+  lines.push(`  deploy   ${app.running ? `running: ${app.running.currentStep ?? 'starting'} (saga ${app.running.sagaId}, ${app.running.commitSha.slice(0, 12)})` : 'idle (no deploy running)'}`);
   lines.push(app.deploys.length > 0 ? '  recent deploys' : '  recent deploys: none');
   for (const d of app.deploys) lines.push(`    ${deployRow(d)}`);
   return lines.map(oneLine);
+}
+
+/** What runs now and which deploy put it there; else what the spec names; else that nothing was deployed yet. */
+function imageLine(app: AppDetail): string {
+  const from = app.currentDeploy;
+  const image = app.currentImage ?? app.spec.image;
+  if (from) return `${image ?? '-'} (deployed by saga ${from.sagaId}, ${when(from)}, ${from.commitSha.slice(0, 12)}${app.currentImage ? '' : '; the spec\'s image'})`;
+  if (app.currentImage) return app.currentImage;
+  if (image) return `${image} (named by the spec; no deploy has succeeded yet)`;
+  return 'none yet (no deploy has succeeded)';
 }
 
 function deployRow(d: DeployView): string {

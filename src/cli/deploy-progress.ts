@@ -24,6 +24,8 @@ export class DeployProgress {
   ref?: string;
   commitSha?: string;
   imageTag?: string;
+  /** Set when the deploy is live but its hostnames are not routed (no cloudflared config): why. */
+  notRouted?: string;
   durationMs?: number;
   failedStep?: string;
   error?: string;
@@ -66,6 +68,7 @@ export class DeployProgress {
       case 'deploy.completed':
         this.outcome = 'succeeded';
         this.imageTag = str(p.imageTag);
+        this.notRouted = str(p.notRouted);
         if (typeof p.durationMs === 'number') this.durationMs = p.durationMs;
         break;
       case 'deploy.failed':

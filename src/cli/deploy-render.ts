@@ -94,7 +94,8 @@ function detail(step: StepState, verb: string): string {
 function endLines(progress: DeployProgress): string[] {
   if (progress.outcome === 'succeeded') {
     const took = progress.durationMs === undefined ? '' : ` in ${formatDuration(progress.durationMs)}`;
-    return [`✓ deployed${took}`, ...(progress.imageTag ? [`image ${progress.imageTag}`] : [])];
+    const routing = progress.notRouted ? [`! live, not routed: ${progress.notRouted}`] : [];
+    return [`✓ deployed${took}`, ...routing, ...(progress.imageTag ? [`image ${progress.imageTag}`] : [])];
   }
   const step = progress.failedStep;
   const error = step && progress.error?.startsWith(`${step} failed: `) ? progress.error.slice(step.length + 9) : progress.error;

@@ -18,7 +18,16 @@ export function actionIcon(action: string): string {
 }
 
 export function sagaEventLine(e: SagaEvent, timeZone?: string): string {
-  return `${clockTime(e.timestamp, timeZone)} ${actionIcon(e.action)} ${e.message}`;
+  return prefixed(`${clockTime(e.timestamp, timeZone)} ${actionIcon(e.action)}`, e.message);
+}
+
+/**
+ * `head text`, once per line of `text`: a build or test message can hold several lines of Docker output, and a
+ * line without the time, app and saga in front of it cannot be told apart (or grepped) in an interleaved feed.
+ */
+function prefixed(head: string, text: string): string {
+  const lines = text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
+  return lines.map((line) => `${head} ${line}`).join('\n');
 }
 
 const STEP_ICONS: Record<string, string> = { running: '▶', complete: '✓', failed: '✗', skipped: '·' };
@@ -33,13 +42,13 @@ export function envelopeLine(env: Envelope, at: Date, timeZone?: string): string
       return `${prefix} · queued ${String(p.ref ?? '')} @ ${String(p.commitSha ?? '').slice(0, 12)} (${String(p.trigger ?? '')})`;
     case 'deploy.step': {
       const took = typeof p.durationMs === 'number' && p.status !== 'running' ? ` (${formatDuration(p.durationMs)})` : '';
-      return `${prefix} ${STEP_ICONS[String(p.status)] ?? '·'} ${String(p.message ?? p.step)}${took}`;
+      return prefixed(`${prefix} ${STEP_ICONS[String(p.status)] ?? '·'}`, `${String(p.message ?? p.step)}${took}`);
     }
     case 'deploy.progress':
-      return `${prefix} ${actionIcon(String(p.action ?? ''))} ${String(p.message ?? '')}`;
+      return prefixed(`${prefix} ${actionIcon(String(p.action ?? ''))}`, String(p.message ?? ''));
     case 'deploy.completed':
-      return `${prefix} ✓ deployed${typeof p.imageTag === 'string' ? ` ${p.imageTag}` : ''}`;
+      return `${prefix} ✓ deployed${typeof p.imageTag === 'string' ? ` ${p.imageTag}` : ''}${typeof p.notRouted === 'string' ? ` (live, not routed: ${p.notRouted})` : ''}`;
     case 'deploy.failed':
-      return `${prefix} ✗ ${p.reason === 'failed' || p.reason === undefined ? 'failed' : String(p.reason)}: ${String(p.error ?? '')}`;
+      return prefixed(`${prefix} ✗`, `${p.reason === 'failed' || p.reason === undefined ? 'failed' : String(p.reason)}: ${String(p.error ?? '')}`);
   }
 }

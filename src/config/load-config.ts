@@ -29,6 +29,7 @@ export interface Config {
   readonly cloneTimeoutMs: number;
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
+  readonly probeTimeoutMs: number;
   readonly logLevel: string;
   readonly dockerHost?: string;
   readonly registryUrl?: string;
@@ -88,6 +89,7 @@ const schema = z.object({
   NORN_CLONE_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_LEASE_SECONDS: int(2, 3600),
   NORN_POLL_INTERVAL_MS: int(10, 60_000),
+  NORN_PROBE_TIMEOUT_MS: int(100, 60_000),
   DOCKER_HOST: optionalText,
   NORN_REGISTRY_URL: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/i, 'must be host[:port][/path] without a scheme').optional(),
   NORN_REGISTRY_USERNAME: optionalText,
@@ -170,6 +172,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     cloneTimeoutMs: v.NORN_CLONE_TIMEOUT_SECONDS * 1000,
     leaseMs: v.NORN_LEASE_SECONDS * 1000,
     pollIntervalMs: v.NORN_POLL_INTERVAL_MS,
+    probeTimeoutMs: v.NORN_PROBE_TIMEOUT_MS,
     logLevel: v.NORN_LOG_LEVEL,
     dockerHost: v.DOCKER_HOST,
     registryUrl: v.NORN_REGISTRY_URL,

@@ -32,6 +32,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_CLONE_TIMEOUT_SECONDS', help: 'time limit of the clone step', default: '300' },
   { name: 'NORN_LEASE_SECONDS', help: 'how long a deploy lease lasts without renewal', default: '30' },
   { name: 'NORN_POLL_INTERVAL_MS', help: 'how often the scheduler looks for queued deploys', default: '500' },
+  { name: 'NORN_PROBE_TIMEOUT_MS', help: 'deadline of each integration probe (start-up report, /api/health?verbose, norn doctor)', default: '3000' },
   { name: 'DOCKER_HOST', help: 'Docker engine (unix://, tcp:// or ssh://); default the local socket' },
   { name: 'NORN_REGISTRY_URL', help: 'registry images are pushed to (host[:port][/prefix]); unset keeps images local' },
   { name: 'NORN_REGISTRY_USERNAME', help: 'registry login' },

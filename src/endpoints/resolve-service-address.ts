@@ -5,7 +5,7 @@
 // with endpoints). A rule has one origin, so with several instances the first healthy one is routed.
 import type { Logger } from 'pino';
 import type { AppSpec } from '../apps/infraspec-schema.js';
-import { errorMessage, StepFailedError, UpstreamError } from '../errors.js';
+import { noAnswerError, StepFailedError, UpstreamError } from '../errors.js';
 import type { NomadAllocation, NomadAllocationStub } from '../integrations/nomad/nomad-types.js';
 
 export interface ServiceAddress {
@@ -95,7 +95,7 @@ async function fromConsul(config: ServiceAddressConfig, fetchFn: typeof fetch, s
     res = await fetchFn(url, { headers: config.consulToken ? { 'X-Consul-Token': config.consulToken } : {}, signal });
   } catch (err) {
     if (signal.aborted) throw signal.reason;
-    throw new UpstreamError('consul', 'list healthy instances', 0, `cannot reach ${base}: ${errorMessage(err)}`, { cause: err });
+    throw noAnswerError('consul', 'list healthy instances', base, err, 'is the Consul agent running? set CONSUL_HTTP_ADDR');
   }
   const body = await res.text();
   if (!res.ok) throw new UpstreamError('consul', 'list healthy instances', res.status, body || res.statusText);

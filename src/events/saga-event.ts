@@ -50,7 +50,7 @@ export function toEnvelope(e: SagaEvent): Envelope {
         message: e.message,
       });
     case 'deploy.complete':
-      return env(e, 'deploy.completed', { ...base, imageTag: m.imageTag ?? null, durationMs: m.durationMs ?? null });
+      return env(e, 'deploy.completed', { ...base, imageTag: m.imageTag ?? null, durationMs: m.durationMs ?? null, notRouted: m.notRouted ?? null });
     case 'deploy.failed':
     case 'deploy.superseded':
     case 'deploy.interrupted':

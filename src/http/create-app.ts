@@ -45,7 +45,9 @@ export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
     if (ctx.status === 501) ctx.status = ctx.response.get('Allow') ? 405 : 404;
   });
   app.use(async (ctx, next) => {
-    if (config.apiToken && ctx.path.startsWith('/api/') && !OPEN_PATHS.some((p) => p.test(ctx.path))) {
+    // ?verbose health names the integrations and their addresses: that is for holders of the token only.
+    const isOpen = OPEN_PATHS.some((p) => p.test(ctx.path)) && !(ctx.path === '/api/health' && ctx.query.verbose !== undefined);
+    if (config.apiToken && ctx.path.startsWith('/api/') && !isOpen) {
       if (!tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) {
         ctx.status = 401;
         ctx.body = { error: 'missing or wrong API token (NORN_API_TOKEN)' };

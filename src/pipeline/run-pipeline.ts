@@ -86,15 +86,19 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   outcome ??= { status: 'succeeded', outputs };
   await run.flush();
   const durationMs = Date.now() - started;
+  // Kept on failed deploys too: `norn status` shows an image that was built and pushed but never went live.
+  const imageTag = typeof outputs.imageTag === 'string' ? outputs.imageTag : undefined;
   if (outcome.status === 'succeeded') {
-    const imageTag = typeof outputs.imageTag === 'string' ? outputs.imageTag : undefined;
+    // Set by the forge step when the app is live but its hostnames are not routed (no cloudflared config).
+    const notRouted = typeof outputs.notRouted === 'string' ? outputs.notRouted : undefined;
+    const routing = notRouted ? ` (live, not routed: ${notRouted})` : '';
     await deps.queue.finish(deploy.id, { status: 'succeeded', imageTag }, {
       sagaId: deploy.id, app: deploy.app, source: 'pipeline', category: 'deploy', action: 'deploy.complete',
-      message: `${deploy.kind} of ${deploy.app} succeeded in ${(durationMs / 1000).toFixed(1)}s`, metadata: { imageTag: imageTag ?? null, durationMs },
+      message: `${deploy.kind} of ${deploy.app} succeeded in ${(durationMs / 1000).toFixed(1)}s${routing}`, metadata: { imageTag: imageTag ?? null, durationMs, ...(notRouted ? { notRouted } : {}) },
     });
   } else {
     const action = outcome.status === 'interrupted' ? 'deploy.interrupted' : 'deploy.failed';
-    await deps.queue.finish(deploy.id, { status: outcome.status, error: `${outcome.step}: ${outcome.error}` }, {
+    await deps.queue.finish(deploy.id, { status: outcome.status, error: `${outcome.step}: ${outcome.error}`, imageTag }, {
       sagaId: deploy.id, app: deploy.app, source: 'pipeline', category: 'deploy', action,
       message: `${outcome.step} failed: ${outcome.error}`, metadata: { step: outcome.step, durationMs },
     });

@@ -1,6 +1,6 @@
 // One status POST over fetch, for the forges whose API is plain JSON (Gitea/Forgejo, GitLab): sends with a time
 // limit, and turns a network failure into a retry whose reason never carries the token.
-import { errorMessage } from '../errors.js';
+import { noAnswerReason } from '../errors.js';
 import { classifyResponse, upstreamMessageOf } from './classify-response.js';
 import { redact, type SendResult } from './commit-status.js';
 
@@ -28,7 +28,7 @@ export async function postStatus(
     const body = await res.text();
     return { status: res.status, header: (name) => res.headers.get(name), message: upstreamMessageOf(body) };
   } catch (err) {
-    return { kind: 'retry', scope: 'request', reason: redact(`network error: ${errorMessage(err)}`, post.token) };
+    return { kind: 'retry', scope: 'request', reason: redact(`no answer from ${new URL(post.url).origin} (${noAnswerReason(err)})`, post.token) };
   }
 }
 

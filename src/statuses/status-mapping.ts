@@ -26,6 +26,8 @@ export function statusForEvent(e: SagaEvent, kind: DeployKind): StatusUpdate | u
     case 'step.start':
       return { state: 'running', description: typeof m.index === 'number' && typeof m.total === 'number' ? `${step} ${m.index}/${m.total}` : `${step}` };
     case 'deploy.complete':
+      // Live but not routed is still a success (the new version runs), and the description says what is missing.
+      if (typeof m.notRouted === 'string') return { state: 'success', description: `live, not routed: ${m.notRouted}` };
       return { state: 'success', description: succeeded(kind, typeof m.durationMs === 'number' ? m.durationMs : undefined) };
     case 'deploy.failed':
       // The runner's message reads "<step> failed: <error>"; a failure outside any step has no step to name.

@@ -64,7 +64,8 @@ describe('norn read and control commands against the running service', function 
   it('shows an app\'s status and the app list', async () => {
     const status = captureIo();
     expect(await statusCommand(['shop'], env, status.io), status.err()).to.equal(0);
-    expect(status.lines()).to.include('  running  nothing');
+    expect(status.lines()).to.include('  deploy   idle (no deploy running)');
+    expect(status.lines().find((l) => l.startsWith('  image    '))).to.include(`deployed by saga ${sagaId}`);
     expect(status.lines().some((l) => l.includes(`succeeded`) && l.includes(sagaId))).to.equal(true);
     const apps = captureIo();
     expect(await appsCommand([], env, apps.io)).to.equal(0);

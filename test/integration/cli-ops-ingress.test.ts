@@ -99,9 +99,12 @@ ingress:
     fs.rmSync(svc.cloudflaredConfig);
     const c = captureIo();
     expect(await ingressCommand([], env, c.io)).to.equal(1);
-    expect(c.err()).to.match(/^norn: cloudflared: .*cloudflared\.yml/);
+    const hint = 'the file does not exist; create it with the tunnel';
+    expect(c.err()).to.match(/^norn: NORN_CLOUDFLARED_CONFIG: cloudflared config .*cloudflared\.yml: the file does not exist/);
+    expect(c.err().split(hint).length - 1, 'the hint appears once').to.equal(1);
     const t = captureIo();
     expect(await teardownCommandWith({ confirmer: person('shop') })(['shop', '--yes'], env, t.io)).to.equal(1);
-    expect(t.err()).to.match(/^norn: cloudflared: /);
+    expect(t.err()).to.match(/^norn: NORN_CLOUDFLARED_CONFIG: cloudflared config /);
+    expect(t.err().split(hint).length - 1, 'the hint appears once').to.equal(1);
   });
 });

@@ -168,7 +168,7 @@ describe('norn plan without Nomad', function () {
     expect(await planCommand(['shop'], env, c.io), c.err()).to.equal(0);
     const [header, why] = c.err().split('\n');
     expect(header).to.equal('2 job(s) for shop with image registry.example/app:1 (from the spec)');
-    expect(why).to.match(/^norn: no plan from Nomad: nomad: plan job failed \(0\): cannot reach http:\/\/127\.0\.0\.1:\d+/);
+    expect(why).to.match(/^norn: no plan from Nomad: nomad: plan job failed: no answer from http:\/\/127\.0\.0\.1:\d+ \(connection refused\); is Nomad running\? set NOMAD_ADDR$/);
     expect((JSON.parse(c.out()) as NomadJob[]).map((j) => j.ID)).to.deep.equal(['shop', 'shop-cleanup']);
   });
 

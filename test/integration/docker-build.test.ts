@@ -128,7 +128,7 @@ describe('build step (real Docker engine and registry)', function () {
     const err = await rejection(buildStep({ registryUrl: '127.0.0.1:5999' }, { docker: docker() }).run(ctx));
 
     expect(err).to.be.instanceOf(StepFailedError);
-    expect(err.message).to.match(/^push to 127\.0\.0\.1:5999 failed: .*connection refused/);
+    expect(err.message).to.match(/^push to 127\.0\.0\.1:5999 failed \(NORN_REGISTRY_URL; credentials NORN_REGISTRY_USERNAME\/_PASSWORD\): .*connection refused/);
     expect(ctx.reports.join('\n')).to.match(/built 127\.0\.0\.1:5999\/bd-/);
   });
 
@@ -151,7 +151,7 @@ describe('build step (real Docker engine and registry)', function () {
     const res = await fetch(`http://${registry}/v2/${name}/tags/list`, { headers: { authorization: `Basic ${basic}` } });
     expect(((await res.json()) as { tags: string[] }).tags).to.include(ok.commitSha.slice(0, 12));
     expect(err).to.be.instanceOf(StepFailedError);
-    expect(err.message).to.match(new RegExp(`^push to ${registry.replace(/\./g, '\\.')} failed: .*(unauthorized|authentication required)`));
+    expect(err.message).to.match(new RegExp(`^push to ${registry.replace(/\./g, '\\.')} failed \\(NORN_REGISTRY_URL; credentials NORN_REGISTRY_USERNAME/_PASSWORD\\): .*(unauthorized|authentication required)`));
     const everything = JSON.stringify({ message: err.message, detail: (err as StepFailedError).detail, reports: wrong.reports });
     expect(everything).not.to.include(wrongPassword);
   });

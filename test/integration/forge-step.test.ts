@@ -91,6 +91,15 @@ describe('forge step (cloudflared ingress)', () => {
     expect((err as StepFailedError).detail).to.include({ exitCode: 1 });
   });
 
+  it('completes as live but not routed when there is no cloudflared config at all, and says which hostnames do not reach the app', async () => {
+    fs.rmSync(configPath);
+    const result = await run(shopSpec(), { ingress: ingress('true'), resolveServiceAddress: fixedAddress });
+    const notRouted = `no cloudflared config at ${configPath} (NORN_CLOUDFLARED_CONFIG)`;
+    expect(result).to.deep.equal({ status: 'complete', outputs: { notRouted }, message: `live, not routed: ${notRouted}` });
+    expect(reports.at(-1)).to.equal(`live, not routed: ${notRouted}; shop.example.com, api.shop.example.com do not reach shop until it exists and the deploy runs again`);
+    expect(fs.existsSync(configPath), 'no file is made up').to.equal(false);
+  });
+
   it('fails on an invalid config file, listing what is wrong, and leaves the file alone', async () => {
     const broken = 'tunnel: abc\ningress:\n- hostname: a.example.com:443\n  service: http://x:1\n';
     fs.writeFileSync(configPath, broken);

@@ -9,6 +9,7 @@ import { deployView, type DeployStatus } from '../../deploys/deploy-record.js';
 import type { ManualDeploy } from '../../deploys/manual-deploy.js';
 import type { SagaLog } from '../../events/saga-log.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
+import type { IntegrationReport } from '../../health/integration-report.js';
 import { readJsonBody } from '../read-body.js';
 
 export interface ApiDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps {
   readonly sagaLog: SagaLog;
   readonly manualDeploy: ManualDeploy;
   readonly isHealthy: () => Promise<boolean>;
+  /** Which integrations are configured and answer (GET /api/health?verbose); absent in tests that need none. */
+  readonly integrationReport?: () => Promise<IntegrationReport>;
 }
 
 const UUID = /^[0-9a-f-]{36}$/;
@@ -43,10 +46,14 @@ function idParam(value: string | undefined, what: string): string {
 export function apiRoutes(deps: ApiDeps): Router {
   const r = new Router({ prefix: '/api' });
 
+  // Plain /api/health stays cheap (load balancers, HEALTHCHECK); ?verbose probes every integration, so it sits
+  // behind the API token (create-app.ts) and answers within the probes' deadline.
   r.get('/health', async (ctx) => {
-    const ok = await deps.isHealthy().catch(() => false);
+    const verbose = ctx.query.verbose !== undefined && deps.integrationReport;
+    const [ok, report] = await Promise.all([deps.isHealthy().catch(() => false), verbose ? deps.integrationReport!() : undefined]);
     ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ok' : 'unavailable' };
+    const why = ok ? {} : { error: 'the receiver\'s own database does not answer (NORN_DATA_DIR, or NORN_DATABASE_URL)' };
+    ctx.body = { status: ok ? 'ok' : 'unavailable', ...why, ...(report ?? {}) };
   });
 
   r.get('/apps', async (ctx) => {
@@ -61,10 +68,22 @@ export function apiRoutes(deps: ApiDeps): Router {
   r.get('/apps/:app', async (ctx) => {
     const app = deps.catalog.get(appParam(ctx.params.app));
     if (!app) throw new NotFoundError('app', ctx.params.app!);
-    const deploys = await deps.queue.list({ app: app.name, limit: 10 });
-    const current = deploys.find((d) => d.status === 'succeeded');
+    // The live deploy is looked up on its own: ten failed deploys since must not hide what runs.
+    const [deploys, [current]] = await Promise.all([deps.queue.list({ app: app.name, limit: 10 }), deps.queue.list({ app: app.name, status: 'succeeded', limit: 1 })]);
     const running = deploys.find((d) => d.status === 'running');
-    ctx.body = { name: app.name, file: app.file, spec: app.spec, warnings: app.warnings, currentImage: current?.imageTag ?? null, running: running ? deployView(running) : null, deploys: deploys.map(deployView) };
+    // An image a later deploy built (and pushed) but that never went live: that deploy failed or was cut off after build.
+    const newerBuild = deploys.find((d) => d.status !== 'running' && d.status !== 'succeeded' && d.imageTag && d.imageTag !== current?.imageTag && (!current || d.createdAt > current.createdAt));
+    ctx.body = {
+      name: app.name,
+      file: app.file,
+      spec: app.spec,
+      warnings: app.warnings,
+      currentImage: current?.imageTag ?? null,
+      currentDeploy: current ? deployView(current) : null,
+      lastBuiltNotDeployed: newerBuild ? deployView(newerBuild) : null,
+      running: running ? deployView(running) : null,
+      deploys: deploys.map(deployView),
+    };
   });
 
   r.post('/apps/:app/deploy', async (ctx) => {

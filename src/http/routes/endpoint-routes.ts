@@ -29,6 +29,7 @@ async function asApiError<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof CommandError) throw new InvalidInputError('NORN_CLOUDFLARED_RESTART', `the reload command failed: ${err.message}`, 424);
     if (!(err instanceof CloudflaredConfigError)) throw err;
     const status = err.kind === 'missing' ? 404 : err.kind === 'locked' ? 503 : 409;
-    throw Object.assign(new InvalidInputError('cloudflared', `${err.message}${err.problems.length ? `: ${err.problems.join('; ')}` : ''}`, status));
+    // err.message already carries the problems: repeating them printed every hint twice.
+    throw new InvalidInputError('NORN_CLOUDFLARED_CONFIG', err.message, status);
   }
 }

@@ -53,5 +53,18 @@ export function dockerConnectionOptions(config: DockerClientConfig): Dockerode.D
 }
 
 export function createDockerClient(config: DockerClientConfig): DockerEngine {
-  return new DockerEngine(new Dockerode(dockerConnectionOptions(config)));
+  const address = config.dockerHost?.trim() || `unix://${DEFAULT_DOCKER_SOCKET}`;
+  return new DockerEngine(new Dockerode(dockerConnectionOptions(config)), { address: withoutCredentials(address) });
+}
+
+/** An ssh:// or tcp:// address may carry a user (or password): messages show only scheme, host and path. */
+function withoutCredentials(address: string): string {
+  try {
+    const url = new URL(address);
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return address;
+  }
 }

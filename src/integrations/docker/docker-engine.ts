@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { UpstreamError, errorMessage } from '../../errors.js';
+import { UpstreamError, errorMessage, noAnswerError } from '../../errors.js';
 import { BuildKitProgress } from './buildkit-status.js';
 
 export interface RegistryAuth {
@@ -56,8 +56,35 @@ interface StreamMessage {
   aux?: { ID?: string; Digest?: string } | string;
 }
 
+export interface DockerEngineConfig {
+  /** Where the engine is (DOCKER_HOST form, no credentials), for messages when it does not answer. */
+  readonly address: string;
+}
+
+const NO_ENGINE_HINT = 'is the Docker engine running? set DOCKER_HOST';
+
 export class DockerEngine {
-  constructor(private readonly docker: Dockerode) {}
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly config: DockerEngineConfig = { address: 'the Docker engine' },
+  ) {}
+
+  /** Where the engine is, without credentials. */
+  get address(): string {
+    return this.config.address;
+  }
+
+  /** Asks the engine for its version: the cheap "is it there" probe. dockerode's version() takes no signal. */
+  async version(signal?: AbortSignal): Promise<{ version: string; apiVersion: string }> {
+    const asked = this.call('read version', () => this.docker.version());
+    asked.catch(() => undefined); // may settle after an abort decided the race
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    const v = await Promise.race([asked, aborted]);
+    return { version: v.Version, apiVersion: v.ApiVersion };
+  }
 
   /** Builds and tags an image; `onOutput` receives the build's text as it comes. Resolves with the image id. */
   async build(req: BuildRequest, onOutput: (text: string) => void): Promise<{ imageId: string }> {
@@ -129,7 +156,7 @@ export class DockerEngine {
       return true;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return false;
-      throw new UpstreamError('docker', 'inspect image', statusOf(err), errorMessage(err), { cause: err });
+      throw this.upstreamError('inspect image', err);
     }
   }
 
@@ -243,8 +270,14 @@ export class DockerEngine {
     try {
       return await fn();
     } catch (err) {
-      throw new UpstreamError('docker', operation, statusOf(err), engineMessage(err), { cause: err });
+      throw this.upstreamError(operation, err);
     }
+  }
+
+  private upstreamError(operation: string, err: unknown): UpstreamError {
+    const isAbort = err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+    if (statusOf(err) === 0 && !isAbort) return noAnswerError('docker', operation, this.config.address, err, NO_ENGINE_HINT);
+    return new UpstreamError('docker', operation, statusOf(err), engineMessage(err), { cause: err });
   }
 }
 

@@ -8,7 +8,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
-import { errorMessage } from '../../errors.js';
+import { noAnswerReason } from '../../errors.js';
 import { classifyResponse } from '../../statuses/classify-response.js';
 import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../../statuses/commit-status.js';
 
@@ -80,7 +80,7 @@ export class GitHubStatusClient implements StatusClient {
     const now = this.deps.now?.() ?? Date.now();
     // No response: the connection failed, was dropped or timed out (Octokit reports these as status 500).
     if (!e.response || typeof e.status !== 'number') {
-      const what = e.name === 'AbortError' || e.name === 'TimeoutError' ? 'timed out or aborted' : `network error: ${errorMessage(err)}`;
+      const what = e.name === 'AbortError' || e.name === 'TimeoutError' ? 'timed out or aborted' : `no answer from ${this.config.apiUrl} (${noAnswerReason(err)})`;
       return { kind: 'retry', scope: 'request', reason: redact(what, this.config.token) };
     }
     const headers = e.response.headers;

@@ -2,7 +2,7 @@
 // blocking queries: pass the `index` a previous answer returned and the call waits (up to `waitMs`) for a change.
 // Every failure is an UpstreamError carrying Nomad's status and its plain-text message.
 import type { Logger } from 'pino';
-import { errorMessage, UpstreamError } from '../../errors.js';
+import { noAnswerError, UpstreamError } from '../../errors.js';
 import type {
   NomadAllocation,
   NomadAllocationStub,
@@ -195,7 +195,7 @@ export class NomadClient {
       });
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
-      throw new UpstreamError('nomad', operation, 0, `cannot reach ${this.base}: ${errorMessage(err)}`, { cause: err });
+      throw noAnswerError('nomad', operation, this.base, err, 'is Nomad running? set NOMAD_ADDR');
     }
     const text = await res.text();
     if (res.status !== 200) throw new UpstreamError('nomad', operation, res.status, text || res.statusText);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClientConfig } from 'pg';
+import pg, { type ClientConfig } from 'pg';
 import { CommandError } from '../../errors.js';
 import { commandFailed, type CommandRunner } from '../process/run-command.js';
 import {
@@ -62,6 +62,24 @@ export class PostgresAdmin {
     private readonly deps: { runner: CommandRunner },
   ) {
     this.target = parseAdminUrl(config.adminUrl);
+  }
+
+  /** host:port/database of the admin URL, without user or password: safe to show. */
+  get address(): string {
+    return `${this.target.host}:${this.target.port}${this.target.url.pathname || '/'}`;
+  }
+
+  /** Connects with the admin URL and asks the server's version: the "is it there, does it let us in" probe. */
+  async serverVersion(timeoutMs: number): Promise<string> {
+    const client = new pg.Client({ connectionString: this.target.url.href, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    client.on('error', () => undefined); // a dropped connection after the answer is not this probe's concern
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ server_version: string }>('show server_version');
+      return rows[0]?.server_version ?? 'unknown';
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /**

@@ -109,7 +109,8 @@ export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
         pushRelay.close();
         ctx.report(`pushed ${image.ref} (${digest})`, { digest });
       } catch (err) {
-        throw failure(ctx, pushRelay, `push to ${registry} failed`, err, { imageTag: image.ref });
+        // The engine's words name the registry's URL but not the setting that chose it.
+        throw failure(ctx, pushRelay, `push to ${registry} failed (NORN_REGISTRY_URL; credentials NORN_REGISTRY_USERNAME/_PASSWORD)`, err, { imageTag: image.ref });
       }
       return done({ imageTag: image.ref, ...testOutput }, `built and pushed ${image.ref}`);
     },

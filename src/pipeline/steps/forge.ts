@@ -1,7 +1,8 @@
 // Step 8. The published name `forge` means cloudflared ingress: route each of the app's `endpoints` hostnames to
 // the service address of a healthy instance of its routed process, in the cloudflared config file, then reload
 // cloudflared. The address is resolved here (not taken from the healthy step), so the step also works on its
-// own, e.g. when re-run after fixing the config file.
+// own, e.g. when re-run after fixing the config file. Without any cloudflared config file the deploy completes as
+// live but not routed (see below); README "Troubleshooting" says what an operator sees.
 import { endpointRoutes } from '../../endpoints/endpoint-routes.js';
 import { describeIngressChange } from '../../endpoints/describe-ingress-change.js';
 import type { ResolveServiceAddress } from '../../endpoints/resolve-service-address.js';
@@ -32,6 +33,20 @@ export function forgeStep(deps: ForgeStepDeps): Step {
       try {
         change = await deps.ingress.applyRoutes(spec.name, routes, { signal });
       } catch (err) {
+        // No config file at all: this receiver has no tunnel to route through. The new version is already live and
+        // healthy, so failing the deploy would say the opposite of what runs; it completes as "live, not routed"
+        // and says so everywhere (saga, status, CLI). A file that exists but is broken or conflicts still fails:
+        // routing was set up, and it no longer does what the operator asked.
+        if (err instanceof CloudflaredConfigError && err.kind === 'missing') {
+          const notRouted = `no cloudflared config at ${err.path} (NORN_CLOUDFLARED_CONFIG)`;
+          const hostnames = routes.map((r) => r.hostname);
+          report(`live, not routed: ${notRouted}; ${hostnames.join(', ')} do not reach ${spec.name} until it exists and the deploy runs again`, {
+            action: 'cloudflared.not-routed',
+            configPath: err.path,
+            hostnames,
+          });
+          return done({ notRouted }, `live, not routed: ${notRouted}`);
+        }
         if (err instanceof CloudflaredConfigError) {
           throw new StepFailedError('forge', err.message, { configPath: err.path, kind: err.kind, problems: err.problems }, { cause: err });
         }

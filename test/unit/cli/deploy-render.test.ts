@@ -36,6 +36,12 @@ describe('deploy frame (terminal)', () => {
     expect(lines.slice(-4)).to.deep.equal(['  · forge     not run', '  · cleanup   not run', '✓ deployed in 9.0s', 'image r/shop:1']);
   });
 
+  it('says a deploy that is live but not routed is both, under the outcome', () => {
+    const p = progressAfter(100);
+    p.apply({ type: 'deploy.completed', appId: 'shop', seq: 999, payload: { sagaId: SAGA, imageTag: 'r/shop:1', durationMs: 9000, notRouted: 'no cloudflared config at /etc/cf.yml (NORN_CLOUDFLARED_CONFIG)' } }, 1_000);
+    expect(frameLines('shop', p, { now: 0, tick: 0 }).slice(-3)).to.deep.equal(['✓ deployed in 9.0s', '! live, not routed: no cloudflared config at /etc/cf.yml (NORN_CLOUDFLARED_CONFIG)', 'image r/shop:1']);
+  });
+
   it('says it is waiting while the deploy is queued, and shows a reconnect notice', () => {
     expect(frameLines('shop', progressAfter(1), { now: 0, tick: 0 }).at(-1)).to.equal('waiting in the queue…');
     expect(frameLines('shop', progressAfter(3), { now: 0, tick: 0, notice: 'live stream dropped; resuming' }).at(-1)).to.equal('live stream dropped; resuming');

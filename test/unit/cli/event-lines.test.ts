@@ -39,4 +39,16 @@ describe('saga and live lines', () => {
     expect(line('deploy.completed', { imageTag: 'r/shop:1' })).to.equal('12:00:00 shop abcdef12 ✓ deployed r/shop:1');
     expect(line('deploy.failed', { error: 'superseded by a newer push', reason: 'superseded' })).to.equal('12:00:00 shop abcdef12 ✗ superseded: superseded by a newer push');
   });
+
+  it('puts the prefix on every line of a multi-line message (Docker output), live and in the saga', () => {
+    const at = new Date('2026-11-27T12:00:00Z');
+    const sagaId = 'abcdef12-0000-0000-0000-000000000000';
+    const output = 'Step 2/3 : RUN make\r\n ---> Running in 1a2b\nmake: ok\n';
+    expect(envelopeLine({ type: 'deploy.progress', appId: 'shop', seq: 4, payload: { sagaId, step: 'build', message: output } }, at, 'UTC').split('\n')).to.deep.equal([
+      '12:00:00 shop abcdef12 · Step 2/3 : RUN make',
+      '12:00:00 shop abcdef12 ·  ---> Running in 1a2b',
+      '12:00:00 shop abcdef12 · make: ok',
+    ]);
+    expect(sagaEventLine(event('build.output', 'line one\nline two'), 'UTC')).to.equal('09:05:03 · line one\n09:05:03 · line two');
+  });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,15 @@ interface Recorded {
   url: URL;
   headers: Headers;
   body: unknown;
+}
+
+/** A loopback port nothing listens on (taken, then released). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** A fetch that records each request and answers from a script: status, body, headers. */
@@ -158,6 +168,16 @@ describe('NomadClient', () => {
     const err = await client({ token: 'secret-token' }, fetch).leader().catch((e: unknown) => e);
     expect(err).to.be.instanceOf(UpstreamError).with.property('status', 0);
     expect((err as Error).message).to.include('nomad.test').and.not.include('secret-token');
+  });
+
+  it('says a refused connection got no answer, and names the setting to check', async () => {
+    const port = await closedPort();
+    const c = new NomadClient({ address: `http://127.0.0.1:${port}`, token: 'secret-token' }, { fetch: globalThis.fetch, log: pino({ level: 'silent' }) });
+    const err = await c.register({ ID: 'shop' } as NomadJob).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UpstreamError).with.property('status', 0);
+    expect((err as Error).message).to.equal(
+      `nomad: register job failed: no answer from http://127.0.0.1:${port} (connection refused); is Nomad running? set NOMAD_ADDR`,
+    );
   });
 
   it('rejects with the abort reason when the signal is aborted', async () => {

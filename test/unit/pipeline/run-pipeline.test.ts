@@ -62,6 +62,26 @@ describe('runPipeline', () => {
     expect(events.at(-1)!.action).to.equal('deploy.complete');
   });
 
+  it('ends a deploy that is live but not routed as succeeded, saying so in its last event', async () => {
+    const { outcome, events } = await run(
+      [step('healthy', async () => done()), step('forge', async () => done({ notRouted: 'no cloudflared config at /x.yml (NORN_CLOUDFLARED_CONFIG)' }))],
+      step('cleanup', async () => done()),
+    );
+    expect(outcome.status).to.equal('succeeded');
+    const last = events.at(-1)!;
+    expect(last.action).to.equal('deploy.complete');
+    expect(last.message).to.match(/^deploy of shop succeeded in [\d.]+s \(live, not routed: no cloudflared config at \/x\.yml \(NORN_CLOUDFLARED_CONFIG\)\)$/);
+    expect(last.metadata).to.include({ notRouted: 'no cloudflared config at /x.yml (NORN_CLOUDFLARED_CONFIG)' });
+  });
+
+  it('keeps the image a failed deploy built, so status can show it was never deployed', async () => {
+    const { record } = await run(
+      [step('build', async () => done({ imageTag: 'img:2' })), step('submit', async () => { throw new Error('nomad: register job failed: no answer'); })],
+      step('cleanup', async () => done()),
+    );
+    expect(record).to.include({ status: 'failed', imageTag: 'img:2' });
+  });
+
   it('stops at the first failure, runs cleanup anyway, and ends failed naming the step', async () => {
     const ran: string[] = [];
     const { outcome, events, record } = await run(

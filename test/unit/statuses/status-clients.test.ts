@@ -1,5 +1,6 @@
 // Each forge's status client against the forge simulator: what reaches the forge, and how refusals are classified.
 import { expect } from 'chai';
+import net, { type AddressInfo } from 'node:net';
 import { GiteaStatusClient } from '../../../src/integrations/gitea/gitea-status-client.js';
 import { GitHubStatusClient } from '../../../src/integrations/github/github-status-client.js';
 import { GitLabStatusClient } from '../../../src/integrations/gitlab/gitlab-status-client.js';
@@ -117,5 +118,17 @@ describe('forge-specific answers', () => {
     const started = Date.now();
     expect(await client.send({ repoFullName: 'acme/shop', sha: SHA }, status(), signal)).to.include({ kind: 'retry' });
     expect(Date.now() - started).to.be.below(2000);
+  });
+
+  it('a forge that does not answer at all is retried, and the reason says so in words, without the token', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    for (const forge of ['gitea', 'gitlab', 'github'] as const) {
+      const url = `http://127.0.0.1:${port}`;
+      const result = await clientFor(forge, url, TOKEN).send({ repoFullName: 'acme/shop', sha: SHA }, status(), signal);
+      expect(result, forge).to.deep.equal({ kind: 'retry', scope: 'request', reason: `no answer from ${url} (connection refused)` });
+    }
   });
 });

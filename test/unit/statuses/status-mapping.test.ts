@@ -12,6 +12,7 @@ describe('status mapping', () => {
     ['queued is pending', event('deploy.queued'), { state: 'pending', description: 'queued' }],
     ['a step start names the step and its position', event('step.start', { step: 'build', index: 2, total: 9 }), { state: 'running', description: 'build 2/9' }],
     ['success says how long it took', event('deploy.complete', { durationMs: 12_345 }), { state: 'success', description: 'deployed in 12.3s' }],
+    ['live but not routed says so, and why', event('deploy.complete', { durationMs: 12_345, notRouted: 'no cloudflared config at /etc/cloudflared/config.yml (NORN_CLOUDFLARED_CONFIG)' }), { state: 'success', description: 'live, not routed: no cloudflared config at /etc/cloudflared/config.yml (NORN_CLOUDFLARED_CONFIG)' }],
     ['failure names the failed step', event('deploy.failed', { step: 'migrate' }, 'migrate failed: relation exists'), { state: 'failure', description: 'migrate failed: relation exists' }],
     ['failure prefixes the step when the message lacks it', event('deploy.failed', { step: 'test' }, 'exit 1'), { state: 'failure', description: 'test: exit 1' }],
     ['superseded is error', event('deploy.superseded'), { state: 'error', description: 'superseded by a newer push' }],

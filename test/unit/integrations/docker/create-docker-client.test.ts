@@ -1,6 +1,9 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../../../src/errors.js';
-import { dockerConnectionOptions } from '../../../../src/integrations/docker/create-docker-client.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, UpstreamError } from '../../../../src/errors.js';
+import { createDockerClient, dockerConnectionOptions } from '../../../../src/integrations/docker/create-docker-client.js';
 
 describe('dockerConnectionOptions', () => {
   const cases: Array<[string | undefined, object]> = [
@@ -27,4 +30,26 @@ describe('dockerConnectionOptions', () => {
       expect(() => dockerConnectionOptions({ dockerHost: bad })).to.throw(ConfigError).with.property('variable', 'DOCKER_HOST');
     });
   }
+});
+
+describe('an engine that is not there', () => {
+  it('says the engine gave no answer and names DOCKER_HOST', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'norn-nodocker-'));
+    try {
+      const engine = createDockerClient({ dockerHost: `unix://${dir}/docker.sock` });
+      const err = await engine.hasImage('norn-base:latest').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(UpstreamError).with.property('status', 0);
+      expect((err as Error).message).to.equal(
+        `docker: inspect image failed: no answer from unix://${dir}/docker.sock (no such socket); is the Docker engine running? set DOCKER_HOST`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never shows a user or password from DOCKER_HOST', async () => {
+    const engine = createDockerClient({ dockerHost: 'tcp://admin:hunter2@127.0.0.1:1' });
+    const err = await engine.version().catch((e: unknown) => e);
+    expect((err as Error).message).to.match(/^docker: read version failed: no answer from tcp:\/\/127\.0\.0\.1:1 \(/).and.not.include('hunter2');
+  });
 });
