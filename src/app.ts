@@ -22,6 +22,7 @@ import { errorMessage } from './errors.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp } from './http/create-app.js';
 import { GitClient } from './integrations/git/git-client.js';
+import { RepoCache } from './integrations/git/repo-cache.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
@@ -77,6 +78,12 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   catalog.start();
 
   const git = new GitClient({ token: config.gitToken, sshKeyPath: config.gitSshKey, knownHostsPath: config.gitKnownHosts });
+  const repoCache = config.gitCache
+    ? new RepoCache(
+        { dir: config.gitCache.dir, maxBytes: config.gitCache.maxBytes, lockTimeoutMs: config.cloneTimeoutMs },
+        { git, onEvictError: (err, entry) => log.warn({ err: errorMessage(err), entry }, 'could not remove a cached repository') },
+      )
+    : undefined;
   const runner = createCommandRunner();
   const clock = () => new Date();
   const postgres = config.postgresUrl
@@ -92,7 +99,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log };
+  const clients = { git, repoCache, docker, postgres, snapshots, nomad, ingress, queue, log };
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 

@@ -1,6 +1,8 @@
-// Git through the CLI (simple-git). Fetches exactly one commit, shallowly. Credentials travel in the child's
+// Git through the CLI (simple-git). Fetches exactly one commit, shallowly. Either straight into a work dir, or
+// through a bare repository cache that then writes the work tree. Credentials travel in the child's
 // environment (GIT_CONFIG_* for an HTTPS header, GIT_SSH_COMMAND for a key), never in argv, URLs or logs.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { CommandError, InvalidInputError } from '../../errors.js';
 
@@ -12,6 +14,9 @@ export interface GitClientConfig {
   /** known_hosts file used with the key; host keys are always checked. */
   readonly knownHostsPath: string;
 }
+
+/** Where a repository cache keeps one ref per fetched commit (what it tells the remote it already has). */
+const CACHE_REF_PREFIX = 'refs/norn/';
 
 const SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 
@@ -46,6 +51,47 @@ export class GitClient {
     if (head !== sha) throw new CommandError(['git', 'rev-parse', 'HEAD'], 1, `checked out ${head}, expected ${sha}`);
   }
 
+  /**
+   * Fetches `sha` (depth 1) from `url` into the bare repository `cacheDir` (created when absent) and keeps a ref to
+   * it, so the next fetch tells the remote which commits it has and receives only the objects that changed. Only the
+   * newest `keepRefs` commits stay referenced; the objects of older ones go at the repository's own gc.
+   */
+  async fetchIntoCache(url: string, sha: string, cacheDir: string, opts: { signal?: AbortSignal; keepRefs?: number } = {}): Promise<void> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    assertRemoteUrl(url);
+    await fs.mkdir(cacheDir, { recursive: true });
+    const git = this.git(cacheDir, url, opts.signal);
+    if (!(await isFile(path.join(cacheDir, 'HEAD')))) {
+      await this.run(['init', '--bare'], () => git.raw(['init', '--quiet', '--bare']));
+      // A fetch keeps its pack as received (no loose-object explosion); gc runs in the foreground, within the deadline.
+      await this.run(['config'], () => git.raw(['config', 'fetch.unpackLimit', '1']));
+      await this.run(['config'], () => git.raw(['config', 'gc.autoDetach', 'false']));
+    }
+    await this.run(['fetch', '--depth=1', 'origin', sha], () =>
+      git.raw(['fetch', '--quiet', '--no-tags', '--depth=1', '--', url, `+${sha}:${CACHE_REF_PREFIX}${sha}`]),
+    );
+    const refs = await this.run(['for-each-ref'], () =>
+      git.raw(['for-each-ref', '--sort=-committerdate', '--format=%(refname)', CACHE_REF_PREFIX]),
+    );
+    const stale = refs.split('\n').filter(Boolean).slice(opts.keepRefs ?? 20);
+    for (const ref of stale) await this.run(['update-ref', '-d', ref], () => git.raw(['update-ref', '-d', ref]));
+  }
+
+  /** Writes the files of commit `sha` from the bare repository `cacheDir` into `dir` (no .git: the commit's tree only). */
+  async checkoutFromCache(cacheDir: string, sha: string, dir: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    await fs.mkdir(dir, { recursive: true });
+    // The cache is bare: the work tree and a private index are given to git in its environment.
+    const git = this.git(cacheDir, '', opts.signal, { GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` });
+    const commit = (await this.run(['rev-parse', sha], () => git.raw(['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`]))).trim();
+    if (commit !== sha) throw new CommandError(['git', 'rev-parse', sha], 1, `the cache resolved ${commit}, expected ${sha}`);
+    try {
+      await this.run(['read-tree', '-u', sha], () => git.raw(['read-tree', '--reset', '-u', sha]));
+    } finally {
+      await fs.rm(`${dir}.index`, { force: true });
+    }
+  }
+
   /** Resolves a branch, tag or full ref on the remote to its commit, or undefined when it does not exist. */
   async resolveRef(url: string, ref: string, opts: { signal?: AbortSignal } = {}): Promise<string | undefined> {
     if (!isSafeRef(ref)) throw new InvalidInputError('ref', 'is not a valid git ref name');
@@ -61,11 +107,13 @@ export class GitClient {
     return undefined;
   }
 
-  private git(dir: string, url: string, signal?: AbortSignal): SimpleGit {
+  /** `extraEnv` carries paths of our own making (work tree, index) for commands run against a bare repository. */
+  private git(dir: string, url: string, signal?: AbortSignal, extraEnv: Readonly<Record<string, string>> = {}): SimpleGit {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
       GIT_TERMINAL_PROMPT: '0',
+      ...extraEnv,
     };
     if (this.config.token && /^https?:\/\//i.test(url)) {
       const basic = Buffer.from(`x-access-token:${this.config.token}`).toString('base64');
@@ -78,7 +126,7 @@ export class GitClient {
     return simpleGit({
       baseDir: dir,
       abort: signal,
-      allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_SSH_COMMAND'],
+      allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_SSH_COMMAND', ...Object.keys(extraEnv)],
       // Both are ours, built above from the operator's settings, never from a payload: the ssh command (quoted key
       // and known_hosts paths) and the one config entry carrying the token header.
       unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
@@ -107,6 +155,13 @@ function assertRemoteUrl(url: string): void {
   if (!url || url.startsWith('-') || /^ext::/i.test(url) || hasControlChars(url)) {
     throw new InvalidInputError('repo.url', 'is not a usable git remote');
   }
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 function hasControlChars(s: string): boolean {
