@@ -14,6 +14,7 @@ import { sopsSecretsLoader } from '../nomad-jobs/app-secrets.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Step, StepName } from './step.js';
 import { buildStep } from './steps/build.js';
+import { BuildReuse } from './steps/build-reuse.js';
 import { cleanupStep } from './steps/cleanup.js';
 import { cloneStep } from './steps/clone.js';
 import { forgeStep } from './steps/forge.js';
@@ -55,7 +56,10 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
   );
   const steps: Step[] = [
     cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
-    buildStep({ registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork }, { docker: clients.docker }),
+    buildStep(
+      { registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork },
+      { docker: clients.docker, reuse: new BuildReuse({ registryAuth: config.registryAuth }, { docker: clients.docker }) },
+    ),
     testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
     snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
     migrateStep({ postgres: clients.postgres }),
@@ -90,7 +94,7 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
   return {
     steps: [
       cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
-      buildStep({ buildNetwork: config.buildNetwork }, { docker: clients.docker }),
+      buildStep({ buildNetwork: config.buildNetwork }, { docker: clients.docker, reuse: new BuildReuse({}, { docker: clients.docker }) }),
       testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
       planStep(
         submitConfigOf(config),

@@ -3,11 +3,12 @@
 // spec names (the submit step falls back to `spec.image` when no `imageTag` output exists).
 import { stat } from 'node:fs/promises';
 import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
-import { PathEscapeError, packBuildContext, resolveInRepo } from '../../integrations/docker/build-context.js';
+import { PathEscapeError, listBuildContext, packBuildContext, resolveInRepo } from '../../integrations/docker/build-context.js';
 import type { DockerEngine, RegistryAuth } from '../../integrations/docker/docker-engine.js';
-import { imageName } from '../../integrations/docker/image-name.js';
+import { SHA_TAG_LENGTH, imageName, type ImageName } from '../../integrations/docker/image-name.js';
 import { OutputRelay } from '../../integrations/docker/output-relay.js';
 import { done, skipped, type Step, type StepContext } from '../step.js';
+import type { BuildReuse } from './build-reuse.js';
 
 export interface BuildStepConfig {
   /** Registry host[:port][/namespace]; unset keeps images on the local engine. */
@@ -23,7 +24,8 @@ const TAIL_LINES = 50;
 // Classic-builder instruction headers and the final lines: worth a report of their own, at once.
 const MILESTONE = /^(Step \d+\/\d+ : |Successfully (built|tagged) |[0-9a-f]+: Pushed$|\S+: digest: sha256:)/;
 
-export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine; now?: () => number }): Step {
+/** `reuse`, when given, skips a build whose inputs an earlier image was built from (see build-reuse.ts). */
+export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine; reuse?: BuildReuse; now?: () => number }): Step {
   const now = deps.now ?? Date.now;
 
   return {
@@ -37,7 +39,23 @@ export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine;
       const workDir = requireWorkDir(ctx);
       const image = imageName(config.registryUrl, spec.name, ctx.commitSha);
       const { contextDir, dockerfilePath } = await resolvePaths(workDir, spec.build.context, spec.build.dockerfile);
-      const packed = await packBuildContext(contextDir, dockerfilePath);
+      const listing = await listBuildContext(contextDir, dockerfilePath);
+      const buildArgs = { ...spec.build.args, VERSION: ctx.commitSha };
+      let labels: Record<string, string> | undefined;
+      let inputsDigest: string | undefined;
+      if (deps.reuse) {
+        inputsDigest = await deps.reuse.digest({ contextDir, dockerfilePath, listing, buildArgs });
+        const lookup = await deps.reuse.reuse(image, inputsDigest, ctx.signal);
+        if (lookup.found) {
+          const skippedBuild = `build skipped: inputs unchanged since ${lookup.builtFrom.slice(0, SHA_TAG_LENGTH)}`;
+          ctx.report(`${skippedBuild} (image found on the ${lookup.where}, tagged ${image.ref})`, { inputsDigest, builtFrom: lookup.builtFrom });
+          await pushImage(config, ctx, deps, image, now);
+          return done({ imageTag: image.ref }, skippedBuild);
+        }
+        if (lookup.note) ctx.report(lookup.note);
+        labels = deps.reuse.labels(inputsDigest, ctx.commitSha);
+      }
+      const packed = await packBuildContext(contextDir, dockerfilePath, listing);
       const ignored = packed.ignoredCount > 0 ? ` (.dockerignore left out ${packed.ignoredCount} entries)` : '';
       ctx.report(`building ${image.ref} from ${spec.build.dockerfile} in ${spec.build.context}${ignored}`);
 
@@ -50,8 +68,9 @@ export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine;
             context: packed.tar,
             dockerfile: packed.dockerfile,
             tag: image.ref,
-            buildArgs: { ...spec.build.args, VERSION: ctx.commitSha },
+            buildArgs,
             networkMode: config.buildNetwork ?? 'none',
+            labels,
             signal: ctx.signal,
           },
           (text) => {
@@ -69,22 +88,32 @@ export function buildStep(config: BuildStepConfig, deps: { docker: DockerEngine;
       const { steps, cached } = progress;
       ctx.report(`built ${image.ref} in ${seconds}s (${cached} of ${steps} steps from cache)`, { steps, cached });
 
-      const registry = image.registry;
-      if (!registry) {
-        ctx.report('no registry configured; image kept on the local engine');
-        return done({ imageTag: image.ref }, `built ${image.ref} (local only)`);
-      }
-      const pushRelay = newRelay(config, ctx, now);
-      try {
-        const { digest } = await deps.docker.push({ ...image, registry }, config.registryAuth, (t) => pushRelay.write(t), ctx.signal);
-        pushRelay.close();
-        ctx.report(`pushed ${image.ref} (${digest})`, { digest });
-      } catch (err) {
-        throw failure(ctx, pushRelay, `push to ${registry} failed`, err, { imageTag: image.ref });
-      }
-      return done({ imageTag: image.ref }, `built and pushed ${image.ref}`);
+      const inputsName = inputsDigest && deps.reuse ? deps.reuse.inputsName(image, inputsDigest) : undefined;
+      if (inputsName) await deps.docker.tag(image.ref, inputsName);
+      const pushed = await pushImage(config, ctx, deps, image, now);
+      // The inputs tag goes second: a deploy that finds it can rely on the layers being in the registry already.
+      if (pushed && inputsName) await pushImage(config, ctx, deps, inputsName, now);
+      return done({ imageTag: image.ref }, pushed ? `built and pushed ${image.ref}` : `built ${image.ref} (local only)`);
     },
   };
+}
+
+/** Pushes `image` when a registry is configured; false when the image stays on the local engine. */
+async function pushImage(config: BuildStepConfig, ctx: StepContext, deps: { docker: DockerEngine }, image: ImageName, now: () => number): Promise<boolean> {
+  const registry = image.registry;
+  if (!registry) {
+    ctx.report('no registry configured; image kept on the local engine');
+    return false;
+  }
+  const pushRelay = newRelay(config, ctx, now);
+  try {
+    const { digest } = await deps.docker.push({ ...image, registry }, config.registryAuth, (t) => pushRelay.write(t), ctx.signal);
+    pushRelay.close();
+    ctx.report(`pushed ${image.ref} (${digest})`, { digest });
+  } catch (err) {
+    throw failure(ctx, pushRelay, `push to ${registry} failed`, err, { imageTag: image.ref });
+  }
+  return true;
 }
 
 /** Follows the classic builder's output: which instruction runs, how many ran, how many came from the cache. */
