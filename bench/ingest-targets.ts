@@ -50,16 +50,7 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
     name,
     url: `${child.url}/api/webhooks/github`,
     async ledgerIds(prefix) {
-      if (scratch) {
-        const client = new pg.Client({ connectionString: scratch.url });
-        await client.connect();
-        try {
-          const res = await client.query<{ delivery_id: string }>('select delivery_id from deliveries where delivery_id like $1', [`${prefix}%`]);
-          return new Set(res.rows.map((r) => r.delivery_id));
-        } finally {
-          await client.end();
-        }
-      }
+      if (scratch) return pgIds(scratch.url, prefix);
       return sqliteIds(path.join(dataDir, 'norn.sqlite'), prefix);
     },
     async stop() {
@@ -70,13 +61,17 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
   };
 }
 
-/** The bare HMAC server; with `recorded`, it also inserts every verified delivery into its own SQLite file. */
-export async function startBareTarget(secret: string, opts: { recorded?: boolean } = {}): Promise<Target> {
-  const root = opts.recorded ? fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-bare-')) : undefined;
+/**
+ * The bare HMAC server; `recorded: 'sqlite'` also inserts every verified delivery into its own SQLite file,
+ * `recorded: 'postgres'` into a scratch PostgreSQL database, batched per event-loop turn.
+ */
+export async function startBareTarget(secret: string, opts: { recorded?: 'sqlite' | 'postgres' } = {}): Promise<Target> {
+  const root = opts.recorded === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-bare-')) : undefined;
   const sqliteFile = root ? path.join(root, 'ledger.sqlite') : undefined;
+  const scratch = opts.recorded === 'postgres' ? await createScratchDatabase('norn_bench_bare') : undefined;
   const child = fork(path.join(benchDir, 'bare-hmac-server.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_WEBHOOK_SECRET: secret, ...(sqliteFile ? { BENCH_SQLITE_FILE: sqliteFile } : {}) },
+    env: { ...process.env, BENCH_WEBHOOK_SECRET: secret, ...(sqliteFile ? { BENCH_SQLITE_FILE: sqliteFile } : {}), ...(scratch ? { BENCH_PG_URL: scratch.url } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -84,16 +79,29 @@ export async function startBareTarget(secret: string, opts: { recorded?: boolean
     child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
   });
   return {
-    name: sqliteFile ? 'bare + SQLite insert' : 'bare node:http + HMAC',
+    name: sqliteFile ? 'bare + SQLite insert' : scratch ? 'bare + PostgreSQL insert (batched)' : 'bare node:http + HMAC',
     url: `http://127.0.0.1:${port}/`,
     ...(sqliteFile ? { ledgerIds: (prefix: string) => Promise.resolve(sqliteIds(sqliteFile, prefix)) } : {}),
+    ...(scratch ? { ledgerIds: (prefix: string) => pgIds(scratch.url, prefix) } : {}),
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.disconnect();
       await exited;
       if (root) fs.rmSync(root, { recursive: true, force: true });
+      await scratch?.drop();
     },
   };
+}
+
+async function pgIds(url: string, prefix: string): Promise<Set<string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const res = await client.query<{ delivery_id: string }>('select delivery_id from deliveries where delivery_id like $1', [`${prefix}%`]);
+    return new Set(res.rows.map((r) => r.delivery_id));
+  } finally {
+    await client.end();
+  }
 }
 
 function sqliteIds(file: string, prefix: string): Set<string> {

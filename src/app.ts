@@ -25,6 +25,7 @@ import { integrationChecks } from './health/integration-checks.js';
 import { checkIntegrations } from './health/integration-report.js';
 import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
+import { RepoCache } from './integrations/git/repo-cache.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
@@ -90,6 +91,12 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { token: config.gitToken, sshKeyPath: config.gitSshKey, knownHostsPath: config.gitKnownHosts, commandTimeoutMs: config.gitTimeoutMs, allowHttpCredentials: config.gitAllowHttpCredentials },
     { runner },
   );
+  const repoCache = config.gitCache
+    ? new RepoCache(
+        { dir: config.gitCache.dir, maxBytes: config.gitCache.maxBytes, lockTimeoutMs: config.cloneTimeoutMs },
+        { git, onEvictError: (err, entry) => log.warn({ err: errorMessage(err), entry }, 'could not remove a cached repository') },
+      )
+    : undefined;
   const clock = () => new Date();
   const postgres = config.postgresUrl
     ? new PostgresAdmin({ adminUrl: config.postgresUrl, env: { PATH: config.env.PATH } }, { runner })
@@ -104,7 +111,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log, rememberSecrets: (values: string[]) => redactor.remember(values) };
+  const clients = { git, repoCache, docker, postgres, snapshots, nomad, ingress, queue, log, rememberSecrets: (values: string[]) => redactor.remember(values) };
   const integrationReport = () =>
     checkIntegrations(
       integrationChecks(config, { nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),

@@ -23,6 +23,8 @@ export interface Config {
   readonly gitKnownHosts: string;
   readonly gitTimeoutMs: number;
   readonly gitAllowHttpCredentials: boolean;
+  /** The clone step's repository cache; undefined when turned off (`NORN_GIT_CACHE_MAX_MB=0`). */
+  readonly gitCache?: { readonly dir: string; readonly maxBytes: number };
   readonly maxConcurrentDeploys: number;
   readonly maxBodyBytes: number;
   readonly stepTimeoutMs: number;
@@ -83,6 +85,8 @@ const schema = z.object({
   NORN_GIT_KNOWN_HOSTS: z.string().min(1),
   NORN_GIT_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_GIT_ALLOW_HTTP_CREDENTIALS: z.enum(['true', 'false']),
+  NORN_GIT_CACHE_DIR: optionalText,
+  NORN_GIT_CACHE_MAX_MB: int(0, 1024 * 1024),
   NORN_MAX_CONCURRENT_DEPLOYS: int(1, 256),
   NORN_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024),
   NORN_STEP_TIMEOUT_SECONDS: int(1, 24 * 3600),
@@ -166,6 +170,10 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     gitKnownHosts: resolve(v.NORN_GIT_KNOWN_HOSTS),
     gitTimeoutMs: v.NORN_GIT_TIMEOUT_SECONDS * 1000,
     gitAllowHttpCredentials: v.NORN_GIT_ALLOW_HTTP_CREDENTIALS === 'true',
+    gitCache:
+      v.NORN_GIT_CACHE_MAX_MB === 0
+        ? undefined
+        : { dir: v.NORN_GIT_CACHE_DIR ? resolve(v.NORN_GIT_CACHE_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'git-cache'), maxBytes: v.NORN_GIT_CACHE_MAX_MB * 1024 * 1024 },
     maxConcurrentDeploys: v.NORN_MAX_CONCURRENT_DEPLOYS,
     maxBodyBytes: v.NORN_MAX_BODY_BYTES,
     stepTimeoutMs: v.NORN_STEP_TIMEOUT_SECONDS * 1000,

@@ -26,6 +26,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_GIT_KNOWN_HOSTS', help: 'known_hosts file checked for SSH clones', default: '~/.ssh/known_hosts' },
   { name: 'NORN_GIT_TIMEOUT_SECONDS', help: 'deadline of one git command (ls-remote, fetch); git and its helpers are killed past it', default: '120' },
   { name: 'NORN_GIT_ALLOW_HTTP_CREDENTIALS', help: 'also send NORN_GIT_TOKEN to plain http:// remotes that are not loopback (true/false)', default: 'false' },
+  { name: 'NORN_GIT_CACHE_DIR', help: 'repository cache the clone step fetches through (default <data dir>/git-cache)' },
+  { name: 'NORN_GIT_CACHE_MAX_MB', help: 'size the repository cache is trimmed to, least recently used first; 0 turns it off', default: '4096' },
   { name: 'NORN_MAX_CONCURRENT_DEPLOYS', help: 'deploys running at once across apps', default: '4' },
   { name: 'NORN_MAX_BODY_BYTES', help: 'largest webhook body accepted', default: '5242880' },
   { name: 'NORN_STEP_TIMEOUT_SECONDS', help: 'default time limit of a pipeline step', default: '900' },

@@ -60,7 +60,8 @@ interface Row {
   commit_sha: string | null;
   redelivery_of: string | null;
   headers: string | null;
-  body: string | null;
+  /** The raw bytes on SQLite (a BLOB); base64 text on PostgreSQL, whose column is text. */
+  body: Buffer | string | null;
   received_at: string;
 }
 
@@ -76,6 +77,7 @@ const INSERT_SQL = `insert into deliveries (${COLUMNS.join(', ')}) values (${COL
 
 export class DeliveryLedger {
   private readonly inserts = new WeakMap<Database, Statement>();
+  private readonly isSqlite: boolean;
   /** Inserts outside a transaction, batched with others arriving at the same moment (see `batched`). */
   private readonly autocommitInsert: (row: Row) => Promise<boolean>;
 
@@ -91,6 +93,7 @@ export class DeliveryLedger {
     },
   ) {
     const client = storeClientOf(deps.knex);
+    this.isSqlite = client === 'sqlite';
     if (deps.batched && client === 'sqlite') {
       const commits = new SqliteGroupCommit({ knex: deps.knex });
       this.autocommitInsert = (row) => commits.run((conn) => this.insertStatement(conn).run(row).changes === 1);
@@ -123,7 +126,8 @@ export class DeliveryLedger {
       commit_sha: d.commitSha,
       redelivery_of: d.redeliveryOf,
       headers: d.payload ? JSON.stringify(d.payload.headers) : null,
-      body: d.payload ? d.payload.body.toString('base64') : null,
+      // SQLite keeps a Buffer as a BLOB whatever the column's declared type: no base64 on the hot path.
+      body: d.payload ? (this.isSqlite ? d.payload.body : d.payload.body.toString('base64')) : null,
       received_at: d.receivedAt ?? new Date().toISOString(),
     };
     return db === this.deps.knex ? this.autocommitInsert(row) : this.insertRow(db, row);
@@ -167,7 +171,9 @@ export class DeliveryLedger {
   async payload(id: string): Promise<StoredPayload | undefined> {
     const row = await this.deps.knex<Row>('deliveries').where({ id }).first('headers', 'body');
     if (!row?.body || !row.headers) return undefined;
-    return { headers: JSON.parse(row.headers) as Record<string, string>, body: Buffer.from(row.body, 'base64') };
+    // Rows written before bodies were stored as BLOBs on SQLite hold base64 text, as PostgreSQL's do.
+    const body = Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body, 'base64');
+    return { headers: JSON.parse(row.headers) as Record<string, string>, body };
   }
 
   async list(opts: { app?: string; verdict?: Verdict; limit: number }): Promise<DeliveryRecord[]> {

@@ -7,12 +7,14 @@ import { createServiceAddressResolver } from '../endpoints/resolve-service-addre
 import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
+import type { RepoCache } from '../integrations/git/repo-cache.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
 import type { PostgresAdmin } from '../integrations/postgres/postgres-admin.js';
 import { sopsSecretsLoader } from '../nomad-jobs/app-secrets.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Step, StepName } from './step.js';
 import { buildStep } from './steps/build.js';
+import { BuildReuse } from './steps/build-reuse.js';
 import { cleanupStep } from './steps/cleanup.js';
 import { cloneStep } from './steps/clone.js';
 import { forgeStep } from './steps/forge.js';
@@ -25,6 +27,8 @@ import { planStep } from './steps/plan.js';
 
 export interface PipelineClients {
   readonly git: GitClient;
+  /** Absent when the repository cache is turned off: each clone then fetches straight into its work dir. */
+  readonly repoCache?: RepoCache;
   readonly docker: DockerEngine;
   readonly postgres: Pick<PostgresAdmin, 'dump' | 'restore' | 'clientConfig'>;
   readonly snapshots: SnapshotStore;
@@ -53,10 +57,10 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
     { nomad: clients.nomad, fetch, log: clients.log },
   );
   const steps: Step[] = [
-    cloneStep({ git: clients.git, workRoot }),
+    cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
     buildStep(
       { registryUrl: config.registryUrl, registryAuth: config.registryAuth, buildNetwork: config.buildNetwork, builder: config.builder },
-      { docker: clients.docker, git: clients.git },
+      { docker: clients.docker, git: clients.git, reuse: new BuildReuse({ registryAuth: config.registryAuth }, { docker: clients.docker }) },
     ),
     testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
     snapshotStep({ snapshotsDir: config.snapshotsDir }, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
@@ -96,8 +100,8 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
   const workRoot = workRootOf(config);
   return {
     steps: [
-      cloneStep({ git: clients.git, workRoot }),
-      buildStep({ buildNetwork: config.buildNetwork, builder: config.builder }, { docker: clients.docker, git: clients.git }),
+      cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
+      buildStep({ buildNetwork: config.buildNetwork, builder: config.builder }, { docker: clients.docker, git: clients.git, reuse: new BuildReuse({}, { docker: clients.docker }) }),
       testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
       planStep(
         submitConfigOf(config),

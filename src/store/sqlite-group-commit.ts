@@ -15,8 +15,17 @@ interface KnexPoolClient {
   releaseConnection(conn: Database): Promise<unknown>;
 }
 
+/** better-sqlite3 transaction functions, built once per connection rather than once per commit. */
+interface Transactions {
+  /** Runs one write as the whole transaction: a lone write needs no savepoint of its own. */
+  readonly alone: (write: SqliteWrite<unknown>) => unknown;
+  /** Runs several writes in one transaction, each in a savepoint. */
+  readonly together: (writes: readonly SqliteWrite<unknown>[]) => BatchOutcome<unknown>[];
+}
+
 export class SqliteGroupCommit {
   private readonly batcher: TickBatcher<SqliteWrite<unknown>, unknown>;
+  private readonly transactions = new WeakMap<Database, Transactions>();
 
   constructor(private readonly deps: { knex: Knex }) {
     this.batcher = new TickBatcher((writes) => this.commit(writes));
@@ -31,17 +40,39 @@ export class SqliteGroupCommit {
     const client = this.deps.knex.client as unknown as KnexPoolClient;
     const db = await client.acquireConnection();
     try {
-      return db.transaction(() =>
-        writes.map((write): BatchOutcome<unknown> => {
-          try {
-            return { ok: true, value: db.transaction(() => write(db))() };
-          } catch (err) {
-            return { ok: false, err };
-          }
-        }),
-      )();
+      const transactions = this.transactionsOf(db);
+      if (writes.length === 1) {
+        try {
+          return [{ ok: true, value: transactions.alone(writes[0]!) }];
+        } catch (err) {
+          return [{ ok: false, err }];
+        }
+      }
+      return transactions.together(writes);
     } finally {
       await client.releaseConnection(db);
     }
+  }
+
+  private transactionsOf(db: Database): Transactions {
+    let found = this.transactions.get(db);
+    if (!found) {
+      // Called inside `together`'s transaction, a better-sqlite3 transaction function runs as a savepoint.
+      const savepoint = db.transaction((write: SqliteWrite<unknown>) => write(db));
+      found = {
+        alone: savepoint,
+        together: db.transaction((writes: readonly SqliteWrite<unknown>[]) =>
+          writes.map((write): BatchOutcome<unknown> => {
+            try {
+              return { ok: true, value: savepoint(write) };
+            } catch (err) {
+              return { ok: false, err };
+            }
+          }),
+        ),
+      };
+      this.transactions.set(db, found);
+    }
+    return found;
   }
 }

@@ -239,7 +239,7 @@ describe('build step (real Docker engine and registry)', function () {
     expect(log).to.not.match(/were not consumed|\[Warning\]/);
   });
 
-  it('passes BUILD_NUMBER, the commit count of the pushed commit, counted from a shallow clone', async () => {
+  it('passes BUILD_NUMBER, the commit count of the pushed commit, though the checkout holds one commit', async () => {
     const repo = createTestRepo('bn');
     cleanups.push(async () => repo.remove());
     repo.commit({ 'a.txt': '1' }, 'one');

@@ -161,6 +161,30 @@ describe('git push deploys, end to end', function () {
     expect(final.description).to.contain('test');
   });
 
+  it('takes a push that changes only files outside the build context from push to healthy without building', async () => {
+    const release = {
+      'start.sh': 'mkdir -p /www && echo ok > /www/health && printf "%s" "$secret" > /www/secret && exec httpd -f -p "$PORT" -h /www\n',
+      'test.sh': 'test -f /src/start.sh\n',
+      '.dockerignore': 'docs\n',
+      'docs/guide.md': 'how to use the shop\n',
+      // Unique per run, so this release is built here rather than found in the registry from an earlier run.
+      'release.txt': `${Date.now()}-${Math.random()}\n`,
+    };
+    const built = await repo.commitAndPush(release, 'release with docs', 'main');
+    const first = await deployOf(built.sha);
+    expect(first.saga.status, first.saga.error ?? '').to.equal('succeeded');
+    expect(first.events.find((e) => e.action === 'step.complete' && e.metadata.step === 'build')?.message).to.match(/^built and pushed /);
+
+    const { sha } = await repo.commitAndPush({ 'docs/guide.md': 'how to use the shop, revised\n' }, 'docs only');
+    const saga = await deployOf(sha);
+    expect(saga.saga.status, saga.saga.error ?? '').to.equal('succeeded');
+    const build = saga.events.find((e) => e.action === 'step.complete' && e.metadata.step === 'build');
+    expect(build?.message).to.equal(`build skipped: inputs unchanged since ${built.sha.slice(0, 12)}`);
+    expect(saga.events.some((e) => e.metadata.step === 'build' && /^building /.test(e.message))).to.equal(false);
+    expect(saga.events.filter((e) => e.action === 'step.complete').map((e) => e.metadata.step)).to.include('healthy');
+    expect(saga.saga.imageTag).to.equal(`${registryUrl()}/shop:${sha.slice(0, 12)}`);
+  });
+
   it('deploys nothing for a push to another branch, and the delivery says why', async () => {
     const { sha, remote } = await repo.commitAndPush({ 'notes.txt': 'wip' }, 'wip', 'feature/wip');
     expect(remote).to.contain('nothing to deploy');

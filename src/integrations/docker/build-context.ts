@@ -53,8 +53,18 @@ export interface PackedContext {
 // The Docker CLI also sends a Dockerfile that lives outside the context, under a generated name.
 const OUTSIDE_DOCKERFILE_NAME = '.norn-dockerfile';
 
-/** Packs `contextDir` (a real path) with `dockerfilePath` (a real path, inside or outside the context). */
-export async function packBuildContext(contextDir: string, dockerfilePath: string): Promise<PackedContext> {
+/** What a build sends: the context's entries after `.dockerignore`, and where the Dockerfile sits. */
+export interface ContextListing {
+  /** Paths relative to the context (posix), directories included, that go into the tar. */
+  readonly included: ReadonlySet<string>;
+  /** How many entries `.dockerignore` left out (files, or whole directories). */
+  readonly ignoredCount: number;
+  /** The Dockerfile's path inside the context, or undefined when it lives outside it. */
+  readonly dockerfileInContext?: string;
+}
+
+/** Walks `contextDir` (a real path) as `docker build` would, applying `.dockerignore`; the Dockerfile always stays. */
+export async function listBuildContext(contextDir: string, dockerfilePath: string): Promise<ContextListing> {
   const relDockerfile = path.relative(contextDir, dockerfilePath);
   const inContext = !relDockerfile.startsWith('..') && !path.isAbsolute(relDockerfile);
   const patterns = await readIgnorePatterns(contextDir);
@@ -79,7 +89,16 @@ export async function packBuildContext(contextDir: string, dockerfilePath: strin
     }
   };
   await walk('');
+  return { included, ignoredCount, dockerfileInContext: inContext ? toPosix(relDockerfile) : undefined };
+}
 
+/**
+ * Packs `contextDir` (a real path) with `dockerfilePath` (a real path, inside or outside the context). `listing`
+ * is the context's listBuildContext, when the caller has it already.
+ */
+export async function packBuildContext(contextDir: string, dockerfilePath: string, listing?: ContextListing): Promise<PackedContext> {
+  const { included, ignoredCount, dockerfileInContext } = listing ?? (await listBuildContext(contextDir, dockerfilePath));
+  const inContext = dockerfileInContext !== undefined;
   const tar = pack(contextDir, {
     ignore: (abs: string) => !included.has(toPosix(path.relative(contextDir, abs))),
     finalize: inContext,
@@ -95,7 +114,7 @@ export async function packBuildContext(contextDir: string, dockerfilePath: strin
           );
         },
   });
-  return { tar: tar as unknown as NodeJS.ReadableStream, dockerfile: inContext ? toPosix(relDockerfile) : OUTSIDE_DOCKERFILE_NAME, ignoredCount };
+  return { tar: tar as unknown as NodeJS.ReadableStream, dockerfile: dockerfileInContext ?? OUTSIDE_DOCKERFILE_NAME, ignoredCount };
 }
 
 async function readIgnorePatterns(contextDir: string): Promise<string[]> {

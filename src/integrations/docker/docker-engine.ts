@@ -27,6 +27,8 @@ export interface BuildRequest {
   readonly builder?: 'buildkit' | 'classic';
   /** Build only up to this stage (`FROM ... AS <target>`). */
   readonly target?: string;
+  /** Labels set on the built image. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
 }
 
@@ -95,6 +97,7 @@ export class DockerEngine {
         dockerfile: req.dockerfile,
         buildargs: { ...req.buildArgs },
         networkmode: req.networkMode,
+        ...(req.labels ? { labels: { ...req.labels } } : {}),
         rm: true,
         forcerm: true,
         abortSignal: req.signal,
@@ -158,6 +161,32 @@ export class DockerEngine {
       if ((err as { statusCode?: number }).statusCode === 404) return false;
       throw this.upstreamError('inspect image', err);
     }
+  }
+
+  /** The image's id and labels, or undefined when the engine does not have it. */
+  async inspectImage(ref: string): Promise<{ id: string; labels: Readonly<Record<string, string>> } | undefined> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw new UpstreamError('docker', 'inspect image', statusOf(err), engineMessage(err), { cause: err });
+    }
+  }
+
+  /** Gives the local image `source` the name `repository:tag` as well. */
+  async tag(source: string, target: { repository: string; tag: string }): Promise<void> {
+    await this.call('tag image', () => this.docker.getImage(source).tag({ repo: target.repository, tag: target.tag }));
+  }
+
+  /** Pulls `repository:tag` from its registry; rejects with an UpstreamError (404 when the registry has no such tag). */
+  async pull(image: { repository: string; tag: string; registry: string }, auth: RegistryAuth | undefined, signal?: AbortSignal): Promise<void> {
+    const authconfig = auth ? { username: auth.username, password: auth.password, serveraddress: image.registry } : undefined;
+    const response = await this.call('pull', () =>
+      this.docker.pull(`${image.repository}:${image.tag}`, { ...(authconfig ? { authconfig } : {}), abortSignal: signal }) as Promise<NodeJS.ReadableStream>,
+    );
+    await this.follow('pull', response, () => undefined, () => undefined);
+    signal?.throwIfAborted();
   }
 
   /**

@@ -84,21 +84,26 @@ export class GitClient {
   }
 
   /**
-   * How many commits the history of `sha` has (`git rev-list --count`), Norn's BUILD_NUMBER. A shallow checkout
-   * knows only one commit, so its history is fetched first from `url` (the whole history: costly for a large repo,
-   * which is why the build step asks only when the Dockerfile declares `ARG BUILD_NUMBER`).
+   * How many commits the history of `sha` on `url` has (`git rev-list --count`), Norn's BUILD_NUMBER. A deploy fetches
+   * one commit only, so the history is fetched here into `scratchDir` (a bare repository, removed afterwards): the
+   * commits alone where the remote allows filters (`--filter=tree:0`), else whole, which is why the build step asks
+   * only when the Dockerfile declares `ARG BUILD_NUMBER`.
    */
-  async commitCount(dir: string, sha: string, url: string | undefined, opts: { signal?: AbortSignal } = {}): Promise<number> {
+  async commitCount(url: string, sha: string, scratchDir: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
-    const local = { cwd: dir, signal: opts.signal };
-    const shallow = (await this.run({ ...local, args: ['rev-parse', '--is-shallow-repository'], operation: 'rev-parse' })).trim();
-    if (shallow === 'true') {
-      if (!url) throw new CommandError(['git', 'fetch', '--unshallow'], 128, 'the checkout is shallow and there is no remote to fetch its history from');
-      await this.run({ ...local, url, args: ['fetch', '--quiet', '--no-tags', '--unshallow', '--', url, sha], operation: `fetch --unshallow ${displayUrl(url)}` });
+    assertRemoteUrl(url);
+    await fs.rm(scratchDir, { recursive: true, force: true });
+    await fs.mkdir(scratchDir, { recursive: true });
+    const local = { cwd: scratchDir, signal: opts.signal };
+    try {
+      await this.run({ ...local, args: ['init', '--quiet', '--bare'], operation: 'init --bare' });
+      await this.run({ ...local, url, args: ['fetch', '--quiet', '--no-tags', '--filter=tree:0', '--', url, sha], operation: `fetch history ${displayUrl(url)}` });
+      const count = (await this.run({ ...local, args: ['rev-list', '--count', sha, '--'], operation: 'rev-list --count' })).trim();
+      if (!/^\d+$/.test(count)) throw new CommandError(['git', 'rev-list', '--count', sha], 1, `unexpected answer ${JSON.stringify(count.slice(0, 40))}`);
+      return Number(count);
+    } finally {
+      await fs.rm(scratchDir, { recursive: true, force: true });
     }
-    const count = (await this.run({ ...local, args: ['rev-list', '--count', sha, '--'], operation: 'rev-list --count' })).trim();
-    if (!/^\d+$/.test(count)) throw new CommandError(['git', 'rev-list', '--count', sha], 1, `unexpected answer ${JSON.stringify(count.slice(0, 40))}`);
-    return Number(count);
   }
 
   /**

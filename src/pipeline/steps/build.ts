@@ -3,14 +3,15 @@
 // spec names, else `<app>:latest` (the submit step falls back to prebuiltImage() when no `imageTag` output exists).
 import { readFile, stat } from 'node:fs/promises';
 import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
-import { PathEscapeError, packBuildContext, resolveInRepo } from '../../integrations/docker/build-context.js';
+import { PathEscapeError, listBuildContext, packBuildContext, resolveInRepo } from '../../integrations/docker/build-context.js';
 import type { DockerEngine, RegistryAuth } from '../../integrations/docker/docker-engine.js';
 import { dockerfileFacts, PREDEFINED_ARGS, type DockerfileFacts } from '../../integrations/docker/dockerfile-args.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
-import { imageName } from '../../integrations/docker/image-name.js';
+import { SHA_TAG_LENGTH, imageName, type ImageName } from '../../integrations/docker/image-name.js';
 import { OutputRelay } from '../../integrations/docker/output-relay.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 import { done, skipped, type Step, type StepContext } from '../step.js';
+import type { BuildReuse } from './build-reuse.js';
 
 export interface BuildStepConfig {
   /** Registry host[:port][/namespace]; unset keeps images on the local engine. */
@@ -33,6 +34,8 @@ export interface BuildStepDeps {
   readonly docker: DockerEngine;
   /** Counts commits for BUILD_NUMBER; without it BUILD_NUMBER is not passed (and the saga says so). */
   readonly git?: Pick<GitClient, 'commitCount'>;
+  /** When given, a build whose inputs an earlier image was built from is skipped (see build-reuse.ts). */
+  readonly reuse?: BuildReuse;
   readonly now?: () => number;
 }
 
@@ -56,9 +59,10 @@ export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
         const known = facts.stages.length > 0 ? `its stages: ${facts.stages.join(', ')}` : 'it names no stage (FROM ... AS <name>)';
         throw new StepFailedError('build', `build.testTarget "${testTarget}" is not a stage of ${spec.build.dockerfile}; ${known}`, { field: 'build.testTarget' });
       }
+      const listing = await listBuildContext(contextDir, dockerfilePath);
       const buildArgs = await declaredBuildArgs(ctx, facts, spec.build.dockerfile, deps.git);
-      const run = async (tag: string, target: string | undefined) => {
-        const packed = await packBuildContext(contextDir, dockerfilePath);
+      const run = async (tag: string, target: string | undefined, labels?: Record<string, string>) => {
+        const packed = await packBuildContext(contextDir, dockerfilePath, listing);
         const ignored = packed.ignoredCount > 0 ? ` (.dockerignore left out ${packed.ignoredCount} entries)` : '';
         const what = target ? `stage ${target} of ${spec.build!.dockerfile}` : spec.build!.dockerfile;
         ctx.report(`building ${tag} from ${what} in ${spec.build!.context}${ignored}`);
@@ -75,6 +79,7 @@ export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
               networkMode: config.buildNetwork ?? 'none',
               builder: config.builder ?? 'buildkit',
               ...(target ? { target } : {}),
+              ...(labels ? { labels } : {}),
               signal: ctx.signal,
             },
             (text) => {
@@ -92,27 +97,34 @@ export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
         const { steps, cached } = progress;
         ctx.report(`built ${tag} in ${seconds}s (${cached} of ${steps} steps from cache)`, { steps, cached });
       };
-      await run(image.ref, undefined);
       // The test stage is built after the image (sharing its cache), kept on the local engine and never pushed.
       const testImage = testTarget ? `${image.repository}:${image.tag}-${testTarget.toLowerCase()}` : undefined;
-      if (testImage) await run(testImage, testTarget);
       const testOutput = testImage ? { testImage } : {};
 
-      const registry = image.registry;
-      if (!registry) {
-        ctx.report('no registry configured; image kept on the local engine');
-        return done({ imageTag: image.ref, ...testOutput }, `built ${image.ref} (local only)`);
+      let labels: Record<string, string> | undefined;
+      let inputsDigest: string | undefined;
+      if (deps.reuse) {
+        inputsDigest = await deps.reuse.digest({ contextDir, dockerfilePath, listing, buildArgs });
+        const lookup = await deps.reuse.reuse(image, inputsDigest, ctx.signal);
+        if (lookup.found) {
+          const skippedBuild = `build skipped: inputs unchanged since ${lookup.builtFrom.slice(0, SHA_TAG_LENGTH)}`;
+          ctx.report(`${skippedBuild} (image found on the ${lookup.where}, tagged ${image.ref})`, { inputsDigest, builtFrom: lookup.builtFrom });
+          if (testImage) await run(testImage, testTarget);
+          await pushImage(config, ctx, deps, image, now);
+          return done({ imageTag: image.ref, ...testOutput }, skippedBuild);
+        }
+        if (lookup.note) ctx.report(lookup.note);
+        labels = deps.reuse.labels(inputsDigest, ctx.commitSha);
       }
-      const pushRelay = newRelay(config, ctx, now);
-      try {
-        const { digest } = await deps.docker.push({ ...image, registry }, config.registryAuth, (t) => pushRelay.write(t), ctx.signal);
-        pushRelay.close();
-        ctx.report(`pushed ${image.ref} (${digest})`, { digest });
-      } catch (err) {
-        // The engine's words name the registry's URL but not the setting that chose it.
-        throw failure(ctx, pushRelay, `push to ${registry} failed (NORN_REGISTRY_URL; credentials NORN_REGISTRY_USERNAME/_PASSWORD)`, err, { imageTag: image.ref });
-      }
-      return done({ imageTag: image.ref, ...testOutput }, `built and pushed ${image.ref}`);
+      await run(image.ref, undefined, labels);
+      if (testImage) await run(testImage, testTarget);
+
+      const inputsName = inputsDigest && deps.reuse ? deps.reuse.inputsName(image, inputsDigest) : undefined;
+      if (inputsName) await deps.docker.tag(image.ref, inputsName);
+      const pushed = await pushImage(config, ctx, deps, image, now);
+      // The inputs tag goes second: a deploy that finds it can rely on the layers being in the registry already.
+      if (pushed && inputsName) await pushImage(config, ctx, deps, inputsName, now);
+      return done({ imageTag: image.ref, ...testOutput }, pushed ? `built and pushed ${image.ref}` : `built ${image.ref} (local only)`);
     },
   };
 }
@@ -140,7 +152,8 @@ async function declaredBuildArgs(
     const workDir = requireWorkDir(ctx);
     try {
       if (!git) throw new Error('no git client to count commits with');
-      args.BUILD_NUMBER = String(await git.commitCount(workDir, ctx.commitSha, ctx.cloneUrl || undefined, { signal: ctx.signal }));
+      if (!ctx.cloneUrl) throw new Error("the app deploys its own directory, which has no git history");
+      args.BUILD_NUMBER = String(await git.commitCount(ctx.cloneUrl, ctx.commitSha, `${workDir}.history`, { signal: ctx.signal }));
       ctx.report(`BUILD_NUMBER=${args.BUILD_NUMBER} (commits in the history of ${ctx.commitSha.slice(0, 12)})`);
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
@@ -156,6 +169,25 @@ function heredocHint(err: unknown, facts: DockerfileFacts): string {
   const text = err instanceof UpstreamError ? err.upstreamMessage : errorMessage(err);
   if (!facts.hasHeredoc || !/dockerfile parse error|unknown instruction/i.test(text)) return '';
   return ' (this Dockerfile uses heredocs (<<EOF), which this engine\'s built-in Dockerfile frontend does not know: use Docker Engine 23 or newer, or add "# syntax=docker/dockerfile:1" as its first line if the engine can pull that frontend)';
+}
+
+/** Pushes `image` when a registry is configured; false when the image stays on the local engine. */
+async function pushImage(config: BuildStepConfig, ctx: StepContext, deps: { docker: DockerEngine }, image: ImageName, now: () => number): Promise<boolean> {
+  const registry = image.registry;
+  if (!registry) {
+    ctx.report('no registry configured; image kept on the local engine');
+    return false;
+  }
+  const pushRelay = newRelay(config, ctx, now);
+  try {
+    const { digest } = await deps.docker.push({ ...image, registry }, config.registryAuth, (t) => pushRelay.write(t), ctx.signal);
+    pushRelay.close();
+    ctx.report(`pushed ${image.ref} (${digest})`, { digest });
+  } catch (err) {
+    // The engine's words name the registry's URL but not the setting that chose it.
+    throw failure(ctx, pushRelay, `push to ${registry} failed (NORN_REGISTRY_URL; credentials NORN_REGISTRY_USERNAME/_PASSWORD)`, err, { imageTag: image.ref });
+  }
+  return true;
 }
 
 /** Follows build output, classic or BuildKit: which instruction runs, how many ran, how many came from the cache. */

@@ -1,15 +1,28 @@
-// Step 1: fetch exactly the pinned commit, shallowly, into a fresh work dir named after the saga. An app without
-// `repo` (no clone URL on the deploy) copies its own directory instead, as Norn v2 does, and checks that the copy
-// is the content the deploy was queued for. A failed clone fails the step: unlike Norn, it never falls back to
-// the app's directory, which is not the pushed commit and would deploy something nobody pushed.
+// Step 1: fetch exactly the pinned commit, shallowly, into a fresh work dir named after the saga. With a repository
+// cache, the commit is fetched into the repository's cached bare copy (only what changed since the last deploy)
+// and its files are written from there; without one, straight into the work dir. An app without `repo` (no clone
+// URL on the deploy) copies its own directory instead, as Norn v2 does, and checks that the copy is the content
+// the deploy was queued for. A failed clone fails the step: unlike Norn, it never falls back to the app's
+// directory, which is not the pushed commit and would deploy something nobody pushed.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { copyLocalSource, localSourceDigest } from '../../apps/local-source.js';
 import { StepFailedError, errorMessage } from '../../errors.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
+import type { CacheOutcome, RepoCache } from '../../integrations/git/repo-cache.js';
 import { done, type Step, type StepContext, type StepResult } from '../step.js';
 
-export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'> & Partial<Pick<GitClient, 'credentialNote'>>; workRoot: string }): Step {
+const CACHE_NOTE: Record<CacheOutcome, string> = {
+  reused: 'through the repository cache',
+  created: 'into a new repository cache',
+  rebuilt: 'through the repository cache (it was unusable, so it was fetched again whole)',
+};
+
+export function cloneStep(deps: {
+  git: Pick<GitClient, 'fetchCommit'> & Partial<Pick<GitClient, 'credentialNote'>>;
+  workRoot: string;
+  cache?: Pick<RepoCache, 'checkout'>;
+}): Step {
   return {
     name: 'clone',
     async run(ctx) {
@@ -20,8 +33,10 @@ export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'> & Partial<
       // The token is withheld from plain http remotes that are not this machine: say so before git may fail for it.
       const note = deps.git.credentialNote?.(cloneUrl);
       if (note) report(note);
+      let via = '';
       try {
-        await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
+        if (deps.cache) via = ` ${CACHE_NOTE[await deps.cache.checkout(cloneUrl, commitSha, workDir, { signal })]}`;
+        else await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
       } catch (err) {
         if (signal.aborted) throw signal.reason ?? err;
         throw new StepFailedError(
@@ -31,7 +46,7 @@ export function cloneStep(deps: { git: Pick<GitClient, 'fetchCommit'> & Partial<
           { cause: err },
         );
       }
-      report(`checked out ${commitSha.slice(0, 12)} from ${redactUrl(cloneUrl)}`);
+      report(`checked out ${commitSha.slice(0, 12)} from ${redactUrl(cloneUrl)}${via}`);
       return done({ workDir }, `cloned ${commitSha.slice(0, 12)}`);
     },
   };

@@ -15,6 +15,12 @@ describe('loadConfig', () => {
     expect(c.maxConcurrentDeploys).to.equal(4);
   });
 
+  it('keeps a 4 GB repository cache under the data dir unless told otherwise, and 0 turns it off', () => {
+    expect(loadConfig({}, '/srv/norn').gitCache).to.deep.equal({ dir: '/srv/norn/data/git-cache', maxBytes: 4096 * 1024 * 1024 });
+    expect(loadConfig({ NORN_GIT_CACHE_DIR: '/var/cache/norn', NORN_GIT_CACHE_MAX_MB: '10' }, '/srv/norn').gitCache).to.deep.equal({ dir: '/var/cache/norn', maxBytes: 10 * 1024 * 1024 });
+    expect(loadConfig({ NORN_GIT_CACHE_MAX_MB: '0' }, '/srv/norn').gitCache).to.equal(undefined);
+  });
+
   it('names the variable at fault and never echoes a secret value', () => {
     const bad = (env: Record<string, string>) => {
       try {
