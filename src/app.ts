@@ -36,7 +36,10 @@ import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
-import { createDockerClient } from './integrations/docker/create-docker-client.js';
+import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
+import { sopsSecretsLoader } from './nomad-jobs/app-secrets.js';
+import { wireRuntime } from './runtime/wire-runtime.js';
+import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { createForgeAdapters } from './webhooks/forge-adapters.js';
@@ -92,7 +95,20 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const clients = { git, docker, postgres, snapshots, nomad, ingress, queue, log };
+  const containers = createDockerContainers({ dockerHost: config.dockerHost });
+  const runtime = wireRuntime(config, {
+    nomad,
+    containers,
+    loadSecrets: sopsSecretsLoader(config.ageKeys),
+    submitConfig: submitConfigOf(config),
+    specOf: (name) => catalog.get(name)?.spec,
+    lastGoodImage: (name) => queue.lastSucceededImage(name),
+    sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
+    log,
+  });
+  const choice = await runtime.describe();
+  log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
+  const clients = { git, docker, postgres, snapshots, runtime, ingress, queue, log };
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 
@@ -109,7 +125,15 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
 
   const scheduler = new DeployScheduler(
     { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
-    { queue, log, execute, onInterrupted: async (d) => void (await removeWorkDir(workRoot, d.id)) },
+    {
+      queue,
+      log,
+      execute,
+      onInterrupted: async (d) => {
+        await removeWorkDir(workRoot, d.id);
+        await recoverInstances(d, { runtime, sagaLog, log });
+      },
+    },
   );
   const metrics = wireMetrics(
     { apiToken: config.apiToken, isPublic: config.metricsPublic },
@@ -209,6 +233,16 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       await stopWorkers();
     },
   };
+}
+
+/** What a dead receiver's deploy left running is settled by the runtime, and the saga says what was kept. */
+async function recoverInstances(d: DeployRecord, deps: { runtime: SelectedRuntime; sagaLog: SagaLog; log: Logger }): Promise<void> {
+  try {
+    const said = await (await deps.runtime.current())?.recoverInterrupted(d);
+    if (said) await deps.sagaLog.append({ sagaId: d.id, app: d.app, source: 'runtime', category: 'runtime', action: 'runtime.recovered', message: said, metadata: {} });
+  } catch (err) {
+    deps.log.error({ err: errorMessage(err), sagaId: d.id }, 'could not settle the instances of an interrupted deploy');
+  }
 }
 
 /** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */

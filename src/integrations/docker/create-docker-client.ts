@@ -2,6 +2,7 @@
 // tcp://host:port (https with TLS material), ssh://user@host[:port]; dockerode's modem speaks all three.
 import Dockerode from 'dockerode';
 import { ConfigError } from '../../errors.js';
+import { DockerContainers } from './docker-containers.js';
 import { DockerEngine } from './docker-engine.js';
 
 export interface DockerClientConfig {
@@ -54,4 +55,9 @@ export function dockerConnectionOptions(config: DockerClientConfig): Dockerode.D
 
 export function createDockerClient(config: DockerClientConfig): DockerEngine {
   return new DockerEngine(new Dockerode(dockerConnectionOptions(config)));
+}
+
+/** The container operations of the Docker runtime, on the same engine. */
+export function createDockerContainers(config: DockerClientConfig): DockerContainers {
+  return new DockerContainers(new Dockerode(dockerConnectionOptions(config)));
 }
