@@ -29,6 +29,7 @@ import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
+import { instanceRoutes } from './http/routes/instance-routes.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -176,7 +177,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), metrics.route, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;
