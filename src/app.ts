@@ -30,6 +30,9 @@ import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingre
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
+import { runRoutes } from './http/routes/run-routes.js';
+import { ProcessRuns } from './runs/process-runs.js';
+import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -107,6 +110,8 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
     log,
   });
+  const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });
+  const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
   const choice = await runtime.describe();
   log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
   const clients = { git, docker, postgres, snapshots, runtime, ingress, queue, log };
@@ -177,7 +182,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), metrics.route, dashboardRoutes()],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;
@@ -188,7 +193,9 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   await removeOrphanWorkDirs(workRoot, queue, log);
   await scheduler.start();
   await statuses.start();
+  schedules.start();
   const stopWorkers = async () => {
+    await schedules.stop();
     await scheduler.stop();
     await statuses.stop();
     await catalog.stop();

@@ -1,6 +1,7 @@
 // Where an app runs. The pipeline's `submit` and `healthy` steps, the preflight's plan, the forge step's target,
 // and the operator views (instances, logs) go through this one interface; Nomad (clusters) and the local Docker
 // engine (one machine) implement it from the same plan of the spec (app-plan/plan-app.ts).
+import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
 import type { StepContext, StepResult } from './step.js';
 
@@ -43,6 +44,32 @@ export interface Runtime {
    * for the saga saying what was kept.
    */
   recoverInterrupted(deploy: { readonly id: string; readonly app: string }): Promise<string | undefined>;
+  /**
+   * Runs a scheduled or function process once, to completion, in a new instance of `image`. Undefined on a runtime
+   * that runs those itself (Nomad's periodic jobs).
+   */
+  runOnce?(request: OneOffRun): Promise<OneOffOutcome>;
+}
+
+export interface OneOffRun {
+  readonly spec: AppSpec;
+  readonly specDir: string;
+  readonly process: string;
+  readonly image: string;
+  /** Recorded on the instance (its saga label) and in the saga log. */
+  readonly sagaId: string;
+  readonly commitSha: string;
+  /** Appended to the command (`"$@"`), or the command itself when the process has none. */
+  readonly args: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export interface OneOffOutcome {
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** The last lines of its output. */
+  readonly logTail: string;
+  readonly durationMs: number;
 }
 
 /** The runtime chosen for this service (runtime/select-runtime.ts), asked at each use. */

@@ -110,4 +110,38 @@ describe('Docker runtime on the real engine (host networking)', function () {
     expect(await answerAt(afterThird[0]!.address!)).to.equal('v2');
     expect((await appContainers(app)).length).to.equal(1);
   });
+
+  it('runs a scheduled process on its schedule and an invoked function, each recorded with exit code and output', async () => {
+    const spec = webAppSpec(app, repo.url);
+    svc.writeSpec(app, {
+      ...spec,
+      processes: {
+        ...(spec.processes as Record<string, unknown>),
+        tick: { schedule: '* * * * *', timezone: 'Europe/Berlin', command: 'echo "tick from $(cat /www/index.html)"' },
+        greet: { function: { timeout: '20s', memory: 32 }, command: 'echo "hello $1"; exit 4' },
+      },
+    });
+    await eventually('the spec with the new processes', async () => {
+      const res = await fetch(`${svc.url}/api/apps/${app}/processes/greet/invoke`, { method: 'POST', body: JSON.stringify({ args: ['world'] }) });
+      return res.status === 404 ? undefined : ((await res.json()) as { status: string; exitCode: number; logTail: string; sagaId: string });
+    }).then((run) => {
+      expect(run).to.include({ status: 'failed', exitCode: 4 });
+      expect(run.logTail).to.contain('hello world');
+    });
+
+    const refused = await fetch(`${svc.url}/api/apps/${app}/processes/tick/invoke`, { method: 'POST', body: '{}' });
+    expect(refused.status).to.equal(409);
+
+    // `* * * * *` is due at the next minute's start; the run uses the image of the last good deploy (v2).
+    const tick = await eventually('a scheduled run of tick', async () => {
+      const { runs } = (await (await fetch(`${svc.url}/api/apps/${app}/runs`)).json()) as { runs: { process: string; trigger: string; status: string; exitCode: number; logTail: string; sagaId: string }[] };
+      return runs.find((r) => r.process === 'tick' && r.status !== 'running');
+    }, 90_000);
+    expect(tick).to.include({ trigger: 'schedule', status: 'succeeded', exitCode: 0 });
+    expect(tick.logTail).to.contain('tick from v2');
+    const events = (await saga(tick.sagaId)).events.map((e) => e.action);
+    expect(events).to.deep.equal(['run.start', 'run.complete']);
+    // One-off containers are removed once they exit; the service instance is all that runs.
+    expect((await appContainers(app)).map((c) => c.Labels['norn.role'])).to.deep.equal(['service']);
+  });
 });

@@ -27,7 +27,16 @@ export async function homePage(main, page) {
     const [a, d] = await Promise.all([getJson('/api/apps'), getJson('/api/deliveries?limit=15')]);
     apps = a;
     // What runs per app, from the runtime; an app whose runtime cannot answer shows no instances.
-    const lists = await Promise.all(a.apps.map((app) => getJson(`/api/apps/${encodeURIComponent(app.name)}/instances`).catch(() => [])));
+    const lists = await Promise.all(
+      a.apps.map(async (app) => {
+        const name = encodeURIComponent(app.name);
+        const [running, recent] = await Promise.all([
+          getJson(`/api/apps/${name}/instances`).catch(() => []),
+          getJson(`/api/apps/${name}/runs?limit=3`).catch(() => ({ runs: [] })),
+        ]);
+        return { running, runs: recent.runs };
+      }),
+    );
     instances = new Map(a.apps.map((app, i) => [app.name, lists[i]]));
     renderApps();
     deliveriesBox.replaceChildren(deliveriesTable(d.deliveries));
@@ -94,7 +103,8 @@ function appCards(apps, book, instances) {
             last.error ? h('span', { class: 'error' }, ` · ${last.error}`) : '',
           )
         : h('p', { class: 'muted' }, 'no deploys yet'),
-      instanceList(instances.get(a.name) ?? []),
+      instanceList(instances.get(a.name)?.running ?? []),
+      runList(instances.get(a.name)?.runs ?? []),
     );
   });
   // One card per broken spec file, named by its app directory (the full path is in the tooltip).
@@ -124,6 +134,24 @@ function instanceList(list) {
         [i.process, i.address ?? 'no port', i.state, i.healthy === null ? '' : i.healthy ? 'healthy' : 'unhealthy', i.commitSha ? shortSha(i.commitSha) : '']
           .filter(Boolean)
           .join(' · '),
+      ),
+    ),
+  );
+}
+
+/** The latest one-off runs of scheduled and function processes. */
+function runList(runs) {
+  if (!runs.length) return '';
+  return h(
+    'ul',
+    { class: 'instances runs' },
+    runs.map((r) =>
+      h(
+        'li',
+        { 'data-run': r.sagaId, 'data-healthy': String(r.status !== 'failed'), title: r.logTail || r.error || '' },
+        h('a', { href: sagaHref(r.sagaId) }, `${r.process} (${r.trigger})`),
+        ` · ${r.status}${r.exitCode === null ? '' : ` · exit ${r.exitCode}`} · `,
+        time(r.startedAt),
       ),
     ),
   );

@@ -55,6 +55,27 @@ export class DockerContainers {
     return container.id;
   }
 
+  /**
+   * Waits until the container exits, at most `timeoutMs`; a container still running then is killed. Resolves with
+   * its exit code, or `timedOut`.
+   */
+  async waitExit(id: string, timeoutMs: number): Promise<{ exitCode: number; timedOut: false } | { timedOut: true }> {
+    const container = this.docker.getContainer(id);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<{ timedOut: true }>((resolve) => {
+      timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
+    });
+    const exited = this.call('wait for container', () => container.wait()).then((r: { StatusCode: number }) => ({ exitCode: r.StatusCode, timedOut: false as const }));
+    exited.catch(() => undefined);
+    try {
+      const outcome = await Promise.race([exited, late]);
+      if (outcome.timedOut) await container.kill().catch(() => undefined);
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Containers (running or not) carrying every one of `labels`. */
   async list(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]> {
     const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });

@@ -27,6 +27,8 @@ export interface InstanceTarget {
   /** Host networking only: the free port the instance listens on (its PORT). */
   readonly hostPort?: number;
   readonly role?: 'service' | 'run';
+  /** One-off runs: arguments appended to the command (or the command, when the process has none). */
+  readonly args?: readonly string[];
 }
 
 export function containerName(app: string, proc: string, t: Pick<InstanceTarget, 'sagaId' | 'index'>): string {
@@ -48,7 +50,7 @@ export function containerOptions(plan: AppPlan, proc: PlannedProcess, t: Instanc
   return {
     name: containerName(plan.app, proc.name, t),
     Image: plan.image,
-    ...(proc.command ? { Cmd: ['/bin/sh', '-c', proc.command] } : {}),
+    ...command(proc, t.args ?? []),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: labels,
     StopSignal: proc.drain.signal,
@@ -64,4 +66,10 @@ export function containerOptions(plan: AppPlan, proc: PlannedProcess, t: Instanc
       ...(publish ? { PortBindings: { [`${proc.port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } } : {}),
     },
   };
+}
+
+/** `/bin/sh -c <command>`; arguments of a one-off run reach it as "$@". */
+function command(proc: PlannedProcess, args: readonly string[]): { Cmd?: string[] } {
+  if (proc.command) return { Cmd: args.length ? ['/bin/sh', '-c', `${proc.command} "$@"`, proc.name, ...args] : ['/bin/sh', '-c', proc.command] };
+  return args.length ? { Cmd: [...args] } : {};
 }

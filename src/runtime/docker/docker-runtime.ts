@@ -9,7 +9,7 @@ import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-
 import { routedProcess } from '../../endpoints/resolve-service-address.js';
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
-import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
+import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../pipeline/steps/submit.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
@@ -201,6 +201,24 @@ export class DockerRuntime implements Runtime {
     await this.removeAll(mine.map((c) => c.id));
     const left = all.length - mine.length;
     return `removed the ${mine.length} container(s) it had started; ${left} container(s) of the previous version keep running`;
+  }
+
+  async runOnce(run: OneOffRun): Promise<OneOffOutcome> {
+    const secrets = await this.deps.loadSecrets(run.specDir);
+    const plan = planApp({ spec: run.spec, image: run.image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
+    const proc = plan.processes.find((p) => p.name === run.process);
+    if (!proc || proc.kind === 'service') throw new NotFoundError('scheduled or function process', run.process);
+    // A one-off run listens on nothing: `host` shares the host's network, `bridge` the engine's default one.
+    const options = containerOptions(plan, proc, { sagaId: run.sagaId, commitSha: run.commitSha, index: 0, network: this.config.network, role: 'run', args: run.args });
+    const started = Date.now();
+    const id = await this.deps.containers.run(options);
+    try {
+      const outcome = await this.deps.containers.waitExit(id, run.timeoutMs);
+      const logTail = (await this.deps.containers.logs(id, 50).catch((err: unknown) => `(no output: ${errorMessage(err)})`)).slice(-4000);
+      return { exitCode: outcome.timedOut ? null : outcome.exitCode, timedOut: outcome.timedOut, logTail, durationMs: Date.now() - started };
+    } finally {
+      await this.deps.containers.stopAndRemove(id).catch((err: unknown) => this.deps.log.error({ err: errorMessage(err), container: id }, 'could not remove a one-off container'));
+    }
   }
 
   private async start(plan: AppPlan, proc: PlannedProcess, ctx: StepContext, index: number): Promise<StartedInstance> {
