@@ -27,7 +27,7 @@ export interface GateOptions {
 export type GateOutcome = { ok: true } | { ok: false; lastAnswer: string; exited: boolean };
 
 /** How often a check is asked before it first passes: soon, so a fast app is not held up by a long interval. */
-const EARLY_POLL_MS = 500;
+const EARLY_POLL_MS = 100;
 
 export async function gateInstance(inst: GateInstance, proc: PlannedProcess, opts: GateOptions): Promise<GateOutcome> {
   const now = opts.now ?? Date.now;
