@@ -37,6 +37,8 @@ export interface Runtime {
   /** Where the forge step routes an app's endpoints. */
   readonly serviceAddress: ResolveServiceAddress;
   instances(app: string, signal?: AbortSignal): Promise<RuntimeInstance[]>;
+  /** `norn teardown`: stop and remove every instance of the app; `note` says what was left and why. */
+  stop(app: string): Promise<{ stopped: number; note?: string }>;
   /** The last lines an instance wrote (stdout and stderr). */
   logs(app: string, instanceId: string, opts: { tail: number; signal?: AbortSignal }): Promise<string>;
   /**

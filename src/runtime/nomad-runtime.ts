@@ -42,6 +42,8 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     plan: (ctx) => plan.run(ctx),
     serviceAddress: createServiceAddressResolver({ consulAddress: config.consul.address, consulToken: config.consul.token }, { nomad: deps.nomad, fetch, log: deps.log }),
     instances: (app, signal) => nomadInstances(deps.nomad, app, signal),
+    // Teardown has always left Nomad jobs to Nomad's own tools.
+    stop: async (app) => ({ stopped: 0, note: `Nomad jobs are not stopped by teardown: run \`nomad job stop ${app}\`` }),
     async logs() {
       throw new InvalidInputError('runtime', 'logs of Nomad allocations are read with `nomad alloc logs <id>`', 409);
     },

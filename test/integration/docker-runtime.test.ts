@@ -1,7 +1,11 @@
 // The Docker runtime end to end on the real engine (host networking: the test engine has no bridge): a push
 // builds the app and runs it; a second push replaces it with no moment where neither version answers; a push
 // whose health check fails leaves the running version serving.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
+import { teardownCommandWith } from '../../src/cli/ingress-commands.js';
+import { captureIo } from '../unit/cli/capture-io.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce } from '../support/docker-fixture.js';
@@ -143,5 +147,20 @@ describe('Docker runtime on the real engine (host networking)', function () {
     expect(events).to.deep.equal(['run.start', 'run.complete']);
     // One-off containers are removed once they exit; the service instance is all that runs.
     expect((await appContainers(app)).map((c) => c.Labels['norn.role'])).to.deep.equal(['service']);
+  });
+
+  it('keeps the containers when the app leaves the apps dir, and norn teardown stops them', async () => {
+    fs.rmSync(path.join(svc.appsDir, app), { recursive: true, force: true });
+    await eventually('the app to leave the catalog', async () => ((await fetch(`${svc.url}/api/apps/${app}`)).status === 404 ? true : undefined));
+    const left = await instances();
+    expect(left.map((i) => i.state)).to.deep.equal(['running']);
+    expect(await answerAt(left[0]!.address!)).to.equal('v2');
+
+    const c = captureIo();
+    const person = { isInteractive: false, ask: async () => app };
+    expect(await teardownCommandWith({ confirmer: person })([app, '--yes'], { NORN_URL: svc.url }, c.io), c.err()).to.equal(0);
+    expect(c.out()).to.contain(`stopped and removed 1 container(s) of ${app}`);
+    expect(await appContainers(app)).to.deep.equal([]);
+    expect(await answerAt(left[0]!.address!)).to.equal(undefined);
   });
 });

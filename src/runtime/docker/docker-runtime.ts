@@ -181,6 +181,12 @@ export class DockerRuntime implements Runtime {
     );
   }
 
+  async stop(app: string) {
+    const all = await this.deps.containers.list({ [LABEL.app]: app });
+    await this.removeAll(all.map((c) => c.id));
+    return { stopped: all.length };
+  }
+
   async logs(app: string, instanceId: string, opts: { tail: number }) {
     const c = (await this.deps.containers.list({ [LABEL.app]: app })).find((x) => x.id.startsWith(instanceId));
     if (!c || instanceId.length < 6) throw new NotFoundError('instance', instanceId.slice(0, 64));
