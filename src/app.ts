@@ -54,6 +54,8 @@ export interface RunningService {
   readonly scheduler: DeployScheduler;
   readonly catalog: AppCatalog;
   readonly sagaLog: SagaLog;
+  /** Where apps run, and why that runtime was chosen (`describe()`). */
+  readonly runtime: SelectedRuntime;
   close(): Promise<void>;
 }
 
@@ -231,6 +233,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     scheduler,
     catalog,
     sagaLog,
+    runtime,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,6 +4,7 @@
 // gate removes the new containers and leaves the old ones serving. Containers carry labels (app, process, saga,
 // commit), so the receiver keeps no state of its own: a restarted receiver finds them by label.
 import type { Logger } from 'pino';
+import { parseGoDuration } from '../../apps/go-duration.js';
 import type { AppSpec } from '../../apps/infraspec-schema.js';
 import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-app.js';
 import { routedProcess } from '../../endpoints/resolve-service-address.js';
@@ -173,8 +174,9 @@ export class DockerRuntime implements Runtime {
         const address = this.addressOf(c, proc?.port) ?? null;
         let healthy: boolean | null = c.state === 'running' ? null : false;
         if (c.state === 'running' && proc) {
-          const planned = { health: proc.health ? { path: proc.health.path, intervalMs: 0, timeoutMs: 2000 } : undefined } as PlannedProcess;
-          healthy = (await check({ id: c.id, process, address: address ?? undefined }, planned)).ok;
+          // A quick ask for a listing: the spec's path, at most 2 s.
+          const health = proc.health ? { path: proc.health.path, intervalMs: 0, timeoutMs: Math.min(2000, parseGoDuration(proc.health.timeout)) } : undefined;
+          healthy = (await check({ id: c.id, process, address: address ?? undefined }, { health })).ok;
         }
         return { process, id: c.id.slice(0, 12), address, image: c.image, commitSha: c.labels[LABEL.commit] ?? null, state: c.state, healthy };
       }),

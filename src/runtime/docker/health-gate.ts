@@ -56,7 +56,7 @@ export async function gateInstance(inst: GateInstance, proc: PlannedProcess, opt
 }
 
 /** One ask of the instance's check, as a person would read the answer. */
-export async function check(inst: GateInstance, proc: PlannedProcess, signal?: AbortSignal): Promise<{ ok: boolean; text: string }> {
+export async function check(inst: GateInstance, proc: Pick<PlannedProcess, 'health'>, signal?: AbortSignal): Promise<{ ok: boolean; text: string }> {
   if (!inst.address) return { ok: true, text: 'running' };
   if (!proc.health) return tcpCheck(inst.address, 2000);
   const url = `http://${inst.address}${proc.health.path}`;
