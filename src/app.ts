@@ -172,6 +172,8 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     ageKeys: config.ageKeys,
     submitConfig: submitConfigOf(config),
     lastImage: (name) => queue.lastSucceededImage(name),
+    runtimeName: async () => (await runtime.current())?.name,
+    dockerNetwork: config.docker.network,
   });
   const app = createApp(
     { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
