@@ -12,15 +12,18 @@ export function appRows(answer: AppsAnswer): string[] {
   return lines;
 }
 
-export function appStatus(app: AppDetail, instances: readonly InstanceView[] = []): string[] {
+/** `instances`: what `GET /api/apps/:app/instances` answered; left out, the section is too. */
+export function appStatus(app: AppDetail, instances?: readonly InstanceView[]): string[] {
   const lines = [
     `${app.name}  (${app.file})`,
     `  repo     ${app.spec.repo ? `${app.spec.repo.url} (${app.spec.repo.branch})` : '-'}`,
     `  image    ${app.currentImage ?? app.spec.image ?? '-'}${app.currentImage ? '' : ' (from the spec; no deploy has built one)'}`,
     `  running  ${app.running ? `${app.running.currentStep ?? 'starting'} (saga ${app.running.sagaId}, ${app.running.commitSha.slice(0, 12)})` : 'nothing'}`,
   ];
-  lines.push(instances.length > 0 ? '  instances' : '  instances: none running');
-  for (const i of instances) lines.push(`    ${instanceRow(i)}`);
+  if (instances) {
+    lines.push(instances.length > 0 ? '  instances' : '  instances: none running');
+    for (const i of instances) lines.push(`    ${instanceRow(i)}`);
+  }
   lines.push(app.deploys.length > 0 ? '  recent deploys' : '  recent deploys: none');
   for (const d of app.deploys) lines.push(`    ${deployRow(d)}`);
   return lines;
