@@ -33,6 +33,10 @@ import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
+import { instanceRoutes } from './http/routes/instance-routes.js';
+import { runRoutes } from './http/routes/run-routes.js';
+import { ProcessRuns } from './runs/process-runs.js';
+import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -41,7 +45,10 @@ import { createCommandRunner } from './integrations/process/run-command.js';
 import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
-import { createDockerClient } from './integrations/docker/create-docker-client.js';
+import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
+import { sopsSecretsLoader } from './nomad-jobs/app-secrets.js';
+import { wireRuntime } from './runtime/wire-runtime.js';
+import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { createForgeAdapters } from './webhooks/forge-adapters.js';
@@ -53,6 +60,8 @@ export interface RunningService {
   readonly scheduler: DeployScheduler;
   readonly catalog: AppCatalog;
   readonly sagaLog: SagaLog;
+  /** Where apps run, and why that runtime was chosen (`describe()`). */
+  readonly runtime: SelectedRuntime;
   close(): Promise<void>;
 }
 
@@ -111,7 +120,22 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const clients = { git, repoCache, docker, postgres, snapshots, nomad, ingress, queue, log, rememberSecrets: (values: string[]) => redactor.remember(values) };
+  const containers = createDockerContainers({ dockerHost: config.dockerHost });
+  const runtime = wireRuntime(config, {
+    nomad,
+    containers,
+    loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
+    submitConfig: submitConfigOf(config),
+    specOf: (name) => catalog.get(name)?.spec,
+    lastGoodImage: (name) => queue.lastSucceededImage(name),
+    sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
+    log,
+  });
+  const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });
+  const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
+  const choice = await runtime.describe();
+  log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
+  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, queue, log };
   const integrationReport = () =>
     checkIntegrations(
       integrationChecks(config, { nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),
@@ -133,7 +157,15 @@ export async function startService(config: Config, deps: { log: Logger; redactor
 
   const scheduler = new DeployScheduler(
     { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
-    { queue, log, execute, onInterrupted: async (d) => void (await removeWorkDir(workRoot, d.id)) },
+    {
+      queue,
+      log,
+      execute,
+      onInterrupted: async (d) => {
+        await removeWorkDir(workRoot, d.id);
+        await recoverInstances(d, { runtime, sagaLog, log });
+      },
+    },
   );
   const metrics = wireMetrics(
     { apiToken: config.apiToken, isPublic: config.metricsPublic },
@@ -165,6 +197,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     submitConfig: submitConfigOf(config),
     lastImage: (name) => queue.lastSucceededImage(name),
     redact: (text) => redactor.redact(text),
+    runtimeName: async () => (await runtime.current())?.name,
+    dockerNetwork: config.docker.network,
   });
   const app = createApp(
     { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
@@ -178,7 +212,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), metrics.route, dashboardRoutes()],
       integrationReport,
       isHealthy: async () => {
         await knex.raw('select 1');
@@ -190,7 +224,9 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   await removeOrphanWorkDirs(workRoot, queue, log);
   await scheduler.start();
   await statuses.start();
+  schedules.start();
   const stopWorkers = async () => {
+    await schedules.stop();
     await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();
     await catalog.stop();
@@ -231,6 +267,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     scheduler,
     catalog,
     sagaLog,
+    runtime,
     async close() {
       const drained = new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -245,6 +282,16 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       await stopWorkers();
     },
   };
+}
+
+/** What a dead receiver's deploy left running is settled by the runtime, and the saga says what was kept. */
+async function recoverInstances(d: DeployRecord, deps: { runtime: SelectedRuntime; sagaLog: SagaLog; log: Logger }): Promise<void> {
+  try {
+    const said = await (await deps.runtime.current())?.recoverInterrupted(d);
+    if (said) await deps.sagaLog.append({ sagaId: d.id, app: d.app, source: 'runtime', category: 'runtime', action: 'runtime.recovered', message: said, metadata: {} });
+  } catch (err) {
+    deps.log.error({ err: errorMessage(err), sagaId: d.id }, 'could not settle the instances of an interrupted deploy');
+  }
 }
 
 /** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */

@@ -7,6 +7,7 @@ import { deployCommand } from './cli/deploy-command.js';
 import { doctorCommand } from './cli/doctor-command.js';
 import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
+import { invokeCommand, runsCommand } from './cli/run-commands.js';
 import { sagaCommand } from './cli/saga-command.js';
 import { secretsCommand } from './cli/secrets-command.js';
 import { serveCommand } from './cli/serve-command.js';
@@ -29,6 +30,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   delivery: { run: deliveryCommand, help: 'why a delivery did or did not deploy: norn delivery <id>' },
   redeliver: { run: redeliverCommand, help: 'run a recorded delivery again: norn redeliver <id>' },
   plan: { run: planCommand, help: 'the Nomad jobs a deploy would register and what would change: norn plan <app> [--image TAG]' },
+  runs: { run: runsCommand, help: 'recent runs of an app\'s scheduled and function processes: norn runs <app> [--limit N]' },
+  invoke: { run: invokeCommand, help: 'run a function process once and print its output: norn invoke <app> <process> [args...]' },
   secrets: { run: secretsCommand, help: 'norn secrets decrypt <file> (local, with SOPS_AGE_KEY_FILE) | norn secrets keys <app>' },
   snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes]]' },
   teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },

@@ -61,6 +61,17 @@ export interface AppDetail {
   readonly deploys: readonly DeployView[];
 }
 
+/** One entry of `GET /api/apps/:app/instances`. */
+export interface InstanceView {
+  readonly process: string;
+  readonly id: string;
+  readonly address: string | null;
+  readonly image: string | null;
+  readonly commitSha: string | null;
+  readonly state: string;
+  readonly healthy: boolean | null;
+}
+
 export interface DecisionTrace {
   readonly signature: string;
   readonly event?: string;

@@ -1,6 +1,6 @@
 // `norn apps` (every app with its last deploy) and `norn status <app>` (current image, running step, recent deploys).
 import { apiCommand } from './api-command.js';
-import type { AppDetail, AppsAnswer } from './api-types.js';
+import type { AppDetail, AppsAnswer, InstanceView } from './api-types.js';
 import { appRows, appStatus } from './app-render.js';
 
 export const appsCommand = apiCommand({
@@ -17,8 +17,10 @@ export const statusCommand = apiCommand({
   usage: 'norn status <app>',
   positionals: { min: 1, max: 1 },
   async run({ api, args, io }) {
-    const app = await api.get<AppDetail>(`/api/apps/${encodeURIComponent(args.positionals[0]!)}`);
-    io.out.write(`${appStatus(app).join('\n')}\n`);
+    const name = encodeURIComponent(args.positionals[0]!);
+    const app = await api.get<AppDetail>(`/api/apps/${name}`);
+    const instances = await api.get<InstanceView[]>(`/api/apps/${name}/instances`);
+    io.out.write(`${appStatus(app, instances).join('\n')}\n`);
     return 0;
   },
 });

@@ -1,6 +1,6 @@
 // How apps read in the CLI: a row per app in `norn apps`; the state of one app in `norn status`.
 // Every line is one line: repo URLs, refs and deploy errors are escaped (newlines and control characters).
-import type { AppDetail, AppsAnswer, DeployView } from './api-types.js';
+import type { AppDetail, AppsAnswer, DeployView, InstanceView } from './api-types.js';
 import { oneLine } from './terminal-text.js';
 
 export function appRows(answer: AppsAnswer): string[] {
@@ -15,7 +15,8 @@ export function appRows(answer: AppsAnswer): string[] {
   return lines.map(oneLine);
 }
 
-export function appStatus(app: AppDetail): string[] {
+/** `instances`: what `GET /api/apps/:app/instances` answered; left out, the section is too. */
+export function appStatus(app: AppDetail, instances?: readonly InstanceView[]): string[] {
   const lines = [
     `${app.name}  (${app.file})`,
     `  repo     ${app.spec.repo ? `${app.spec.repo.url} (${app.spec.repo.branch})` : '-'}`,
@@ -27,6 +28,10 @@ export function appStatus(app: AppDetail): string[] {
     lines.push(`  built    ${unreleased.imageTag} (saga ${unreleased.sagaId}, ${when(unreleased)}; ${how}, not deployed)`);
   }
   lines.push(`  deploy   ${app.running ? `running: ${app.running.currentStep ?? 'starting'} (saga ${app.running.sagaId}, ${app.running.commitSha.slice(0, 12)})` : 'idle (no deploy running)'}`);
+  if (instances) {
+    lines.push(instances.length > 0 ? '  instances' : '  instances: none running');
+    for (const i of instances) lines.push(`    ${instanceRow(i)}`);
+  }
   lines.push(app.deploys.length > 0 ? '  recent deploys' : '  recent deploys: none');
   for (const d of app.deploys) lines.push(`    ${deployRow(d)}`);
   return lines.map(oneLine);
@@ -40,6 +45,12 @@ function imageLine(app: AppDetail): string {
   if (app.currentImage) return app.currentImage;
   if (image) return `${image} (named by the spec; no deploy has succeeded yet)`;
   return 'none yet (no deploy has succeeded)';
+}
+
+function instanceRow(i: InstanceView): string {
+  const health = i.healthy === null ? '' : i.healthy ? ' healthy' : ' unhealthy';
+  const commit = i.commitSha ? ` ${i.commitSha.slice(0, 12)}` : '';
+  return `${i.process}  ${i.id.slice(0, 12)}  ${i.address ? `http://${i.address}` : '(no port)'}  ${i.state}${health}${commit}  ${i.image ?? ''}`.trimEnd();
 }
 
 function deployRow(d: DeployView): string {

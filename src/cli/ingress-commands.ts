@@ -1,8 +1,9 @@
 // `norn ingress` (cloudflared's current rules) and `norn teardown <app> [--yes]` (remove the app's rules, so its
-// hostnames stop reaching it, after the operator typed the app's name).
+// hostnames stop reaching it, and on the Docker runtime its containers, after the operator typed the app's name).
 import { apiCommand } from './api-command.js';
 import { confirmByName, terminalConfirmer, type Confirmer } from './confirm.js';
 import { ingressLines, ownedHostnames } from './ingress-render.js';
+import type { InstanceView } from './api-types.js';
 import type { IngressListing, TeardownResult } from './ops-api-types.js';
 
 export const ingressCommand = apiCommand({
@@ -28,15 +29,23 @@ export function teardownCommandWith(deps: { confirmer?: Confirmer } = {}) {
       if (!yes && confirmer.isInteractive) {
         // Name what goes away; with nothing to remove there is nothing to confirm.
         const hostnames = ownedHostnames(await api.get<IngressListing>('/api/cloudflared/ingress'), app);
-        if (hostnames.length === 0) {
+        const running = await api.get<InstanceView[]>(`/api/apps/${encodeURIComponent(app)}/instances`).catch(() => []);
+        if (hostnames.length === 0 && running.length === 0) {
           io.out.write(`${app} has no cloudflared rules; nothing to tear down\n`);
           return 0;
         }
-        action = `remove ${app}'s cloudflared ingress rules, so ${hostnames.join(', ')} stop reaching it`;
+        action = hostnames.length
+          ? `remove ${app}'s cloudflared ingress rules, so ${hostnames.join(', ')} stop reaching it`
+          : `stop ${app}'s ${running.length} running instance(s)`;
       }
       if (!(await confirmByName({ app, action, yes }, confirmer, io))) return 1;
-      const result = await api.delete<TeardownResult>(`/api/apps/${encodeURIComponent(app)}/endpoints`);
-      io.out.write(`${result.message}\n`);
+      // The ingress first, so the hostnames stop reaching the app before it goes; its instances (the Docker
+      // runtime's containers) are stopped even when the ingress could not be edited, and that error is raised after.
+      const routes = await api.delete<TeardownResult>(`/api/apps/${encodeURIComponent(app)}/endpoints`).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      if (!(routes instanceof Error)) io.out.write(`${routes.message}\n`);
+      const stopped = await api.delete<{ stopped: number; message: string }>(`/api/apps/${encodeURIComponent(app)}/instances`).catch(() => undefined);
+      if (stopped && stopped.stopped > 0) io.out.write(`${stopped.message}\n`);
+      if (routes instanceof Error) throw routes;
       return 0;
     },
   });

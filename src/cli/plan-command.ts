@@ -1,6 +1,7 @@
 // `norn plan <app> [--image TAG] [--json]`: the Nomad jobs a deploy of the app would register, as JSON with secret
 // env values redacted, then what Nomad's plan says would change. Registers nothing. Without Nomad the jobs still
-// print, and stderr says why there is no plan. --json prints the API's whole answer instead.
+// print, and stderr says why there is no plan. On the Docker runtime: the containers a deploy would start. --json
+// prints the API's whole answer instead.
 import { apiCommand } from './api-command.js';
 import type { PlanAnswer } from './ops-api-types.js';
 import { planHeader, planLines } from './plan-render.js';
@@ -14,6 +15,12 @@ export const planCommand = apiCommand({
     const answer = await api.get<PlanAnswer>(`/api/apps/${encodeURIComponent(app)}/plan`, { image: args.values.image as string | undefined });
     if (args.values.json) {
       io.out.write(`${JSON.stringify(answer, null, 2)}\n`);
+      return 0;
+    }
+    if (answer.runtime === 'docker') {
+      const redacted = answer.secretEnvKeys.length ? `; secret env values shown as <redacted> (${answer.secretEnvKeys.join(', ')})` : '';
+      io.err.write(`${answer.containers?.length ?? 0} container(s) a deploy of ${answer.app} would start on the Docker engine with image ${answer.image}${redacted}\n`);
+      io.out.write(`${JSON.stringify(answer.containers ?? [], null, 2)}\n`);
       return 0;
     }
     io.err.write(`${planHeader(answer)}\n`);

@@ -42,7 +42,12 @@ export interface Config {
   readonly testNetwork: string;
   readonly testTimeoutMs: number;
   readonly metricsPublic: boolean;
+  /** NORN_RUNTIME; undefined lets runtime/select-runtime.ts choose. */
+  readonly runtime?: 'docker' | 'nomad';
+  readonly docker: { readonly network: 'bridge' | 'host'; readonly minHealthyMs: number };
   readonly nomad: {
+    /** NOMAD_ADDR came from the environment or the config file (not the default): it selects the Nomad runtime. */
+    readonly isAddressSet: boolean;
     readonly address: string;
     readonly token?: string;
     readonly namespace?: string;
@@ -104,6 +109,9 @@ const schema = z.object({
   NORN_TEST_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_MIGRATE_NETWORK: z.enum(['none', 'default', 'host', 'bridge']),
   NORN_METRICS_PUBLIC: z.enum(['true', 'false']),
+  NORN_RUNTIME: z.enum(['docker', 'nomad'], 'must be docker or nomad').optional(),
+  NORN_DOCKER_NETWORK: z.enum(['bridge', 'host'], 'must be bridge or host'),
+  NORN_DOCKER_MIN_HEALTHY_SECONDS: int(0, 3600),
   NOMAD_ADDR: z.url(),
   NOMAD_TOKEN: optionalText,
   NOMAD_NAMESPACE: optionalText,
@@ -191,7 +199,10 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     testTimeoutMs: v.NORN_TEST_TIMEOUT_SECONDS * 1000,
     migrateNetwork: v.NORN_MIGRATE_NETWORK,
     metricsPublic: v.NORN_METRICS_PUBLIC === 'true',
+    runtime: v.NORN_RUNTIME,
+    docker: { network: v.NORN_DOCKER_NETWORK, minHealthyMs: v.NORN_DOCKER_MIN_HEALTHY_SECONDS * 1000 },
     nomad: {
+      isAddressSet: emptyToUndefined(processEnv.NOMAD_ADDR) !== undefined || fileValues.NOMAD_ADDR !== undefined,
       address: v.NOMAD_ADDR.replace(/\/+$/, ''),
       token: v.NOMAD_TOKEN,
       namespace: v.NOMAD_NAMESPACE,

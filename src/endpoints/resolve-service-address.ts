@@ -12,7 +12,7 @@ export interface ServiceAddress {
   readonly process: string;
   readonly address: string;
   readonly port: number;
-  readonly source: 'nomad' | 'consul';
+  readonly source: 'nomad' | 'consul' | 'docker';
   /** The Nomad allocation id or the Consul service instance id routed to. */
   readonly instance: string;
   /** How many healthy instances there were to choose from. */

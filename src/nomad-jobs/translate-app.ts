@@ -1,9 +1,11 @@
-// infraspec -> Nomad jobs. Pure and deterministic: groups, jobs and map keys come out sorted and nothing depends on
-// the clock, so the same spec and image give byte-identical jobs and Nomad sees an unchanged job as unchanged
-// (no new version, no deployment; the reference Norn's `deploy_ts` meta forced a replacement every time).
-// The choices are DESIGN.md's "Nomad update strategy set by the translator" and NOMAD_API.md section 6.
-import { parseGoDuration } from '../apps/go-duration.js';
-import { type AppSpec, type Process, processKind } from '../apps/infraspec-schema.js';
+// The app's plan (app-plan/plan-app.ts) rendered as Nomad jobs. Pure and deterministic: groups, jobs and map keys
+// come out sorted and nothing depends on the clock, so the same spec and image give byte-identical jobs and Nomad
+// sees an unchanged job as unchanged (no new version, no deployment; the reference Norn's `deploy_ts` meta forced
+// a replacement every time). What runs, with which env, resources and checks is the plan's decision; what is
+// Nomad's own here is DESIGN.md's "Nomad update strategy set by the translator" and NOMAD_API.md section 6
+// (port labels, reserved vs dynamic ports, Consul services, restart policy).
+import type { AppSpec } from '../apps/infraspec-schema.js';
+import { type AppPlan, type PlannedProcess, planApp } from '../app-plan/plan-app.js';
 import type {
   NomadJob,
   NomadNetwork,
@@ -13,7 +15,6 @@ import type {
   NomadTaskGroup,
   NomadVolumeRequest,
 } from '../integrations/nomad/nomad-types.js';
-import { processEnv } from './process-env.js';
 
 export interface TranslateInput {
   spec: AppSpec;
@@ -35,30 +36,26 @@ export interface TranslatedJobs {
 }
 
 const NS_PER_MS = 1e6;
-const ns = (goDuration: string) => Math.round(parseGoDuration(goDuration) * NS_PER_MS);
+const ns = (ms: number) => Math.round(ms * NS_PER_MS);
 const SECOND = 1e9;
 
 export function translateApp(input: TranslateInput): TranslatedJobs {
-  const { spec } = input;
-  const processes = Object.keys(spec.processes)
-    .sort()
-    .map((name) => [name, spec.processes[name]!] as const);
-  const secretEnvKeys = new Set<string>();
-  const task = (name: string, proc: Process, ports: string[]): NomadTask => {
-    const { env, secretKeys } = processEnv({ spec, proc, secrets: input.secrets, appPostgresUrl: input.appPostgresUrl });
-    secretKeys.forEach((k) => secretEnvKeys.add(k));
-    return dockerTask(spec, name, proc, input.image, env, ports);
-  };
+  const plan = planApp(input);
+  return renderNomadJobs(plan, { spec: input.spec, datacenters: input.datacenters, namespace: input.namespace });
+}
 
-  const groups = processes
-    .filter(([, p]) => processKind(p) === 'service')
-    .map(([name, proc]): NomadTaskGroup => {
-      const { networks, services, labels } = networking(spec, name, proc);
+/** `spec` is read only for what is Nomad's own: whether the app has endpoints (a reserved port for cloudflared). */
+export function renderNomadJobs(plan: AppPlan, opts: { spec: Pick<AppSpec, 'endpoints'>; datacenters?: string[]; namespace?: string }): TranslatedJobs {
+  const hasEndpoints = (opts.spec.endpoints?.length ?? 0) > 0;
+  const groups = plan.processes
+    .filter((p) => p.kind === 'service')
+    .map((proc): NomadTaskGroup => {
+      const { networks, services, labels } = networking(plan.app, proc, hasEndpoints);
       return {
-        Name: name,
-        Count: proc.scaling.min > 0 ? proc.scaling.min : 1,
-        Tasks: [task(name, proc, labels)],
-        ...volumes(spec),
+        Name: proc.name,
+        Count: proc.count,
+        Tasks: [dockerTask(plan, proc, labels)],
+        ...volumes(plan),
         RestartPolicy: { Attempts: 3, Interval: 5 * 60 * SECOND, Delay: 15 * SECOND, Mode: 'delay' },
         // A canary group is promoted or failed by Norn after `evaluateAfter`, so Nomad must not revert it itself.
         Update: proc.canary
@@ -69,94 +66,92 @@ export function translateApp(input: TranslateInput): TranslatedJobs {
       };
     });
 
-  const periodic = processes
-    .filter(([, p]) => processKind(p) === 'scheduled')
-    .map(([name, proc]): NomadJob => {
-      const timeZone = proc.timezone ?? proc.env?.TZ ?? spec.env?.TZ;
+  const periodic = plan.processes
+    .filter((p) => p.kind === 'scheduled')
+    .map((proc): NomadJob => {
+      const timeZone = proc.schedule!.timeZone;
       return {
-        ...jobHeader(`${spec.name}-${name}`, 'batch', input),
-        Periodic: { Enabled: true, SpecType: 'cron', Spec: proc.schedule!, ...(timeZone ? { TimeZone: timeZone } : {}) },
-        TaskGroups: [{ Name: name, Count: 1, Tasks: [task(name, proc, [])], ...volumes(spec) }],
+        ...jobHeader(`${plan.app}-${proc.name}`, 'batch', opts),
+        Periodic: { Enabled: true, SpecType: 'cron', Spec: proc.schedule!.cron, ...(timeZone ? { TimeZone: timeZone } : {}) },
+        TaskGroups: [{ Name: proc.name, Count: 1, Tasks: [dockerTask(plan, proc, [])], ...volumes(plan) }],
       };
     });
 
   return {
-    service: { ...jobHeader(spec.name, 'service', input), TaskGroups: groups },
+    service: { ...jobHeader(plan.app, 'service', opts), TaskGroups: groups },
     periodic,
-    secretEnvKeys: [...secretEnvKeys].sort(),
+    secretEnvKeys: [...plan.secretEnvKeys],
   };
 }
 
-function jobHeader(id: string, type: 'service' | 'batch', input: TranslateInput) {
+function jobHeader(id: string, type: 'service' | 'batch', opts: { datacenters?: string[]; namespace?: string }) {
   return {
     ID: id,
     Name: id,
-    ...(input.namespace ? { Namespace: input.namespace } : {}),
+    ...(opts.namespace ? { Namespace: opts.namespace } : {}),
     Type: type,
     Priority: 50,
-    Datacenters: [...(input.datacenters ?? ['dc1'])],
+    Datacenters: [...(opts.datacenters ?? ['dc1'])],
   };
 }
 
-function dockerTask(spec: AppSpec, name: string, proc: Process, image: string, env: Record<string, string>, ports: string[]): NomadTask {
-  const config: Record<string, unknown> = { image };
+function dockerTask(plan: AppPlan, proc: PlannedProcess, ports: string[]): NomadTask {
+  const config: Record<string, unknown> = { image: plan.image };
   if (proc.command) Object.assign(config, { command: '/bin/sh', args: ['-c', proc.command] });
   if (ports.length > 0) config.ports = ports;
   return {
-    Name: name,
+    Name: proc.name,
     Driver: 'docker',
     Config: config,
-    Env: env,
-    Resources: { CPU: proc.resources.cpu, MemoryMB: proc.resources.memory },
+    Env: { ...proc.env },
+    Resources: { CPU: proc.cpuMhz, MemoryMB: proc.memoryMb },
     KillSignal: proc.drain.signal,
-    ...(proc.drain.timeout ? { KillTimeout: ns(proc.drain.timeout) } : {}),
-    ...(spec.volumes?.length
-      ? { VolumeMounts: spec.volumes.map((v) => ({ Volume: v.name, Destination: v.mount, ReadOnly: v.readOnly ?? false })) }
+    ...(proc.drain.timeoutMs !== undefined ? { KillTimeout: ns(proc.drain.timeoutMs) } : {}),
+    ...(plan.volumes.length
+      ? { VolumeMounts: plan.volumes.map((v) => ({ Volume: v.name, Destination: v.mount, ReadOnly: v.readOnly })) }
       : {}),
   };
 }
 
 /** Every declared volume (the reference Norn kept only the last one, which Nomad then rejects). */
-function volumes(spec: AppSpec): { Volumes?: Record<string, NomadVolumeRequest> } {
-  if (!spec.volumes?.length) return {};
-  const sorted = [...spec.volumes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+function volumes(plan: AppPlan): { Volumes?: Record<string, NomadVolumeRequest> } {
+  if (!plan.volumes.length) return {};
+  const sorted = [...plan.volumes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
-    Volumes: Object.fromEntries(
-      sorted.map((v) => [v.name, { Name: v.name, Type: 'host', Source: v.name, ReadOnly: v.readOnly ?? false }]),
-    ),
+    Volumes: Object.fromEntries(sorted.map((v) => [v.name, { Name: v.name, Type: 'host', Source: v.name, ReadOnly: v.readOnly }])),
   };
 }
 
 /** Ports, the Consul service with its health check, and the metrics service of one service process. */
-function networking(spec: AppSpec, name: string, proc: Process) {
+function networking(app: string, proc: PlannedProcess, hasEndpoints: boolean) {
   const network: { ReservedPorts: NomadPort[]; DynamicPorts: NomadPort[] } = { ReservedPorts: [], DynamicPorts: [] };
   const services: NomadService[] = [];
   const labels: string[] = [];
-  const httpLabel = `${name}-http`;
+  const httpLabel = `${proc.name}-http`;
   if (proc.port !== undefined) {
     labels.push(httpLabel);
     // cloudflared routes endpoints to a fixed host port, so apps with endpoints reserve theirs.
-    if (spec.endpoints?.length) network.ReservedPorts.push({ Label: httpLabel, Value: proc.port, To: proc.port });
+    if (hasEndpoints) network.ReservedPorts.push({ Label: httpLabel, Value: proc.port, To: proc.port });
     else network.DynamicPorts.push({ Label: httpLabel, To: proc.port });
     services.push({
-      Name: `${spec.name}-${name}`,
+      Name: `${app}-${proc.name}`,
       PortLabel: httpLabel,
       Provider: 'consul',
       ...(proc.health
-        ? { Checks: [{ Type: 'http', Path: proc.health.path, Interval: ns(proc.health.interval), Timeout: ns(proc.health.timeout) }] }
+        ? { Checks: [{ Type: 'http', Path: proc.health.path, Interval: ns(proc.health.intervalMs), Timeout: ns(proc.health.timeoutMs) }] }
         : {}),
     });
   }
-  if (proc.metrics.enabled) {
-    const port = proc.metrics.port ?? proc.port!;
+  if (proc.metrics) {
+    const port = proc.metrics.port;
     let label = httpLabel;
     if (port !== proc.port) {
-      label = `${name}-metrics`;
+      label = `${proc.name}-metrics`;
       labels.push(label);
       network.DynamicPorts.push({ Label: label, To: port });
     }
     services.push({
-      Name: `${spec.name}-${name}-metrics`,
+      Name: `${app}-${proc.name}-metrics`,
       Tags: ['metrics', 'prometheus'],
       PortLabel: label,
       Provider: 'consul',

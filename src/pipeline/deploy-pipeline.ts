@@ -1,16 +1,14 @@
 // The nine steps of a deploy, in their published order, built from the clients the composition root made, and
 // each step's time limit. Preflight runs reuse the same clients with fewer steps.
 import type { Logger } from 'pino';
+import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
 import type { Config } from '../config/load-config.js';
 import type { DeployQueue } from '../deploys/deploy-queue.js';
-import { createServiceAddressResolver } from '../endpoints/resolve-service-address.js';
 import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
 import type { RepoCache } from '../integrations/git/repo-cache.js';
-import type { NomadClient } from '../integrations/nomad/nomad-client.js';
 import type { PostgresAdmin } from '../integrations/postgres/postgres-admin.js';
-import { sopsSecretsLoader } from '../nomad-jobs/app-secrets.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Step, StepName } from './step.js';
 import { buildStep } from './steps/build.js';
@@ -18,12 +16,12 @@ import { BuildReuse } from './steps/build-reuse.js';
 import { cleanupStep } from './steps/cleanup.js';
 import { cloneStep } from './steps/clone.js';
 import { forgeStep } from './steps/forge.js';
-import { healthyStep } from './steps/healthy.js';
 import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
-import { submitJobs, submitStep, type SubmitConfig } from './steps/submit.js';
+import type { SubmitConfig } from './steps/submit.js';
 import { testStep } from './steps/test.js';
-import { planStep } from './steps/plan.js';
+import type { RuntimeSource } from './runtime.js';
+import { forgeThenRetire, runtimeHealthyStep, runtimePlanStep, runtimeSubmitStep } from './steps/runtime-steps.js';
 
 export interface PipelineClients {
   readonly git: GitClient;
@@ -32,12 +30,11 @@ export interface PipelineClients {
   readonly docker: DockerEngine;
   readonly postgres: Pick<PostgresAdmin, 'dump' | 'restore' | 'clientConfig'>;
   readonly snapshots: SnapshotStore;
-  readonly nomad: NomadClient;
+  /** Where submit, healthy and the forge target go: Nomad or the Docker engine. */
+  readonly runtime: RuntimeSource;
   readonly ingress: CloudflaredIngress;
   readonly queue: DeployQueue;
   readonly log: Logger;
-  /** Learns decrypted app secrets, so later error text that echoes one is masked. */
-  readonly rememberSecrets?: (values: string[]) => void;
 }
 
 export interface DeployPipeline {
@@ -49,13 +46,7 @@ export interface DeployPipeline {
 export function deployPipeline(config: Config, clients: PipelineClients): DeployPipeline {
   const workRoot = workRootOf(config);
   const clock = () => new Date();
-  const submitConfig = submitConfigOf(config);
-  const submitDeps = { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys, clients.rememberSecrets) };
-  const lastGoodImage = (app: string) => clients.queue.lastSucceededImage(app);
-  const resolveServiceAddress = createServiceAddressResolver(
-    { consulAddress: config.consul.address, consulToken: config.consul.token },
-    { nomad: clients.nomad, fetch, log: clients.log },
-  );
+  const resolveServiceAddress: ResolveServiceAddress = async (spec, signal) => (await clients.runtime.require('forge')).serviceAddress(spec, signal);
   const steps: Step[] = [
     cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
     buildStep(
@@ -70,12 +61,9 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
       // The command runs inside the step's own limit, with room left to remove its container.
       command: { timeoutMs: Math.max(1000, config.stepTimeoutMs - 30_000), networkMode: config.migrateNetwork },
     }),
-    submitStep(submitConfig, submitDeps),
-    healthyStep(
-      { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
-      { nomad: clients.nomad, lastGoodImage, resubmit: (ctx, image) => submitJobs(submitConfig, submitDeps, ctx, image, 'rollback') },
-    ),
-    forgeStep({ ingress: clients.ingress, resolveServiceAddress }),
+    runtimeSubmitStep(clients.runtime),
+    runtimeHealthyStep(clients.runtime),
+    forgeThenRetire(forgeStep({ ingress: clients.ingress, resolveServiceAddress }), clients.runtime),
   ];
   return {
     steps,
@@ -103,10 +91,7 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
       cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
       buildStep({ buildNetwork: config.buildNetwork, builder: config.builder }, { docker: clients.docker, git: clients.git, reuse: new BuildReuse({}, { docker: clients.docker }) }),
       testStep({ testTimeoutMs: config.testTimeoutMs, testNetwork: config.testNetwork }, { docker: clients.docker }),
-      planStep(
-        submitConfigOf(config),
-        { nomad: clients.nomad, loadSecrets: sopsSecretsLoader(config.ageKeys, clients.rememberSecrets) },
-      ),
+      runtimePlanStep(clients.runtime),
     ],
     cleanup: deploy.cleanup,
     timeoutMs: deploy.timeoutMs,

@@ -17,7 +17,8 @@ export async function homePage(main, page) {
   );
 
   let apps = { apps: [], errors: [] };
-  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book));
+  let instances = new Map();
+  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances));
   const renderFeed = () => {
     const list = book.feed();
     feedBox.replaceChildren(...(list.length ? list.map((d) => deployCard(d)) : [h('p', { class: 'empty' }, 'No deploys yet. A push to a tracked branch shows up here.')]));
@@ -25,6 +26,18 @@ export async function homePage(main, page) {
   const refreshLists = async () => {
     const [a, d] = await Promise.all([getJson('/api/apps'), getJson('/api/deliveries?limit=15')]);
     apps = a;
+    // What runs per app, from the runtime; an app whose runtime cannot answer shows no instances.
+    const lists = await Promise.all(
+      a.apps.map(async (app) => {
+        const name = encodeURIComponent(app.name);
+        const [running, recent] = await Promise.all([
+          getJson(`/api/apps/${name}/instances`).catch(() => []),
+          getJson(`/api/apps/${name}/runs?limit=3`).catch(() => ({ runs: [] })),
+        ]);
+        return { running, runs: recent.runs };
+      }),
+    );
+    instances = new Map(a.apps.map((app, i) => [app.name, lists[i]]));
     renderApps();
     deliveriesBox.replaceChildren(deliveriesTable(d.deliveries));
   };
@@ -69,7 +82,7 @@ export async function homePage(main, page) {
   setInterval(refreshSoon, 30_000);
 }
 
-function appCards(apps, book) {
+function appCards(apps, book, instances) {
   const cards = apps.apps.map((a) => {
     const known = book.latestFor(a.name);
     const last = known ?? a.lastDeploy;
@@ -90,6 +103,8 @@ function appCards(apps, book) {
             last.error ? h('span', { class: 'error' }, ` · ${last.error}`) : '',
           )
         : h('p', { class: 'muted' }, 'no deploys yet'),
+      instanceList(instances.get(a.name)?.running ?? []),
+      runList(instances.get(a.name)?.runs ?? []),
     );
   });
   // One card per broken spec file, named by its app directory (the full path is in the tooltip).
@@ -105,6 +120,41 @@ function appCards(apps, book) {
   );
   const all = [...cards, ...errors];
   return all.length ? all : [h('p', { class: 'empty' }, 'No apps: add an infraspec.yaml to the apps directory.')];
+}
+
+function instanceList(list) {
+  if (!list.length) return '';
+  return h(
+    'ul',
+    { class: 'instances' },
+    list.map((i) =>
+      h(
+        'li',
+        { 'data-instance': i.id, 'data-healthy': String(i.healthy) },
+        [i.process, i.address ?? 'no port', i.state, i.healthy === null ? '' : i.healthy ? 'healthy' : 'unhealthy', i.commitSha ? shortSha(i.commitSha) : '']
+          .filter(Boolean)
+          .join(' · '),
+      ),
+    ),
+  );
+}
+
+/** The latest one-off runs of scheduled and function processes. */
+function runList(runs) {
+  if (!runs.length) return '';
+  return h(
+    'ul',
+    { class: 'instances runs' },
+    runs.map((r) =>
+      h(
+        'li',
+        { 'data-run': r.sagaId, 'data-healthy': String(r.status !== 'failed'), title: r.logTail || r.error || '' },
+        h('a', { href: sagaHref(r.sagaId) }, `${r.process} (${r.trigger})`),
+        ` · ${r.status}${r.exitCode === null ? '' : ` · exit ${r.exitCode}`} · `,
+        time(r.startedAt),
+      ),
+    ),
+  );
 }
 
 function runningStep(d) {

@@ -2,6 +2,7 @@
 // them (`norn plan`), and the names in its secrets file (`norn secrets keys`). Secret values never leave: jobs
 // and Nomad's diff are redacted before they are answered, and the secrets route answers names only.
 import Router from '@koa/router';
+import type Dockerode from 'dockerode';
 import { isAppName, prebuiltImage } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
@@ -15,6 +16,8 @@ import { SopsError } from '../../integrations/sops/sops-error.js';
 import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../nomad-jobs/app-secrets.js';
 import { REDACTED, redactSecretEnv } from '../../nomad-jobs/redact-secret-env.js';
 import { translateApp } from '../../nomad-jobs/translate-app.js';
+import { planApp } from '../../app-plan/plan-app.js';
+import { containerOptions, type DockerNetwork } from '../../runtime/docker/container-options.js';
 import type { SubmitConfig } from '../../pipeline/steps/submit.js';
 
 export interface AppOpsRouteDeps {
@@ -30,6 +33,10 @@ export interface AppOpsRouteDeps {
   readonly redact?: (text: string) => string;
   /** How long to wait for Nomad's plan before answering without it (default 10 s). */
   readonly planTimeoutMs?: number;
+  /** The runtime deploys go to; on Docker the plan lists the containers a deploy would start instead of jobs. */
+  runtimeName?(): Promise<'nomad' | 'docker' | undefined>;
+  /** NORN_DOCKER_NETWORK, for the containers the Docker plan shows. */
+  readonly dockerNetwork?: DockerNetwork;
 }
 
 export type ImageSource = 'query' | 'last-deploy' | 'spec';
@@ -46,6 +53,9 @@ export interface PlanAnswer {
   readonly planError?: string;
   /** What the spec says that a deploy leaves aside (unknown fields, settings this receiver does not act on). */
   readonly warnings?: readonly { readonly path: string; readonly reason: string }[];
+  /** Set on the Docker runtime: the containers a deploy would start (env redacted); `jobs` is then empty. */
+  readonly runtime?: 'docker';
+  readonly containers?: Dockerode.ContainerCreateOptions[];
 }
 
 export interface SecretKeysAnswer {
@@ -72,6 +82,16 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
     const app = appOf(ctx.params.app);
     const { image, imageSource } = await imageFor(app, ctx.query.image, deps);
     const secrets = await operatorFixable(() => sopsSecretsLoader(deps.ageKeys)(app.dir));
+    if ((await deps.runtimeName?.()) === 'docker') {
+      const plan = await operatorFixable(async () => planApp({ spec: app.spec, image, secrets: secrets?.env ?? {}, appPostgresUrl: deps.submitConfig?.appPostgresUrl }));
+      const containers = plan.processes
+        .filter((p) => p.kind === 'service')
+        .flatMap((p) => Array.from({ length: p.count }, (_, index) => containerOptions(plan, p, { sagaId: 'plan', commitSha: '', index, network: deps.dockerNetwork ?? 'bridge' })))
+        .map((c) => ({ ...c, Env: (c.Env ?? []).map((kv) => (plan.secretEnvKeys.includes(kv.slice(0, kv.indexOf('='))) ? `${kv.slice(0, kv.indexOf('='))}=${REDACTED}` : kv)) }));
+      const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: [], secretEnvKeys: plan.secretEnvKeys, plan: null, runtime: 'docker', containers };
+      ctx.body = answer;
+      return;
+    }
     const translated = await operatorFixable(async () => translateApp({ spec: app.spec, image, secrets: secrets?.env ?? {}, ...deps.submitConfig }));
     const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic];
     const { secretEnvKeys } = translated;

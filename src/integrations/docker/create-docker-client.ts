@@ -2,6 +2,7 @@
 // tcp://host:port (https with TLS material), ssh://user@host[:port]; dockerode's modem speaks all three.
 import Dockerode from 'dockerode';
 import { ConfigError } from '../../errors.js';
+import { DockerContainers } from './docker-containers.js';
 import { DockerEngine } from './docker-engine.js';
 
 export interface DockerClientConfig {
@@ -67,4 +68,9 @@ function withoutCredentials(address: string): string {
   } catch {
     return address;
   }
+}
+
+/** The container operations of the Docker runtime, on the same engine. */
+export function createDockerContainers(config: DockerClientConfig): DockerContainers {
+  return new DockerContainers(new Dockerode(dockerConnectionOptions(config)));
 }

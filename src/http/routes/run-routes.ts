@@ -1,0 +1,41 @@
+// One-off runs of scheduled and function processes: `GET /api/apps/:app/runs?limit=` (recent runs, newest first)
+// and `POST /api/apps/:app/processes/:process/invoke {"args": [...]}`, which runs a function process to completion
+// and answers its record (exit code, output tail); a non-zero exit is a run that failed, not a failed request.
+import Router from '@koa/router';
+import { isAppName } from '../../apps/infraspec-schema.js';
+import type { AppCatalog } from '../../apps/app-catalog.js';
+import type { LoadedApp } from '../../apps/load-app-specs.js';
+import { InvalidInputError, NotFoundError } from '../../errors.js';
+import type { ProcessRuns } from '../../runs/process-runs.js';
+import { readJsonBody } from '../read-body.js';
+
+const MAX_ARGS = 64;
+const MAX_ARG_LENGTH = 4096;
+
+export function runRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runs: ProcessRuns }): Router {
+  const r = new Router({ prefix: '/api/apps/:app' });
+  const appOf = (name: string | undefined): LoadedApp => {
+    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
+    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
+    return app;
+  };
+
+  r.get('/runs', async (ctx) => {
+    const app = appOf(ctx.params.app);
+    const limit = ctx.query.limit === undefined ? 20 : Number(ctx.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidInputError('limit', 'must be a whole number from 1 to 500');
+    ctx.body = { runs: await deps.runs.recent(app.name, limit) };
+  });
+
+  r.post('/processes/:process/invoke', async (ctx) => {
+    const app = appOf(ctx.params.app);
+    const process = ctx.params.process ?? '';
+    const body = await readJsonBody(ctx.req);
+    const args = body.args ?? [];
+    if (!Array.isArray(args) || args.length > MAX_ARGS || !args.every((a) => typeof a === 'string' && a.length <= MAX_ARG_LENGTH && !a.includes('\0'))) {
+      throw new InvalidInputError('args', `must be a list of at most ${MAX_ARGS} strings of at most ${MAX_ARG_LENGTH} characters`);
+    }
+    ctx.body = await deps.runs.run(app, process, 'invoke', args as string[]);
+  });
+  return r;
+}

@@ -1,0 +1,174 @@
+// The container operations the Docker runtime needs (create, start, list by label, inspect, stop, remove, logs),
+// over dockerode. Every failure is an UpstreamError with the engine's own words.
+import type Dockerode from 'dockerode';
+import { UpstreamError, errorMessage } from '../../errors.js';
+
+export interface ContainerSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** created, running, restarting, exited, paused, dead */
+  readonly state: string;
+  /** Epoch seconds. */
+  readonly created: number;
+  /** Host ports published on 127.0.0.1 (bridge networking): container port -> host port. */
+  readonly published: Readonly<Record<number, number>>;
+}
+
+export interface ContainerState {
+  readonly status: string;
+  readonly running: boolean;
+  readonly exitCode: number;
+  readonly restartCount: number;
+  readonly error: string;
+}
+
+export class DockerContainers {
+  constructor(private readonly docker: Dockerode) {}
+
+  /** true when the engine answers, else what went wrong. */
+  async ping(timeoutMs = 3000): Promise<true | string> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([this.docker.ping(), late]);
+      return true;
+    } catch (err) {
+      return errorMessage(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Creates and starts a container; resolves with its id. A container that fails to start is removed. */
+  async run(options: Dockerode.ContainerCreateOptions): Promise<string> {
+    const container = await this.call('create container', () => this.docker.createContainer(options));
+    try {
+      await this.call('start container', () => container.start());
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+    return container.id;
+  }
+
+  /**
+   * Waits until the container exits, at most `timeoutMs`; a container still running then is killed. Resolves with
+   * its exit code, or `timedOut`.
+   */
+  async waitExit(id: string, timeoutMs: number): Promise<{ exitCode: number; timedOut: false } | { timedOut: true }> {
+    const container = this.docker.getContainer(id);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<{ timedOut: true }>((resolve) => {
+      timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
+    });
+    const exited = this.call('wait for container', () => container.wait()).then((r: { StatusCode: number }) => ({ exitCode: r.StatusCode, timedOut: false as const }));
+    exited.catch(() => undefined);
+    try {
+      const outcome = await Promise.race([exited, late]);
+      if (outcome.timedOut) await container.kill().catch(() => undefined);
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Containers (running or not) carrying every one of `labels`. */
+  async list(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]> {
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+    const found = await this.call('list containers', () => this.docker.listContainers({ all: true, filters }));
+    return found.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      image: c.Image,
+      labels: c.Labels ?? {},
+      state: c.State,
+      created: c.Created,
+      published: Object.fromEntries((c.Ports ?? []).filter((p) => p.PublicPort && p.IP !== '::').map((p) => [p.PrivatePort, p.PublicPort])),
+    }));
+  }
+
+  async state(id: string): Promise<ContainerState | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return { status: info.State.Status, running: info.State.Running, exitCode: info.State.ExitCode, restartCount: info.RestartCount, error: info.State.Error };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw new UpstreamError('docker', 'inspect container', statusOf(err), engineMessage(err), { cause: err });
+    }
+  }
+
+  /** Stops with the container's own stop signal and timeout (its drain), then removes it; gone already is fine. */
+  async stopAndRemove(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    await container.stop().catch((err: unknown) => {
+      const status = statusOf(err);
+      if (status !== 304 && status !== 404) throw new UpstreamError('docker', 'stop container', status, engineMessage(err), { cause: err });
+    });
+    await container.remove({ force: true, v: false }).catch((err: unknown) => {
+      if (statusOf(err) !== 404) throw new UpstreamError('docker', 'remove container', statusOf(err), engineMessage(err), { cause: err });
+    });
+  }
+
+  /** The last `tail` lines of stdout and stderr, interleaved as written. */
+  async logs(id: string, tail: number): Promise<string> {
+    const raw = await this.call('read logs', () =>
+      this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false }),
+    );
+    return demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw new UpstreamError('docker', 'inspect image', statusOf(err), engineMessage(err), { cause: err });
+    }
+  }
+
+  /** Pulls `ref` to the engine and waits for the pull to finish. */
+  async pull(ref: string): Promise<void> {
+    const stream = await this.call('pull image', () => this.docker.pull(ref));
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null) =>
+        err ? reject(new UpstreamError('docker', 'pull image', 0, engineMessage(err), { cause: err })) : resolve(),
+      );
+    });
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new UpstreamError('docker', operation, statusOf(err), engineMessage(err), { cause: err });
+    }
+  }
+}
+
+/** The engine frames non-TTY output as [stream, 0, 0, 0, size (u32 BE)] + payload; text without frames is kept. */
+export function demultiplex(buf: Buffer): string {
+  const parts: string[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length && buf[at]! <= 2 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0) {
+    const size = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + size).toString('utf8'));
+    at += 8 + size;
+  }
+  if (at < buf.length) parts.push(buf.subarray(at).toString('utf8'));
+  return parts.join('');
+}
+
+function statusOf(err: unknown): number {
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? status : 0;
+}
+
+function engineMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } }).json;
+  return typeof json?.message === 'string' ? json.message : errorMessage(err);
+}

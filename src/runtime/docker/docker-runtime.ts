@@ -1,0 +1,279 @@
+// The Docker runtime: apps run as containers on this host's engine. A deploy starts `count` new containers per
+// service process next to the old ones, gates them on their health check, and only after the forge step has
+// pointed the ingress at them are the old ones drained (their stop signal and timeout) and removed. A failed
+// gate removes the new containers and leaves the old ones serving. Containers carry labels (app, process, saga,
+// commit), so the receiver keeps no state of its own: a restarted receiver finds them by label.
+import type { Logger } from 'pino';
+import { parseGoDuration } from '../../apps/go-duration.js';
+import type { AppSpec } from '../../apps/infraspec-schema.js';
+import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-app.js';
+import { routedProcess } from '../../endpoints/resolve-service-address.js';
+import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
+import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
+import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
+import { done, skipped, type StepContext } from '../../pipeline/step.js';
+import type { LoadSecrets } from '../../pipeline/steps/submit.js';
+import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
+import { check, gateInstance, type GateInstance } from './health-gate.js';
+
+export interface DockerRuntimeConfig {
+  readonly network: DockerNetwork;
+  readonly minHealthyMs: number;
+  readonly healthyDeadlineMs: number;
+  readonly appPostgresUrl?: string;
+}
+
+export interface DockerRuntimeDeps {
+  readonly containers: DockerContainers;
+  readonly loadSecrets: LoadSecrets;
+  /** The app's current spec (for health checks of running instances); undefined once it left the apps dir. */
+  specOf(app: string): AppSpec | undefined;
+  /** The actions recorded in a saga, to tell whether an interrupted deploy's instances had passed the gate. */
+  sagaActions(sagaId: string): Promise<string[]>;
+  /** A free TCP port on this host (host networking). */
+  freePort(): Promise<number>;
+  readonly log: Logger;
+}
+
+/** A new instance as submit hands it to healthy (step outputs). */
+interface StartedInstance extends GateInstance {
+  readonly name: string;
+}
+
+/** The saga action recorded when a deploy's instances passed the gate (what recovery after a crash reads). */
+export const GATE_PASSED = 'runtime.healthy';
+
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+
+  constructor(
+    private readonly config: DockerRuntimeConfig,
+    private readonly deps: DockerRuntimeDeps,
+  ) {}
+
+  async submit(ctx: StepContext) {
+    const plan = await this.planFor(ctx);
+    const image = plan.image;
+    if (!(await this.deps.containers.hasImage(image))) {
+      ctx.report(`pulling ${image}`);
+      await this.deps.containers.pull(image).catch((err: unknown) => {
+        throw new StepFailedError('submit', `image ${image} is not on the engine and could not be pulled: ${errorMessage(err)}`, undefined, { cause: err });
+      });
+    }
+    const services = plan.processes.filter((p) => p.kind === 'service');
+    const started: StartedInstance[] = [];
+    try {
+      for (const proc of services) {
+        for (let index = 0; index < proc.count; index++) {
+          ctx.signal.throwIfAborted();
+          started.push(await this.start(plan, proc, ctx, index));
+        }
+      }
+    } catch (err) {
+      await this.removeAll(started.map((s) => s.id));
+      throw err instanceof StepFailedError ? err : new StepFailedError('submit', `could not start ${plan.app}: ${errorMessage(err)}`, undefined, { cause: err });
+    }
+    const what = started.map((s) => `${s.name}${s.address ? ` at ${s.address}` : ''}`);
+    ctx.report(`started ${what.join(', ') || 'nothing (no service process)'} with image ${image}`, {
+      action: 'runtime.started',
+      runtime: 'docker',
+      image,
+      instances: started,
+    });
+    return done({ imageTag: image, runtime: 'docker', instances: started }, `started ${started.length} container(s)`);
+  }
+
+  async healthy(ctx: StepContext) {
+    const started = instancesOf(ctx);
+    if (started.length === 0) return skipped('no service process');
+    const plan = await this.planFor(ctx);
+    const deadline = Date.now() + this.config.healthyDeadlineMs;
+    let passed = false;
+    try {
+      const outcomes = await Promise.all(
+        started.map(async (inst) => {
+          const proc = plan.processes.find((p) => p.name === inst.process)!;
+          const outcome = await gateInstance(inst, proc, {
+            minHealthyMs: this.config.minHealthyMs,
+            deadline,
+            signal: ctx.signal,
+            state: (id) => this.deps.containers.state(id),
+          });
+          ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', id: inst.id, ok: outcome.ok });
+          return { inst, outcome };
+        }),
+      );
+      const failed = outcomes.find((o) => !o.outcome.ok);
+      if (failed && !failed.outcome.ok) {
+        const { inst, outcome } = failed;
+        const logTail = await this.deps.containers.logs(inst.id, 20).catch(() => '');
+        const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
+        throw new StepFailedError('healthy', `${inst.name} (${inst.process}): ${why}; the previous version keeps serving`, {
+          instance: inst.id,
+          process: inst.process,
+          lastAnswer: outcome.lastAnswer,
+          logTail: logTail.slice(-2000),
+        });
+      }
+      passed = true;
+    } finally {
+      if (!passed) {
+        await this.removeAll(started.map((s) => s.id));
+        ctx.report(`removed the ${started.length} new container(s); the old ones were not touched`, { action: 'runtime.discarded' });
+      }
+    }
+    ctx.report(`${started.length} new instance(s) healthy`, { action: GATE_PASSED, instances: started.map((s) => s.id) });
+    return done({}, `${started.length} instance(s) healthy for ${Math.round(this.config.minHealthyMs / 1000)}s`);
+  }
+
+  async retire(ctx: StepContext) {
+    const keep = new Set(instancesOf(ctx).map((s) => s.id));
+    if (keep.size === 0) return;
+    const old = (await this.service(ctx.app)).filter((c) => c.labels[LABEL.saga] !== ctx.sagaId && !keep.has(c.id));
+    if (old.length === 0) return;
+    ctx.report(`draining ${old.map((c) => c.name).join(', ')}`);
+    await this.removeAll(old.map((c) => c.id));
+    ctx.report(`removed ${old.length} old container(s)`, { action: 'runtime.retired', containers: old.map((c) => c.id) });
+  }
+
+  async discard(ctx: StepContext) {
+    const ids = instancesOf(ctx).map((s) => s.id);
+    if (ids.length === 0) return;
+    await this.removeAll(ids);
+    ctx.report(`removed the ${ids.length} new container(s); the old ones keep serving`, { action: 'runtime.discarded' });
+  }
+
+  async plan(ctx: StepContext) {
+    const plan = await this.planFor(ctx);
+    for (const p of plan.processes) {
+      const what = p.kind === 'service' ? `${p.count} container(s)${p.port !== undefined ? `, port ${p.port}` : ''}${p.health ? `, health ${p.health.path}` : ''}` : p.kind === 'scheduled' ? `runs on "${p.schedule!.cron}"` : 'runs when invoked';
+      ctx.report(`${p.name}: ${what}, ${p.memoryMb} MB, ${p.cpuMhz} MHz`, { action: 'runtime.planned', process: p.name, kind: p.kind });
+    }
+    return done({}, `would start ${plan.processes.filter((p) => p.kind === 'service').reduce((n, p) => n + p.count, 0)} container(s) on the Docker engine`);
+  }
+
+  readonly serviceAddress = async (spec: AppSpec) => {
+    const process = routedProcess(spec);
+    if (!process) throw new StepFailedError('forge', `${spec.name} has endpoints but no process listens on a port`);
+    const running = (await this.service(spec.name)).filter((c) => c.labels[LABEL.process] === process && c.state === 'running').sort((a, b) => b.created - a.created);
+    const newest = running[0];
+    const address = newest && this.addressOf(newest, spec.processes[process]?.port);
+    if (!newest || !address) throw new StepFailedError('forge', `no running container of ${spec.name} (process ${process}) on the Docker engine`);
+    const i = address.lastIndexOf(':');
+    const sameDeploy = running.filter((c) => c.labels[LABEL.saga] === newest.labels[LABEL.saga]).length;
+    return { process, address: address.slice(0, i), port: Number(address.slice(i + 1)), source: 'docker' as const, instance: newest.id.slice(0, 12), healthyInstances: sameDeploy };
+  };
+
+  async instances(app: string): Promise<RuntimeInstance[]> {
+    const spec = this.deps.specOf(app);
+    const found = (await this.service(app)).sort((a, b) => a.labels[LABEL.process]!.localeCompare(b.labels[LABEL.process]!) || a.created - b.created);
+    return Promise.all(
+      found.map(async (c): Promise<RuntimeInstance> => {
+        const process = c.labels[LABEL.process]!;
+        const proc = spec?.processes[process];
+        const address = this.addressOf(c, proc?.port) ?? null;
+        let healthy: boolean | null = c.state === 'running' ? null : false;
+        if (c.state === 'running' && proc) {
+          // A quick ask for a listing: the spec's path, at most 2 s.
+          const health = proc.health ? { path: proc.health.path, intervalMs: 0, timeoutMs: Math.min(2000, parseGoDuration(proc.health.timeout)) } : undefined;
+          healthy = (await check({ id: c.id, process, address: address ?? undefined }, { health })).ok;
+        }
+        return { process, id: c.id.slice(0, 12), address, image: c.image, commitSha: c.labels[LABEL.commit] ?? null, state: c.state, healthy };
+      }),
+    );
+  }
+
+  async stop(app: string) {
+    const all = await this.deps.containers.list({ [LABEL.app]: app });
+    await this.removeAll(all.map((c) => c.id));
+    return { stopped: all.length };
+  }
+
+  async logs(app: string, instanceId: string, opts: { tail: number }) {
+    const c = (await this.deps.containers.list({ [LABEL.app]: app })).find((x) => x.id.startsWith(instanceId));
+    if (!c || instanceId.length < 6) throw new NotFoundError('instance', instanceId.slice(0, 64));
+    return this.deps.containers.logs(c.id, opts.tail);
+  }
+
+  async recoverInterrupted(deploy: { readonly id: string; readonly app: string }) {
+    const all = await this.service(deploy.app);
+    const mine = all.filter((c) => c.labels[LABEL.saga] === deploy.id);
+    if (mine.length === 0) return undefined;
+    const passed = (await this.deps.sagaActions(deploy.id)).includes(GATE_PASSED);
+    if (passed) {
+      // The new version had passed its gate: finish the replacement rather than go back.
+      const old = all.filter((c) => c.labels[LABEL.saga] !== deploy.id);
+      await this.removeAll(old.map((c) => c.id));
+      return `its ${mine.length} new container(s) had passed the health gate and were kept; ${old.length} old one(s) removed`;
+    }
+    await this.removeAll(mine.map((c) => c.id));
+    const left = all.length - mine.length;
+    return `removed the ${mine.length} container(s) it had started; ${left} container(s) of the previous version keep running`;
+  }
+
+  async runOnce(run: OneOffRun): Promise<OneOffOutcome> {
+    const secrets = await this.deps.loadSecrets(run.specDir);
+    const plan = planApp({ spec: run.spec, image: run.image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
+    const proc = plan.processes.find((p) => p.name === run.process);
+    if (!proc || proc.kind === 'service') throw new NotFoundError('scheduled or function process', run.process);
+    // A one-off run listens on nothing: `host` shares the host's network, `bridge` the engine's default one.
+    const options = containerOptions(plan, proc, { sagaId: run.sagaId, commitSha: run.commitSha, index: 0, network: this.config.network, role: 'run', args: run.args });
+    const started = Date.now();
+    const id = await this.deps.containers.run(options);
+    try {
+      const outcome = await this.deps.containers.waitExit(id, run.timeoutMs);
+      const logTail = (await this.deps.containers.logs(id, 50).catch((err: unknown) => `(no output: ${errorMessage(err)})`)).slice(-4000);
+      return { exitCode: outcome.timedOut ? null : outcome.exitCode, timedOut: outcome.timedOut, logTail, durationMs: Date.now() - started };
+    } finally {
+      await this.deps.containers.stopAndRemove(id).catch((err: unknown) => this.deps.log.error({ err: errorMessage(err), container: id }, 'could not remove a one-off container'));
+    }
+  }
+
+  private async start(plan: AppPlan, proc: PlannedProcess, ctx: StepContext, index: number): Promise<StartedInstance> {
+    const hostPort = this.config.network === 'host' && proc.port !== undefined ? await this.deps.freePort() : undefined;
+    const options = containerOptions(plan, proc, { sagaId: ctx.sagaId, commitSha: ctx.commitSha, index, network: this.config.network, hostPort });
+    const id = await this.deps.containers.run(options);
+    let address: string | undefined;
+    if (proc.port !== undefined) {
+      if (hostPort !== undefined) address = `127.0.0.1:${hostPort}`;
+      else {
+        const summary = (await this.deps.containers.list({ [LABEL.saga]: ctx.sagaId })).find((c) => c.id === id);
+        const published = summary?.published[proc.port];
+        if (!published) throw new StepFailedError('submit', `${options.name}: the engine published no host port for ${proc.port}`);
+        address = `127.0.0.1:${published}`;
+      }
+    }
+    return { id, name: options.name!, process: proc.name, ...(address ? { address } : {}) };
+  }
+
+  private async planFor(ctx: StepContext): Promise<AppPlan> {
+    const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : ctx.spec.image;
+    if (!image) throw new StepFailedError('submit', `no image to deploy: ${ctx.spec.name} has no build section and names no image`);
+    const secrets = await this.deps.loadSecrets(ctx.specDir);
+    return planApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
+  }
+
+  private service(app: string): Promise<ContainerSummary[]> {
+    return this.deps.containers.list({ [LABEL.app]: app, [LABEL.role]: 'service' });
+  }
+
+  private addressOf(c: ContainerSummary, port: number | undefined): string | undefined {
+    if (c.labels[LABEL.hostPort]) return `127.0.0.1:${c.labels[LABEL.hostPort]}`;
+    const published = port !== undefined ? c.published[port] : undefined;
+    return published ? `127.0.0.1:${published}` : undefined;
+  }
+
+  /** Removes containers in parallel; one that cannot be removed is logged, the others still go. */
+  private async removeAll(ids: readonly string[]): Promise<void> {
+    await Promise.all(
+      ids.map((id) => this.deps.containers.stopAndRemove(id).catch((err: unknown) => this.deps.log.error({ err: errorMessage(err), container: id }, 'could not remove a container'))),
+    );
+  }
+}
+
+/** The instances submit started, from the step outputs (shape-checked: outputs come back from the store). */
+function instancesOf(ctx: StepContext): StartedInstance[] {
+  const raw = ctx.outputs.instances;
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((i): i is StartedInstance => typeof i === 'object' && i !== null && typeof (i as StartedInstance).id === 'string' && typeof (i as StartedInstance).process === 'string');
+}

@@ -1,0 +1,58 @@
+// Builds the service's runtime source from configuration: the Nomad and Docker runtimes over the clients the
+// composition root made, chosen by select-runtime.ts.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { AppSpec } from '../apps/infraspec-schema.js';
+import type { Config } from '../config/load-config.js';
+import type { DockerContainers } from '../integrations/docker/docker-containers.js';
+import type { NomadClient } from '../integrations/nomad/nomad-client.js';
+import type { LoadSecrets, SubmitConfig } from '../pipeline/steps/submit.js';
+import { DockerRuntime } from './docker/docker-runtime.js';
+import { nomadRuntime } from './nomad-runtime.js';
+import { SelectedRuntime } from './select-runtime.js';
+
+export interface RuntimeWiring {
+  readonly nomad: NomadClient;
+  readonly containers: DockerContainers;
+  readonly loadSecrets: LoadSecrets;
+  readonly submitConfig: SubmitConfig;
+  specOf(app: string): AppSpec | undefined;
+  lastGoodImage(app: string): Promise<string | undefined>;
+  sagaActions(sagaId: string): Promise<string[]>;
+  readonly log: Logger;
+}
+
+export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
+  return new SelectedRuntime(
+    { runtime: config.runtime, nomadAddressIsSet: config.nomad.isAddressSet, dockerHost: config.dockerHost },
+    {
+      engineAnswers: () => w.containers.ping(),
+      build: (name) =>
+        name === 'nomad'
+          ? nomadRuntime(
+              {
+                submit: w.submitConfig,
+                healthy: { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
+                consul: config.consul,
+              },
+              { nomad: w.nomad, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
+            )
+          : new DockerRuntime(
+              { network: config.docker.network, minHealthyMs: config.docker.minHealthyMs, healthyDeadlineMs: config.nomad.healthyDeadlineMs, appPostgresUrl: config.appPostgresUrl },
+              { containers: w.containers, loadSecrets: w.loadSecrets, specOf: w.specOf, sagaActions: w.sagaActions, freePort, log: w.log },
+            ),
+    },
+  );
+}
+
+/** A TCP port free on this host right now, for an instance on host networking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
