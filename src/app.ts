@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AppCatalog } from './apps/app-catalog.js';
+import { ensureApiTokenFile } from './config/api-token-file.js';
 import type { Config } from './config/load-config.js';
 import { DeliveryLedger } from './deliveries/delivery-ledger.js';
 import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
@@ -20,7 +21,7 @@ import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
 import { errorMessage } from './errors.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
-import { createApp } from './http/create-app.js';
+import { createApp, type RouteEntry } from './http/create-app.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
@@ -47,6 +48,8 @@ export interface RunningService {
   readonly scheduler: DeployScheduler;
   readonly catalog: AppCatalog;
   readonly sagaLog: SagaLog;
+  /** Every route the HTTP API registered, public or behind the token. */
+  readonly routeTable: readonly RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   const { log } = deps;
   const workRoot = workRootOf(config);
   await fs.mkdir(workRoot, { recursive: true });
+  const apiToken = await resolveApiToken(config, log);
   const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite'), backgroundCheckpoints: true }, { log });
   const { knex } = store;
   const sagaLog = new SagaLog({ knex });
@@ -112,7 +116,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     { queue, log, execute, onInterrupted: async (d) => void (await removeWorkDir(workRoot, d.id)) },
   );
   const metrics = wireMetrics(
-    { apiToken: config.apiToken, isPublic: config.metricsPublic },
+    { apiToken, isPublic: config.metricsPublic },
     {
       queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
       runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
@@ -142,7 +146,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     lastImage: (name) => queue.lastSucceededImage(name),
   });
   const app = createApp(
-    { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
+    { apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
     {
       catalog,
       ledger,
@@ -152,7 +156,8 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       manualDeploy,
       hub,
       log,
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, ...(config.metricsPublic ? [] : [metrics.route])],
+      publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       isHealthy: async () => {
         await knex.raw('select 1');
         return true;
@@ -199,6 +204,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     scheduler,
     catalog,
     sagaLog,
+    routeTable: app.routeTable,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -209,6 +215,20 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
       await stopWorkers();
     },
   };
+}
+
+/**
+ * NORN_API_TOKEN, or else the token generated into the data dir: the API is never served without a token. Only
+ * the file's path is logged.
+ */
+async function resolveApiToken(config: Config, log: Logger): Promise<string> {
+  if (config.apiToken) return config.apiToken;
+  const generated = await ensureApiTokenFile(config.dataDir);
+  const file = generated.file;
+  log.info({ file }, generated.created ? 'NORN_API_TOKEN is not set: generated an API token into this file (mode 0600); `norn` on this machine reads it, the dashboard asks for it once' : 'NORN_API_TOKEN is not set: the API token is the one in this file');
+  if (generated.isExposed) log.warn({ file }, 'the API token file can be read by other users: chmod 600 it');
+  if (config.databaseUrl) log.warn('receivers sharing one database each generate their own API token: set the same NORN_API_TOKEN on all of them');
+  return generated.token;
 }
 
 /** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */

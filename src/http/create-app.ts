@@ -1,20 +1,24 @@
 // createApp(deps): the Koa application with its routes and the /ws live stream. No clients are built here; the
 // composition root (app.ts) passes everything in, so tests can run it in-process.
+//
+// Deny by default: the public routes (health, webhooks, the dashboard's pages) are mounted first and answer every
+// request they match themselves; everything else, whatever its spelling, meets requireToken before any handler.
 import Router from '@koa/router';
 import Koa from 'koa';
 import websockify from 'koa-websocket';
 import type { Logger } from 'pino';
 import type { LiveHub } from '../events/live-hub.js';
 import { InvalidInputError } from '../errors.js';
-import { originAllowed, presentedToken, tokenMatches } from './auth.js';
+import { originAllowed, presentedToken, requireToken, tokenMatches } from './auth.js';
 import { errorMiddleware } from './error-middleware.js';
-import { apiRoutes, type ApiDeps } from './routes/api-routes.js';
+import { apiRoutes, healthRoutes, type ApiDeps } from './routes/api-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { isAppName } from '../apps/infraspec-schema.js';
 import type { DeliveryReceiver } from '../deliveries/delivery-receiver.js';
 
 export interface HttpConfig {
-  readonly apiToken?: string;
+  /** Always set: NORN_API_TOKEN, or the token generated into the data dir. */
+  readonly apiToken: string;
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
 }
@@ -23,16 +27,28 @@ export interface HttpDeps extends ApiDeps {
   readonly receiver: DeliveryReceiver;
   readonly hub: LiveHub;
   readonly log: Logger;
-  /** Extra routers (dashboard, metrics) mounted after the API. */
+  /** Extra routers (snapshots, metrics…) mounted after the API; they need the token like it. */
   readonly extraRoutes?: readonly ExtraRoute[];
+  /**
+   * Routes anyone may call (the dashboard's pages, /metrics when NORN_METRICS_PUBLIC), mounted before the token
+   * check. Each must answer what it matches and pass on everything else untouched.
+   */
+  readonly publicRoutes?: readonly ExtraRoute[];
 }
+
+/** A registered route, as the route-coverage tests enumerate them. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly isPublic: boolean;
+}
+
+export type NornHttpApp = websockify.App & { readonly routeTable: readonly RouteEntry[] };
 
 /** A router (mounted with its allowed methods) or a plain middleware. */
 export type ExtraRoute = Router | Koa.Middleware;
 
-const OPEN_PATHS = [/^\/api\/webhooks(\/|$)/, /^\/api\/health$/];
-
-export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
+export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
   const app = websockify(new Koa({ proxy: false }));
   app.silent = true;
   app.use(errorMiddleware(deps.log));
@@ -42,30 +58,22 @@ export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
     await next();
     if (ctx.status === 501) ctx.status = ctx.response.get('Allow') ? 405 : 404;
   });
-  app.use(async (ctx, next) => {
-    if (config.apiToken && ctx.path.startsWith('/api/') && !OPEN_PATHS.some((p) => p.test(ctx.path))) {
-      if (!tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) {
-        ctx.status = 401;
-        ctx.body = { error: 'missing or wrong API token (NORN_API_TOKEN)' };
-        return;
-      }
-    }
-    await next();
-  });
-  const hooks = webhookRoutes(config, deps);
+  const mount = (extra: ExtraRoute) => (extra instanceof Router ? app.use(extra.routes()).use(extra.allowedMethods()) : app.use(extra));
+  const open = [healthRoutes(deps), webhookRoutes(config, deps)];
+  // No allowedMethods here: a public route answers a wrong method itself (405), so it never falls through.
+  for (const router of open) app.use(router.routes());
+  for (const extra of deps.publicRoutes ?? []) mount(extra);
+  app.use(requireToken(config.apiToken));
   const api = apiRoutes(deps);
-  app.use(hooks.routes()).use(hooks.allowedMethods());
-  app.use(api.routes()).use(api.allowedMethods());
-  for (const extra of deps.extraRoutes ?? []) {
-    if (extra instanceof Router) app.use(extra.routes()).use(extra.allowedMethods());
-    else app.use(extra);
-  }
+  for (const route of [api, ...(deps.extraRoutes ?? [])]) mount(route);
+  const guarded = [api, ...(deps.extraRoutes ?? []).filter((r): r is Router => r instanceof Router)];
 
   app.ws.use(async (ctx) => {
     const socket = ctx.websocket;
+    // The token first, so no spelling of the path gets further without it.
+    if (!tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) return socket.close(1008, 'missing or wrong API token');
     if (ctx.path !== '/ws') return socket.close(1008, 'unknown path');
     if (!originAllowed(ctx.headers.origin, config.allowedOrigins)) return socket.close(1008, 'origin not allowed');
-    if (config.apiToken && !tokenMatches(config.apiToken, presentedToken(ctx.headers, ctx.query))) return socket.close(1008, 'missing or wrong API token');
     try {
       const opts = liveOptions(ctx.query);
       await deps.hub.add(socket, opts);
@@ -73,7 +81,12 @@ export function createApp(config: HttpConfig, deps: HttpDeps): websockify.App {
       socket.close(1008, err instanceof InvalidInputError ? err.message : 'bad request');
     }
   });
-  return app;
+  const routeTable = [...routesOf(open, true), ...routesOf(guarded, false)];
+  return Object.assign(app, { routeTable });
+}
+
+function routesOf(routers: readonly Router[], isPublic: boolean): RouteEntry[] {
+  return routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path), isPublic }))));
 }
 
 function liveOptions(query: Record<string, unknown>): { app?: string; since?: number } {

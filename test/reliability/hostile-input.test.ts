@@ -146,7 +146,7 @@ describe('hostile input: 100,000 generated requests to the webhook endpoints', f
     it('stayed up and queued nothing', async () => {
       expect(receiver.process.exitCode, 'the receiver exited').to.equal(null);
       expect((await fetch(`${receiver.url}/api/health`)).status).to.equal(200);
-      const deploys = (await (await fetch(`${receiver.url}/api/deploys`)).json()) as { deploys: unknown[] };
+      const deploys = (await (await fetch(`${receiver.url}/api/deploys`, { headers: receiver.authHeaders })).json()) as { deploys: unknown[] };
       expect(deploys.deploys).to.deep.equal([]);
     });
 

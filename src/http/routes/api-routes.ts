@@ -1,5 +1,6 @@
 // The read and control API: health, apps, deliveries, deploys, sagas and events.
 import Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeliveryLedger } from '../../deliveries/delivery-ledger.js';
@@ -40,14 +41,30 @@ function idParam(value: string | undefined, what: string): string {
   return value;
 }
 
-export function apiRoutes(deps: ApiDeps): Router {
+/** GET /api/health: public (load balancers and the Docker HEALTHCHECK carry no token). */
+export function healthRoutes(deps: Pick<ApiDeps, 'isHealthy'>): Router {
   const r = new Router({ prefix: '/api' });
-
-  r.get('/health', async (ctx) => {
+  r.all('/health', async (ctx) => {
+    if (!onlyMethods(ctx, ['GET', 'HEAD'])) return;
     const ok = await deps.isHealthy().catch(() => false);
     ctx.status = ok ? 200 : 503;
     ctx.body = { status: ok ? 'ok' : 'unavailable' };
   });
+  return r;
+}
+
+/** A public route answers a method it does not take itself (405 with Allow): it never passes the request on. */
+export function onlyMethods(ctx: ParameterizedContext, methods: readonly string[]): boolean {
+  if (methods.includes(ctx.method)) return true;
+  ctx.status = 405;
+  ctx.set('Allow', methods.join(', '));
+  ctx.body = { error: `${ctx.method} is not allowed here; use ${methods.join(' or ')}` };
+  return false;
+}
+
+/** Everything under /api but health: mounted behind the token check. */
+export function apiRoutes(deps: ApiDeps): Router {
+  const r = new Router({ prefix: '/api' });
 
   r.get('/apps', async (ctx) => {
     const { apps, errors } = deps.catalog.list();

@@ -5,6 +5,7 @@ import type { DeliveryReceiver } from '../../deliveries/delivery-receiver.js';
 import { WebhookRejectedError } from '../../errors.js';
 import { FORGE_NAMES, type ForgeName, type RawDelivery } from '../../webhooks/push-event.js';
 import { readRawBody } from '../read-body.js';
+import { onlyMethods } from './api-routes.js';
 
 export function webhookRoutes(config: { maxBodyBytes: number }, deps: { receiver: DeliveryReceiver }): Router {
   const router = new Router();
@@ -28,8 +29,12 @@ export function webhookRoutes(config: { maxBodyBytes: number }, deps: { receiver
     ctx.status = result.status;
     ctx.body = result.body;
   };
-  router.post('/api/webhooks', (ctx) => handle(ctx, undefined));
-  router.post('/api/webhooks/:provider', async (ctx) => {
+  // Public routes: every method is answered here (405 but for POST), so no request falls through past them.
+  router.all('/api/webhooks', async (ctx) => {
+    if (onlyMethods(ctx, ['POST'])) await handle(ctx, undefined);
+  });
+  router.all('/api/webhooks/:provider', async (ctx) => {
+    if (!onlyMethods(ctx, ['POST'])) return;
     const provider = ctx.params.provider as ForgeName;
     if (!FORGE_NAMES.includes(provider)) {
       ctx.status = 404;
@@ -37,6 +42,11 @@ export function webhookRoutes(config: { maxBodyBytes: number }, deps: { receiver
       return;
     }
     await handle(ctx, provider);
+  });
+  // The rest of /api/webhooks/ is the webhooks' too: a mistyped forge URL learns that, not that it needs a token.
+  router.all('/api/webhooks/*rest', (ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: `no webhook endpoint here; use /api/webhooks or /api/webhooks/<${FORGE_NAMES.join('|')}>` };
   });
   return router;
 }
