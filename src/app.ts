@@ -146,7 +146,7 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     lastImage: (name) => queue.lastSucceededImage(name),
   });
   const app = createApp(
-    { apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
+    { apiToken, allowedOrigins: config.allowedOrigins, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes },
     {
       catalog,
       ledger,

@@ -11,6 +11,7 @@ import type { LiveHub } from '../events/live-hub.js';
 import { InvalidInputError } from '../errors.js';
 import { originAllowed, presentedToken, requireToken, tokenMatches } from './auth.js';
 import { errorMiddleware } from './error-middleware.js';
+import { refuseCrossSite } from './refuse-cross-site.js';
 import { apiRoutes, healthRoutes, type ApiDeps } from './routes/api-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { isAppName } from '../apps/infraspec-schema.js';
@@ -20,6 +21,8 @@ export interface HttpConfig {
   /** Always set: NORN_API_TOKEN, or the token generated into the data dir. */
   readonly apiToken: string;
   readonly allowedOrigins: readonly string[];
+  /** NORN_PUBLIC_URL: its origin may send state-changing requests (see refuse-cross-site.ts). */
+  readonly publicUrl: string;
   readonly maxBodyBytes: number;
 }
 
@@ -64,6 +67,7 @@ export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
   for (const router of open) app.use(router.routes());
   for (const extra of deps.publicRoutes ?? []) mount(extra);
   app.use(requireToken(config.apiToken));
+  app.use(refuseCrossSite(config));
   const api = apiRoutes(deps);
   for (const route of [api, ...(deps.extraRoutes ?? [])]) mount(route);
   const guarded = [api, ...(deps.extraRoutes ?? []).filter((r): r is Router => r instanceof Router)];
