@@ -11,6 +11,8 @@ import { ensureApiTokenFile } from './config/api-token-file.js';
 import type { Config } from './config/load-config.js';
 import { DeliveryLedger } from './deliveries/delivery-ledger.js';
 import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
+import { LedgerMaintenance } from './deliveries/ledger-maintenance.js';
+import { RejectionThrottle } from './deliveries/rejection-throttle.js';
 import { DeployQueue } from './deploys/deploy-queue.js';
 import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
@@ -128,8 +130,20 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   sagaLog.subscribe(metrics.onSagaEvents);
   const receiver = new DeliveryReceiver(
     { webhookSecret: config.webhookSecret },
-    { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake(), onAnswered: metrics.recordDelivery },
+    {
+      knex,
+      adapters: createForgeAdapters(),
+      catalog,
+      ledger,
+      queue,
+      sagaLog,
+      log,
+      onQueued: () => scheduler.wake(),
+      onAnswered: metrics.recordDelivery,
+      throttle: new RejectionThrottle({ perMinute: config.rejectedPerMinute }),
+    },
   );
+  const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
   const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
   const snapshotApi = snapshotRoutes({
     catalog,
@@ -146,7 +160,14 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
     lastImage: (name) => queue.lastSucceededImage(name),
   });
   const app = createApp(
-    { apiToken, allowedOrigins: config.allowedOrigins, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes },
+    {
+      apiToken,
+      allowedOrigins: config.allowedOrigins,
+      publicUrl: config.publicUrl,
+      maxBodyBytes: config.maxBodyBytes,
+      webhookBodyTimeoutMs: config.webhookBodyTimeoutMs,
+      webhookBufferBytes: config.webhookBufferBytes,
+    },
     {
       catalog,
       ledger,
@@ -168,9 +189,11 @@ export async function startService(config: Config, deps: { log: Logger }): Promi
   await removeOrphanWorkDirs(workRoot, queue, log);
   await scheduler.start();
   await statuses.start();
+  ledgerMaintenance.start();
   const stopWorkers = async () => {
     await scheduler.stop();
     await statuses.stop();
+    await ledgerMaintenance.stop();
     await catalog.stop();
     await relay?.stop();
     ordered?.stop();

@@ -23,6 +23,11 @@ export interface Config {
   readonly gitKnownHosts: string;
   readonly maxConcurrentDeploys: number;
   readonly maxBodyBytes: number;
+  readonly webhookBufferBytes: number;
+  readonly webhookBodyTimeoutMs: number;
+  readonly rejectedPerMinute: number;
+  /** 0: deliveries are kept forever. */
+  readonly ledgerRetentionDays: number;
   readonly stepTimeoutMs: number;
   readonly cloneTimeoutMs: number;
   readonly leaseMs: number;
@@ -78,6 +83,10 @@ const schema = z.object({
   NORN_GIT_KNOWN_HOSTS: z.string().min(1),
   NORN_MAX_CONCURRENT_DEPLOYS: int(1, 256),
   NORN_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024),
+  NORN_WEBHOOK_BUFFER_BYTES: int(1024, 16 * 1024 * 1024 * 1024),
+  NORN_WEBHOOK_BODY_TIMEOUT_SECONDS: int(1, 600),
+  NORN_REJECTED_PER_MINUTE: int(1, 10_000_000),
+  NORN_LEDGER_RETENTION_DAYS: int(0, 36_500),
   NORN_STEP_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_CLONE_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_LEASE_SECONDS: int(2, 3600),
@@ -124,6 +133,9 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     throw new ConfigError(String(issue.path[0] ?? 'config'), issue.message);
   }
   const v = parsed.data;
+  if (v.NORN_WEBHOOK_BUFFER_BYTES < v.NORN_MAX_BODY_BYTES) {
+    throw new ConfigError('NORN_WEBHOOK_BUFFER_BYTES', `must be at least NORN_MAX_BODY_BYTES (${v.NORN_MAX_BODY_BYTES}), or no body of the largest size could ever be read`);
+  }
   const resolve = (p: string) => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir()));
   return {
     port: v.NORN_PORT,
@@ -140,6 +152,10 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     gitKnownHosts: resolve(v.NORN_GIT_KNOWN_HOSTS),
     maxConcurrentDeploys: v.NORN_MAX_CONCURRENT_DEPLOYS,
     maxBodyBytes: v.NORN_MAX_BODY_BYTES,
+    webhookBufferBytes: v.NORN_WEBHOOK_BUFFER_BYTES,
+    webhookBodyTimeoutMs: v.NORN_WEBHOOK_BODY_TIMEOUT_SECONDS * 1000,
+    rejectedPerMinute: v.NORN_REJECTED_PER_MINUTE,
+    ledgerRetentionDays: v.NORN_LEDGER_RETENTION_DAYS,
     stepTimeoutMs: v.NORN_STEP_TIMEOUT_SECONDS * 1000,
     cloneTimeoutMs: v.NORN_CLONE_TIMEOUT_SECONDS * 1000,
     leaseMs: v.NORN_LEASE_SECONDS * 1000,

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { LiveHub } from '../events/live-hub.js';
 import { InvalidInputError } from '../errors.js';
 import { originAllowed, presentedToken, requireToken, tokenMatches } from './auth.js';
+import { BodyBudget } from './body-budget.js';
 import { errorMiddleware } from './error-middleware.js';
 import { refuseCrossSite } from './refuse-cross-site.js';
 import { apiRoutes, healthRoutes, type ApiDeps } from './routes/api-routes.js';
@@ -24,6 +25,10 @@ export interface HttpConfig {
   /** NORN_PUBLIC_URL: its origin may send state-changing requests (see refuse-cross-site.ts). */
   readonly publicUrl: string;
   readonly maxBodyBytes: number;
+  /** NORN_WEBHOOK_BODY_TIMEOUT_SECONDS, in ms. */
+  readonly webhookBodyTimeoutMs: number;
+  /** NORN_WEBHOOK_BUFFER_BYTES: all webhook bodies being read at once, together. */
+  readonly webhookBufferBytes: number;
 }
 
 export interface HttpDeps extends ApiDeps {
@@ -62,7 +67,8 @@ export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
     if (ctx.status === 501) ctx.status = ctx.response.get('Allow') ? 405 : 404;
   });
   const mount = (extra: ExtraRoute) => (extra instanceof Router ? app.use(extra.routes()).use(extra.allowedMethods()) : app.use(extra));
-  const open = [healthRoutes(deps), webhookRoutes(config, deps)];
+  const bodyBudget = new BodyBudget(config.webhookBufferBytes);
+  const open = [healthRoutes(deps), webhookRoutes({ maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.webhookBodyTimeoutMs, bodyBudget }, deps)];
   // No allowedMethods here: a public route answers a wrong method itself (405), so it never falls through.
   for (const router of open) app.use(router.routes());
   for (const extra of deps.publicRoutes ?? []) mount(extra);
