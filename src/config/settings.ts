@@ -20,7 +20,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_WEBHOOK_SECRET', help: 'shared secret for webhook signatures (webhooks are refused without it)', secret: true },
   { name: 'NORN_API_TOKEN', help: 'bearer token the API and /ws require; unset: one is generated into <data dir>/api-token', secret: true },
   { name: 'NORN_PUBLIC_URL', help: 'public base URL of the dashboard (commit status links)', default: 'http://localhost:8800' },
-  { name: 'NORN_ALLOWED_ORIGINS', help: 'comma-separated extra origins allowed on /ws (localhost always is)', default: '' },
+  { name: 'NORN_ALLOWED_ORIGINS', help: 'comma-separated extra origins allowed on /ws (localhost always is) and to send POST/PUT/PATCH/DELETE to the API', default: '' },
   { name: 'NORN_GIT_TOKEN', help: 'HTTPS token for cloning (sent as a header)', secret: true },
   { name: 'NORN_GIT_SSH_KEY', help: 'path of the SSH private key for cloning' },
   { name: 'NORN_GIT_KNOWN_HOSTS', help: 'known_hosts file checked for SSH clones', default: '~/.ssh/known_hosts' },
