@@ -28,6 +28,8 @@ interface Phase {
   close(): Promise<void>;
 }
 
+/** The API token /ws asks for, passed as ?token= like the dashboard does. */
+const BENCH_TOKEN = 'live-stream-bench-token';
 const now = () => performance.timeOrigin + performance.now();
 const message = (i: number) => `bench ${i} ${now().toFixed(3)}`;
 
@@ -35,13 +37,13 @@ async function servicePhase(store: 'sqlite' | 'postgres'): Promise<Phase> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-live-'));
   fs.mkdirSync(path.join(root, 'apps'));
   const scratch = store === 'postgres' ? await createScratchDatabase('norn_bench_live') : undefined;
-  const env: Record<string, string> = { NORN_PORT: '0', NORN_HOST: '127.0.0.1', NORN_APPS_DIR: path.join(root, 'apps'), NORN_DATA_DIR: path.join(root, 'data'), NORN_LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = { NORN_PORT: '0', NORN_HOST: '127.0.0.1', NORN_APPS_DIR: path.join(root, 'apps'), NORN_DATA_DIR: path.join(root, 'data'), NORN_LOG_LEVEL: 'warn', NORN_API_TOKEN: BENCH_TOKEN };
   if (scratch) env.NORN_DATABASE_URL = scratch.url;
   // A logger that keeps nothing: an in-memory one would grow during the run and count as memory per client.
   const config = loadConfig(env, root);
   const service = await startService(config, { log: pino({ level: 'warn' }) });
   return {
-    url: `${service.url.replace(/^http/, 'ws')}/ws`,
+    url: `${service.url.replace(/^http/, 'ws')}/ws?token=${BENCH_TOKEN}`,
     async emit(i) {
       await service.sagaLog.append({ sagaId: 'bench-saga', source: 'bench', app: 'bench-app', category: 'deploy', action: 'bench.tick', message: message(i), metadata: {} });
     },

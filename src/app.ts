@@ -7,9 +7,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AppCatalog } from './apps/app-catalog.js';
+import { ensureApiTokenFile } from './config/api-token-file.js';
 import type { Config } from './config/load-config.js';
 import { DeliveryLedger } from './deliveries/delivery-ledger.js';
 import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
+import { LedgerMaintenance } from './deliveries/ledger-maintenance.js';
+import { RejectionThrottle } from './deliveries/rejection-throttle.js';
 import { DeployQueue } from './deploys/deploy-queue.js';
 import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
@@ -20,7 +23,7 @@ import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
 import { errorMessage } from './errors.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
-import { createApp } from './http/create-app.js';
+import { createApp, type RouteEntry } from './http/create-app.js';
 import { integrationChecks } from './health/integration-checks.js';
 import { checkIntegrations } from './health/integration-report.js';
 import { logIntegrationReport } from './health/log-integration-report.js';
@@ -62,6 +65,8 @@ export interface RunningService {
   readonly sagaLog: SagaLog;
   /** Where apps run, and why that runtime was chosen (`describe()`). */
   readonly runtime: SelectedRuntime;
+  /** Every route the HTTP API registered, public or behind the token. */
+  readonly routeTable: readonly RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -71,6 +76,9 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const redactor = deps.redactor ?? secretRedactor(config);
   const workRoot = workRootOf(config);
   await fs.mkdir(workRoot, { recursive: true });
+  const apiToken = await resolveApiToken(config, log);
+  // A generated token is no setting the redactor was built from: it learns it here.
+  if (!config.apiToken) redactor.remember([apiToken]);
   const store = await createStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'norn.sqlite'), backgroundCheckpoints: true }, { log });
   const { knex } = store;
   const sagaLog = new SagaLog({ knex, redactor });
@@ -168,7 +176,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     },
   );
   const metrics = wireMetrics(
-    { apiToken: config.apiToken, isPublic: config.metricsPublic },
+    { apiToken, isPublic: config.metricsPublic },
     {
       queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
       runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
@@ -180,8 +188,20 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   sagaLog.subscribe(metrics.onSagaEvents);
   const receiver = new DeliveryReceiver(
     { webhookSecret: config.webhookSecret },
-    { knex, adapters: createForgeAdapters(), catalog, ledger, queue, sagaLog, log, onQueued: () => scheduler.wake(), onAnswered: metrics.recordDelivery },
+    {
+      knex,
+      adapters: createForgeAdapters(),
+      catalog,
+      ledger,
+      queue,
+      sagaLog,
+      log,
+      onQueued: () => scheduler.wake(),
+      onAnswered: metrics.recordDelivery,
+      throttle: new RejectionThrottle({ perMinute: config.rejectedPerMinute }),
+    },
   );
+  const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
   const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
   const snapshotApi = snapshotRoutes({
     catalog,
@@ -201,7 +221,14 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     dockerNetwork: config.docker.network,
   });
   const app = createApp(
-    { apiToken: config.apiToken, allowedOrigins: config.allowedOrigins, maxBodyBytes: config.maxBodyBytes },
+    {
+      apiToken,
+      allowedOrigins: config.allowedOrigins,
+      publicUrl: config.publicUrl,
+      maxBodyBytes: config.maxBodyBytes,
+      webhookBodyTimeoutMs: config.webhookBodyTimeoutMs,
+      webhookBufferBytes: config.webhookBufferBytes,
+    },
     {
       catalog,
       ledger,
@@ -212,7 +239,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), metrics.route, dashboardRoutes()],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {
         await knex.raw('select 1');
@@ -225,10 +253,12 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   await scheduler.start();
   await statuses.start();
   schedules.start();
+  ledgerMaintenance.start();
   const stopWorkers = async () => {
     await schedules.stop();
     await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();
+    await ledgerMaintenance.stop();
     await catalog.stop();
     await relay?.stop();
     ordered?.stop();
@@ -268,6 +298,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     catalog,
     sagaLog,
     runtime,
+    routeTable: app.routeTable,
     async close() {
       const drained = new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -292,6 +323,20 @@ async function recoverInstances(d: DeployRecord, deps: { runtime: SelectedRuntim
   } catch (err) {
     deps.log.error({ err: errorMessage(err), sagaId: d.id }, 'could not settle the instances of an interrupted deploy');
   }
+}
+
+/**
+ * NORN_API_TOKEN, or else the token generated into the data dir: the API is never served without a token. Only
+ * the file's path is logged.
+ */
+async function resolveApiToken(config: Config, log: Logger): Promise<string> {
+  if (config.apiToken) return config.apiToken;
+  const generated = await ensureApiTokenFile(config.dataDir);
+  const file = generated.file;
+  log.info({ file }, generated.created ? 'NORN_API_TOKEN is not set: generated an API token into this file (mode 0600); `norn` on this machine reads it, the dashboard asks for it once' : 'NORN_API_TOKEN is not set: the API token is the one in this file');
+  if (generated.isExposed) log.warn({ file }, 'the API token file can be read by other users: chmod 600 it');
+  if (config.databaseUrl) log.warn('receivers sharing one database each generate their own API token: set the same NORN_API_TOKEN on all of them');
+  return generated.token;
 }
 
 /** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */

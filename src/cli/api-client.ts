@@ -1,5 +1,6 @@
 // The CLI's only way into the service: its HTTP API (NORN_URL, bearer NORN_API_TOKEN). An answer that is not 2xx
 // becomes an ApiError carrying the API's own `error` message, so commands print that and never a stack trace.
+import { readApiTokenFile } from '../config/api-token-file.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8800';
 
@@ -31,7 +32,11 @@ export class ApiClient {
     this.baseUrl = config.baseUrl.replace(/\/+$/, '');
   }
 
-  /** NORN_URL (default http://127.0.0.1:8800) and NORN_API_TOKEN. */
+  /**
+   * NORN_URL (default http://127.0.0.1:8800) and NORN_API_TOKEN. Without NORN_API_TOKEN, a receiver on this machine
+   * (NORN_URL on loopback) is asked with the token it generated into its data dir (NORN_DATA_DIR, default ./data);
+   * that token is never sent to another host.
+   */
   static fromEnv(env: Readonly<Record<string, string | undefined>>, deps?: { fetch: typeof fetch }): ApiClient {
     const baseUrl = env.NORN_URL?.trim() || DEFAULT_URL;
     let url: URL;
@@ -41,7 +46,8 @@ export class ApiClient {
       throw new ApiError(0, `NORN_URL is not a URL: ${baseUrl}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError(0, `NORN_URL must be an http(s) URL: ${baseUrl}`);
-    return new ApiClient({ baseUrl, token: env.NORN_API_TOKEN?.trim() || undefined }, deps);
+    const token = env.NORN_API_TOKEN?.trim() || (isLoopback(url.hostname) ? readApiTokenFile(env) : undefined);
+    return new ApiClient({ baseUrl, token }, deps);
   }
 
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
@@ -104,4 +110,8 @@ export class ApiClient {
     }
     return json as T;
   }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }

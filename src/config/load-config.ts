@@ -27,6 +27,11 @@ export interface Config {
   readonly gitCache?: { readonly dir: string; readonly maxBytes: number };
   readonly maxConcurrentDeploys: number;
   readonly maxBodyBytes: number;
+  readonly webhookBufferBytes: number;
+  readonly webhookBodyTimeoutMs: number;
+  readonly rejectedPerMinute: number;
+  /** 0: deliveries are kept forever. */
+  readonly ledgerRetentionDays: number;
   readonly stepTimeoutMs: number;
   readonly cloneTimeoutMs: number;
   readonly leaseMs: number;
@@ -94,6 +99,10 @@ const schema = z.object({
   NORN_GIT_CACHE_MAX_MB: int(0, 1024 * 1024),
   NORN_MAX_CONCURRENT_DEPLOYS: int(1, 256),
   NORN_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024),
+  NORN_WEBHOOK_BUFFER_BYTES: int(1024, 16 * 1024 * 1024 * 1024),
+  NORN_WEBHOOK_BODY_TIMEOUT_SECONDS: int(1, 600),
+  NORN_REJECTED_PER_MINUTE: int(1, 10_000_000),
+  NORN_LEDGER_RETENTION_DAYS: int(0, 36_500),
   NORN_STEP_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_CLONE_TIMEOUT_SECONDS: int(1, 24 * 3600),
   NORN_LEASE_SECONDS: int(2, 3600),
@@ -162,6 +171,9 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     throw new ConfigError(source[name] ?? name, issue.message);
   }
   const v = parsed.data;
+  if (v.NORN_WEBHOOK_BUFFER_BYTES < v.NORN_MAX_BODY_BYTES) {
+    throw new ConfigError('NORN_WEBHOOK_BUFFER_BYTES', `must be at least NORN_MAX_BODY_BYTES (${v.NORN_MAX_BODY_BYTES}), or no body of the largest size could ever be read`);
+  }
   const resolve = (p: string) => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir()));
   return {
     port: v.NORN_PORT,
@@ -184,6 +196,10 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
         : { dir: v.NORN_GIT_CACHE_DIR ? resolve(v.NORN_GIT_CACHE_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'git-cache'), maxBytes: v.NORN_GIT_CACHE_MAX_MB * 1024 * 1024 },
     maxConcurrentDeploys: v.NORN_MAX_CONCURRENT_DEPLOYS,
     maxBodyBytes: v.NORN_MAX_BODY_BYTES,
+    webhookBufferBytes: v.NORN_WEBHOOK_BUFFER_BYTES,
+    webhookBodyTimeoutMs: v.NORN_WEBHOOK_BODY_TIMEOUT_SECONDS * 1000,
+    rejectedPerMinute: v.NORN_REJECTED_PER_MINUTE,
+    ledgerRetentionDays: v.NORN_LEDGER_RETENTION_DAYS,
     stepTimeoutMs: v.NORN_STEP_TIMEOUT_SECONDS * 1000,
     cloneTimeoutMs: v.NORN_CLONE_TIMEOUT_SECONDS * 1000,
     leaseMs: v.NORN_LEASE_SECONDS * 1000,

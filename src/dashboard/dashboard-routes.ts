@@ -1,6 +1,7 @@
 // Serves the operator dashboard: the same HTML page at `/` and `/sagas/<id>` (the page routes itself by
 // location.pathname; `/sagas/<id>` is the target_url of commit statuses) and its assets under `/dashboard/`.
-// Everything else (the API, /ws, metrics) passes through untouched.
+// Public: mounted before the API token check. Everything else (the API, /ws, metrics) passes through untouched
+// to that check; the page asks the operator for the token and sends it on every API call.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -55,9 +56,14 @@ export function dashboardRoutes(config: DashboardConfig = {}): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     const name = PAGE.test(ctx.path) ? 'index.html' : ASSET.exec(ctx.path)?.[1];
-    if (!name) return next();
-    const asset = (await load()).get(name);
-    if (!asset) return next();
+    const asset = name ? (await load()).get(name) : undefined;
+    if (!asset) {
+      // /dashboard/ holds only public files: a missing one is not found, not a reason to ask for the API token.
+      if (!ctx.path.startsWith('/dashboard/')) return next();
+      ctx.status = 404;
+      ctx.body = { error: 'no such dashboard file' };
+      return;
+    }
     ctx.set('Content-Security-Policy', DASHBOARD_CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');

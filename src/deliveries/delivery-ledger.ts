@@ -186,6 +186,25 @@ export class DeliveryLedger {
     return (await q).map(fromRow);
   }
 
+  /**
+   * Deletes up to `batchSize` deliveries received before `before` that deployed nothing (every verdict but queued),
+   * leaving any a deploy or a redelivery still points at. Returns how many it deleted; call again while that is
+   * `batchSize`, so each statement stays short next to the webhook writes.
+   */
+  async pruneBatch(before: string, batchSize: number): Promise<number> {
+    const { knex } = this.deps;
+    const ids = await knex('deliveries as d')
+      .where('d.received_at', '<', before)
+      .whereNot('d.verdict', 'queued')
+      .whereNotExists(knex('deploys').whereRaw('deploys.delivery_id = d.id'))
+      .whereNotExists(knex('deliveries as r').whereRaw('r.redelivery_of = d.id'))
+      .orderBy('d.received_at')
+      .limit(batchSize)
+      .pluck('d.id');
+    if (ids.length === 0) return 0;
+    return knex('deliveries').whereIn('id', ids).delete();
+  }
+
   async count(): Promise<number> {
     const row = await this.deps.knex('deliveries').count({ n: '*' }).first();
     return Number(row?.n ?? 0);

@@ -17,11 +17,14 @@ import type { DeployKind } from '../deploys/deploy-record.js';
 import type { ForgeAdapter, ForgeName, ParsedDelivery, PullRequestEvent, PushEvent, RawDelivery } from '../webhooks/push-event.js';
 import type { DecisionTrace, DeliveryLedger, NewDelivery, Verdict } from './delivery-ledger.js';
 import { newDeliveryId } from './delivery-id.js';
+import type { RejectionAggregate, RejectionThrottle } from './rejection-throttle.js';
 import { skipMarker } from './skip-markers.js';
 
 export interface ReceiveResult {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** Sent as Retry-After (429 to a source over its refusal limit, 503 when busy). */
+  readonly retryAfterSeconds?: number;
 }
 
 export interface DeliveryReceiverDeps {
@@ -36,6 +39,8 @@ export interface DeliveryReceiverDeps {
   readonly onQueued: () => void;
   /** Called once per answered delivery with its forge and verdict ('duplicate' for a repeated id); for metrics. */
   readonly onAnswered?: (forge: string, verdict: string) => void;
+  /** Bounds how many refusals per sending address are recorded one by one; without it, all are. */
+  readonly throttle?: RejectionThrottle;
 }
 
 /** Headers worth keeping with a delivery (for redelivery and debugging); signatures and tokens are dropped. */
@@ -66,10 +71,13 @@ export class DeliveryReceiver {
     private readonly deps: DeliveryReceiverDeps,
   ) {}
 
-  /** Handles one delivery; `provider` is the forge named in the path, or undefined to detect it from headers. */
-  async receive(provider: ForgeName | undefined, raw: RawDelivery): Promise<ReceiveResult> {
+  /**
+   * Handles one delivery; `provider` is the forge named in the path, or undefined to detect it from headers;
+   * `source` is the sender's address, which refusals are counted by.
+   */
+  async receive(provider: ForgeName | undefined, raw: RawDelivery, source?: string): Promise<ReceiveResult> {
     const adapter = provider ? this.deps.adapters[provider] : detectAdapter(raw, this.deps.adapters);
-    if (!adapter) return this.reject('unknown', undefined, raw, new WebhookRejectedError(400, 'cannot tell which forge sent this delivery: no known event header'));
+    if (!adapter) return this.reject('unknown', undefined, raw, new WebhookRejectedError(400, 'cannot tell which forge sent this delivery: no known event header'), 'invalid', source);
     const deliveryId = adapter.deliveryId(raw);
     try {
       if (!this.config.webhookSecret) throw new WebhookRejectedError(503, 'webhooks are disabled: NORN_WEBHOOK_SECRET is not set on the receiver');
@@ -77,21 +85,41 @@ export class DeliveryReceiver {
       if (!adapter.eventName(raw)) throw new WebhookRejectedError(400, `missing event header for ${adapter.name}`);
       await adapter.verify(raw, this.config.webhookSecret);
     } catch (err) {
-      return this.reject(adapter.name, deliveryId, raw, err);
+      return this.reject(adapter.name, deliveryId, raw, err, 'invalid', source);
     }
     let parsed: ParsedDelivery;
     try {
       parsed = adapter.parse(raw);
     } catch (err) {
-      return this.reject(adapter.name, deliveryId, raw, err, 'valid');
+      return this.reject(adapter.name, deliveryId, raw, err, 'valid', source);
     }
     return this.accept(adapter.name, deliveryId!, parsed, keptPayload(raw), null);
   }
 
   /** Records a delivery refused before its body was read (too large), and answers with that refusal. */
-  async rejectUnread(provider: ForgeName | undefined, raw: RawDelivery, err: WebhookRejectedError): Promise<ReceiveResult> {
+  async rejectUnread(provider: ForgeName | undefined, raw: RawDelivery, err: WebhookRejectedError, source?: string): Promise<ReceiveResult> {
     const adapter = provider ? this.deps.adapters[provider] : detectAdapter(raw, this.deps.adapters);
-    return this.reject(adapter?.name ?? 'unknown', adapter?.deliveryId(raw), raw, err, 'not checked');
+    return this.reject(adapter?.name ?? 'unknown', adapter?.deliveryId(raw), raw, err, 'not checked', source);
+  }
+
+  /**
+   * Answers a delivery refused unread because the receiver is holding as many bodies as it may (503): counted into
+   * its address's aggregate row, never recorded alone, so an overload does not also become a burst of writes.
+   */
+  refuseBusy(provider: ForgeName | undefined, err: WebhookRejectedError, retryAfterSeconds: number, source?: string): ReceiveResult {
+    if (source !== undefined) this.deps.throttle?.count(source, err.status, err.reason);
+    this.deps.onAnswered?.(provider ?? 'unknown', 'rejected');
+    return { status: err.status, retryAfterSeconds, body: { verdict: 'rejected', error: err.reason } };
+  }
+
+  /**
+   * Records the refusals the throttle counted instead of recording (one row per address and minute); `all` at
+   * shutdown, else only minutes that are over. Returns how many rows it wrote.
+   */
+  async recordThrottled(all = false): Promise<number> {
+    const aggregates = this.deps.throttle?.drain(Date.now(), all) ?? [];
+    for (const a of aggregates) await this.deps.ledger.insertIn(this.deps.knex, aggregateRow(a));
+    return aggregates.length;
   }
 
   /** Runs a recorded delivery again as a new attempt linked to the original (the forge's id is kept). */
@@ -257,9 +285,16 @@ export class DeliveryReceiver {
     raw: RawDelivery,
     err: unknown,
     signature: DecisionTrace['signature'] = 'invalid',
+    source?: string,
   ): Promise<ReceiveResult> {
     const status = err instanceof WebhookRejectedError ? err.status : 400;
     const reason = err instanceof WebhookRejectedError ? err.reason : `malformed delivery: ${errorMessage(err)}`;
+    const admission = source !== undefined && this.deps.throttle ? this.deps.throttle.admit(source, status, reason) : { record: true as const };
+    if (!admission.record) {
+      this.deps.onAnswered?.(forge, 'rejected');
+      const error = `too many refused deliveries from ${source} this minute; the rest are counted, not recorded one by one (NORN_REJECTED_PER_MINUTE). This one: ${reason}`;
+      return { status: 429, retryAfterSeconds: admission.retryAfterSeconds, body: { verdict: 'rejected', error } };
+    }
     const id = newDeliveryId();
     const body = { deliveryId: id, verdict: 'rejected', error: reason };
     await this.deps.ledger.insertIn(this.deps.knex, {
@@ -285,6 +320,28 @@ export class DeliveryReceiver {
 }
 
 class DuplicateDelivery extends Error {}
+
+function aggregateRow(a: RejectionAggregate): NewDelivery {
+  const statuses = Object.entries(a.statuses).map(([status, n]) => `${n}×${status}`).join(', ');
+  const reason = `${a.count} more refused deliveries from ${a.source} between ${a.firstAt} and ${a.lastAt} (would-be statuses ${statuses}), not recorded one by one (over NORN_REJECTED_PER_MINUTE, or the receiver was busy); the last: ${a.lastReason}`;
+  return {
+    id: newDeliveryId(),
+    forge: 'unknown' as ForgeName,
+    deliveryId: '',
+    event: null,
+    verdict: 'rejected',
+    statusCode: 429,
+    reason,
+    trace: { signature: 'not checked', steps: [reason], apps: [], invalidSpecs: [] },
+    response: { verdict: 'rejected', aggregated: a.count, source: a.source },
+    repo: null,
+    ref: null,
+    commitSha: null,
+    redeliveryOf: null,
+    dedupe: false,
+    receivedAt: a.lastAt,
+  };
+}
 
 function keptPayload(raw: RawDelivery): { headers: Record<string, string>; body: Buffer } {
   const headers: Record<string, string> = {};

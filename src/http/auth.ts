@@ -1,6 +1,8 @@
-// The API token check. When NORN_API_TOKEN is set, the API and /ws need it (as a bearer token, or `?token=` where a
-// browser cannot set headers); webhooks (signed) and /api/health stay open. Compared in constant time.
+// The API token check. Every route needs the token (as a bearer token, or `?token=` where a browser cannot set
+// headers) except the few that createApp mounts before `requireToken`: health, webhooks (signed) and the
+// dashboard's pages. Compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Middleware } from 'koa';
 
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
   if (!presented) return false;
@@ -13,6 +15,24 @@ export function presentedToken(headers: Record<string, string | string[] | undef
   const auth = headers.authorization;
   if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
   return typeof query.token === 'string' ? query.token : undefined;
+}
+
+export const TOKEN_REFUSED = 'missing or wrong API token (NORN_API_TOKEN, or the api-token file in the receiver\'s data dir)';
+
+/**
+ * Deny by default: whatever reaches this middleware needs the token, whatever its path or spelling. Routes that are
+ * public are answered before it and never call next.
+ */
+export function requireToken(apiToken: string): Middleware {
+  return async (ctx, next) => {
+    if (!tokenMatches(apiToken, presentedToken(ctx.headers, ctx.query))) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
+      ctx.body = { error: TOKEN_REFUSED };
+      return;
+    }
+    await next();
+  };
 }
 
 /** Origins a browser may open /ws from: localhost on any port, plus the configured ones. */

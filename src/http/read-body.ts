@@ -1,31 +1,76 @@
 // Reads a request body as raw bytes with a size cap, so verification sees exactly what was sent and an oversized
-// or endless body is cut off early (413) instead of filling memory.
+// or endless body is cut off early (413) instead of filling memory. Webhook bodies are also bounded in time
+// (408) and, together, by a shared budget (503 with Retry-After; see body-budget.ts).
 import type { IncomingMessage } from 'node:http';
 import { WebhookRejectedError } from '../errors.js';
+import type { BodyHold } from './body-budget.js';
 
-export async function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export interface BodyLimits {
+  /** The whole body must have arrived this long after reading began. */
+  readonly timeoutMs?: number;
+  /** This request's share of the budget of all bodies being read at once. */
+  readonly hold?: BodyHold;
+}
+
+/** Seconds a sender refused for lack of budget is asked to wait (bodies in flight finish or time out by then). */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
+export async function readRawBody(req: IncomingMessage, maxBytes: number, limits: BodyLimits = {}): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  const hasDeclared = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+  if (hasDeclared && declared > maxBytes) {
     req.resume();
     throw new WebhookRejectedError(413, `body of ${declared} bytes exceeds the limit of ${maxBytes}`);
   }
+  if (hasDeclared && limits.hold && !limits.hold.reserve(declared)) {
+    req.resume();
+    throw busy();
+  }
+  // With a declared length the bytes go straight into one buffer of that size: no second copy at the end, so a
+  // body costs its length (which the budget counts), not twice that while it is joined.
+  const whole = hasDeclared ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let size = 0;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        // Keep nothing more of it: the rest is read and dropped until the answer closes the connection.
+        req.off('data', onData);
         req.resume();
-        throw new WebhookRejectedError(413, `body exceeds the limit of ${maxBytes} bytes`);
+        reject(err);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) return fail(new WebhookRejectedError(413, `body exceeds the limit of ${maxBytes} bytes`));
+        if (whole) {
+          // Node enforces the declared length, so this never overruns.
+          chunk.copy(whole, size - chunk.length);
+          return;
+        }
+        // A chunked body reserves as it comes.
+        if (limits.hold && !limits.hold.reserve(chunk.length)) return fail(busy());
+        chunks.push(chunk);
+      };
+      if (limits.timeoutMs !== undefined) {
+        timer = setTimeout(() => fail(new WebhookRejectedError(408, `the body did not arrive within ${limits.timeoutMs! / 1000} s (${size} bytes so far); send it whole and promptly`)), limits.timeoutMs);
       }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof WebhookRejectedError) throw err;
-    // The sender hung up or broke the framing mid-body: a refused request, not a failure of ours.
-    throw new WebhookRejectedError(400, `the request body was cut off after ${size} bytes`);
+      req.on('data', onData);
+      req.once('end', resolve);
+      // The sender hung up or broke the framing mid-body: a refused request, not a failure of ours.
+      req.once('error', () => fail(new WebhookRejectedError(400, `the request body was cut off after ${size} bytes`)));
+      req.once('close', () => {
+        if (!req.complete) fail(new WebhookRejectedError(400, `the request body was cut off after ${size} bytes`));
+      });
+    });
+  } finally {
+    clearTimeout(timer);
   }
-  return Buffer.concat(chunks, size);
+  return whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
+}
+
+function busy(): WebhookRejectedError {
+  return new WebhookRejectedError(503, `the receiver is reading as many webhook bodies as it may hold at once (NORN_WEBHOOK_BUFFER_BYTES); retry in ${BUSY_RETRY_AFTER_SECONDS} s`);
 }
 
 /** A small JSON API body; empty means {}. */

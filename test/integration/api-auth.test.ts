@@ -1,7 +1,12 @@
 // The API token and the webhook secret as an operator meets them.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import WebSocket from 'ws';
+import { ApiClient } from '../../src/cli/api-client.js';
+import { appsCommand } from '../../src/cli/app-commands.js';
 import { startTestService, type TestService } from '../support/test-service.js';
+import { captureIo } from '../unit/cli/capture-io.js';
 
 describe('API token and webhook secret', () => {
   let svc: TestService;
@@ -23,7 +28,7 @@ describe('API token and webhook secret', () => {
     const res = await fetch(`${svc.url}/api/webhooks/github`, { method: 'POST', body: '{}', headers: { 'x-github-event': 'push', 'x-github-delivery': 'd2', 'x-hub-signature-256': 'sha256=00' } });
     expect(res.status).to.equal(503);
     expect(((await res.json()) as { error: string }).error).to.contain('NORN_WEBHOOK_SECRET');
-    const list = (await (await fetch(`${svc.url}/api/deliveries`)).json()) as { deliveries: { verdict: string }[] };
+    const list = (await (await svc.api('/api/deliveries')).json()) as { deliveries: { verdict: string }[] };
     expect(list.deliveries[0]!.verdict).to.equal('rejected');
   });
 
@@ -36,8 +41,38 @@ describe('API token and webhook secret', () => {
   it('answers an unknown provider with 404 and a bad limit with 400 naming the field', async () => {
     svc = await startTestService();
     expect((await fetch(`${svc.url}/api/webhooks/bitbucket`, { method: 'POST', body: '{}' })).status).to.equal(404);
-    const res = await fetch(`${svc.url}/api/events?limit=abc`);
+    const res = await svc.api('/api/events?limit=abc');
     expect(res.status).to.equal(400);
     expect(((await res.json()) as { field: string }).field).to.equal('limit');
+  });
+
+  it('without NORN_API_TOKEN generates a token into the data dir (0600), logs where it is but never the token, and keeps it', async () => {
+    svc = await startTestService();
+    const file = path.join(svc.dataDir, 'api-token');
+    expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+    expect(svc.token).to.match(/^[\w-]{43}$/);
+    expect((await fetch(`${svc.url}/api/apps`)).status).to.equal(401);
+    expect((await svc.api('/api/apps')).status).to.equal(200);
+    const logged = svc.logLines.join('\n');
+    expect(logged).to.contain(file);
+    expect(logged).not.to.contain(svc.token);
+    const before = svc.token;
+    svc = await svc.restart();
+    expect(svc.token).to.equal(before);
+    expect((await svc.api('/api/apps')).status).to.equal(200);
+  });
+
+  it('lets the CLI on the same machine use the generated token, and never sends it to another host', async () => {
+    svc = await startTestService();
+    const local = captureIo();
+    expect(await appsCommand([], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, local.io), local.err()).to.equal(0);
+    // The same receiver under a name that is not loopback: the file's token stays home.
+    const seen: (string | null)[] = [];
+    const fakeFetch: typeof fetch = async (_url, init) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return new Response(JSON.stringify({ error: 'nope' }), { status: 401 });
+    };
+    await ApiClient.fromEnv({ NORN_URL: 'http://receiver.example:8800', NORN_DATA_DIR: svc.dataDir }, { fetch: fakeFetch }).get('/api/apps').catch(() => undefined);
+    expect(seen).to.deep.equal([null]);
   });
 });

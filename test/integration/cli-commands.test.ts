@@ -5,6 +5,7 @@ import { appsCommand, statusCommand } from '../../src/cli/app-commands.js';
 import { deliveriesCommand, deliveryCommand, redeliverCommand } from '../../src/cli/delivery-commands.js';
 import { sagaCommand } from '../../src/cli/saga-command.js';
 import { watchCommandWith } from '../../src/cli/watch-command.js';
+import { TOKEN_REFUSED } from '../../src/http/auth.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
@@ -109,6 +110,6 @@ describe('norn read and control commands against the running service', function 
   it('says the token is wrong, as the API says it', async () => {
     const c = captureIo();
     expect(await statusCommand(['shop'], { ...env, NORN_API_TOKEN: 'wrong-token' }, c.io)).to.equal(1);
-    expect(c.err()).to.equal('norn: missing or wrong API token (NORN_API_TOKEN)\n');
+    expect(c.err()).to.equal(`norn: ${TOKEN_REFUSED}\n`);
   });
 });

@@ -18,10 +18,10 @@ function stepLines(lines: readonly string[]): string[] {
 }
 
 /** The same, as the saga log recorded them: what the CLI must have shown, once each, in order. */
-async function recordedSteps(url: string, lines: readonly string[]): Promise<string[]> {
+async function recordedSteps(svc: TestService, lines: readonly string[]): Promise<string[]> {
   const sagaId = /\(saga ([0-9a-f-]{36})\)/.exec(lines[0] ?? '')?.[1];
   expect(sagaId, `no saga id in ${lines[0]}`).to.be.a('string');
-  const { events } = (await (await fetch(`${url}/api/sagas/${sagaId}`)).json()) as { events: { action: string; metadata: { step?: string } }[] };
+  const { events } = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: { action: string; metadata: { step?: string } }[] };
   return events.filter((e) => ICONS[e.action]).map((e) => `${ICONS[e.action]} ${e.metadata.step}`);
 }
 
@@ -80,14 +80,14 @@ describe('norn deploy against the running service', function () {
   it('deploys, printing each step as it runs and ends, and exits 0', async () => {
     const sha = repo.commit({ 'README.md': String(Date.now()) }, 'deploy me');
     const c = captureIo();
-    const code = await deploy(['shop'], { NORN_URL: svc.url }, c.io);
+    const code = await deploy(['shop'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io);
     expect(code, c.err()).to.equal(0);
     const lines = c.lines();
     expect(lines[0]).to.match(new RegExp(`^queued shop refs/heads/main @ ${sha.slice(0, 12)} \\(saga [0-9a-f-]{36}\\)$`));
     const printed = stepLines(lines);
     expect(printed.slice(0, 2)).to.deep.equal(['▶ clone', '✓ clone']);
     expect(printed.slice(-2)).to.deep.equal(['▶ cleanup', '✓ cleanup']);
-    expect(printed).to.deep.equal(await recordedSteps(svc.url, lines));
+    expect(printed).to.deep.equal(await recordedSteps(svc, lines));
     expect(lines.find((l) => l.startsWith('✓ clone'))).to.match(/^✓ clone {5}\d+\.\ds$/);
     expect(lines.at(-2)).to.match(/^✓ deployed in \d+\.\ds$/);
     expect(lines.at(-1)).to.equal('image registry.example/app:1');
@@ -96,16 +96,16 @@ describe('norn deploy against the running service', function () {
   it('exits 1 with the failed step and its error when the commit cannot be cloned', async () => {
     const missing = 'f'.repeat(40);
     const c = captureIo();
-    const code = await deploy(['shop', missing], { NORN_URL: svc.url }, c.io);
+    const code = await deploy(['shop', missing], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io);
     expect(code).to.equal(1);
     expect(stepLines(c.lines())).to.deep.equal(['▶ clone', '✗ clone', '▶ cleanup', '✓ cleanup']);
-    expect(stepLines(c.lines())).to.deep.equal(await recordedSteps(svc.url, c.lines()));
+    expect(stepLines(c.lines())).to.deep.equal(await recordedSteps(svc, c.lines()));
     expect(c.lines().find((l) => l.startsWith('✗ failed'))).to.match(/^✗ failed at clone: could not fetch f{12} from file:\/\/\S+: git: fetch file:\/\/\S+ failed \(128\): .*not our ref/);
   });
 
   it("shows the API's message for an unknown app, and exits 1", async () => {
     const c = captureIo();
-    expect(await deploy(['nope'], { NORN_URL: svc.url }, c.io)).to.equal(1);
+    expect(await deploy(['nope'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io)).to.equal(1);
     expect(c.err()).to.equal('norn: app nope not found\n');
     expect(c.out()).to.equal('');
   });
@@ -113,7 +113,7 @@ describe('norn deploy against the running service', function () {
   it('resumes a cut live stream with ?since=, with no step repeated or missing', async () => {
     repo.commit({ 'README.md': `again ${Date.now()}` }, 'deploy again');
     const reference = captureIo();
-    expect(await deploy(['shop'], { NORN_URL: svc.url }, reference.io)).to.equal(0);
+    expect(await deploy(['shop'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, reference.io)).to.equal(0);
 
     repo.commit({ 'README.md': `cut ${Date.now()}` }, 'deploy while cut');
     const proxy = await cuttingProxy(svc.url, {
@@ -122,12 +122,12 @@ describe('norn deploy against the running service', function () {
     });
     try {
       const c = captureIo();
-      const code = await deploy(['shop'], { NORN_URL: proxy.url }, c.io);
+      const code = await deploy(['shop'], { NORN_URL: proxy.url, NORN_DATA_DIR: svc.dataDir }, c.io);
       expect(code, c.err()).to.equal(0);
       expect(proxy.cuts, 'the proxy cut the stream twice').to.deep.equal(['before', 'after']);
       expect(c.err()).to.contain('resuming after event');
       expect(stepLines(c.lines())).to.deep.equal(stepLines(reference.lines()));
-      expect(stepLines(c.lines())).to.deep.equal(await recordedSteps(svc.url, c.lines()));
+      expect(stepLines(c.lines())).to.deep.equal(await recordedSteps(svc, c.lines()));
       expect(c.lines().at(-2)).to.match(/^✓ deployed in/);
     } finally {
       proxy.close();

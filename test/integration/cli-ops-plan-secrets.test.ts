@@ -159,7 +159,7 @@ describe('norn plan without Nomad', function () {
     const { image: _image, ...builds } = specFor('builder', 'https://git.example.com/acme/builder.git');
     const builder = { ...builds, build: {} };
     svc = await startTestService({ specs: { shop: shopSpec('https://git.example.com/acme/shop.git'), builder }, env: { NOMAD_ADDR: `http://127.0.0.1:${closedPort}` } });
-    env = { NORN_URL: svc.url };
+    env = { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir };
   });
   after(async () => svc?.close());
 

@@ -53,7 +53,7 @@ async function push(svc: TestService, repo: TestRepo, file: string): Promise<str
 
 async function sagaWhenEnded(svc: TestService, sagaId: string): Promise<Saga> {
   return eventually(`saga ${sagaId} to end`, async () => {
-    const res = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as Saga;
+    const res = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as Saga;
     return ['succeeded', 'failed', 'interrupted', 'superseded'].includes(res.saga?.status) ? res : undefined;
   });
 }
@@ -100,9 +100,11 @@ describe('dashboard in headless Chromium', function () {
     await svc?.close();
   });
 
-  describe('without an API token', () => {
+  describe('signed in with the token the service generated', () => {
     beforeEach(async () => {
       svc = await startTestService({ specs: { shop: specFor('shop', repo.url) } });
+      // What the token form stores once the operator has entered the token (tested below).
+      await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
     });
 
     it('shows a pushed deploy advancing step by step without a reload, then its saga page', async () => {
@@ -161,6 +163,7 @@ describe('dashboard in headless Chromium', function () {
 
       // On a phone: one column, nothing wider than the screen.
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      await phone.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
       try {
         const small = await openPage(phone, problems);
         for (const [url, name] of [[`${svc.url}/`, 'home'], [`${svc.url}/sagas/${sagaId}`, 'saga']] as const) {
@@ -267,7 +270,7 @@ describe('dashboard in headless Chromium', function () {
     });
   });
 
-  describe('with an API token', () => {
+  describe('with NORN_API_TOKEN set', () => {
     const TOKEN = 'dashboard-browser-token';
     beforeEach(async () => {
       svc = await startTestService({ specs: { shop: specFor('shop', repo.url) }, env: { NORN_API_TOKEN: TOKEN } });

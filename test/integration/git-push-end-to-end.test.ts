@@ -79,7 +79,7 @@ describe('git push deploys, end to end', function () {
     repo.gitConfig('norn.url', svc.url);
     repo.gitConfig('norn.secret', TEST_SECRET);
     repo.gitConfig('norn.fullName', 'acme/shop');
-    ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop`);
+    ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop`, { headers: svc.authHeaders });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.on('message', (m) => seen.push(JSON.parse(String(m))));
   });
@@ -95,11 +95,11 @@ describe('git push deploys, end to end', function () {
 
   async function deployOf(sha: string): Promise<Saga> {
     const sagaId = await eventually(`a deploy of ${sha.slice(0, 12)}`, async () => {
-      const list = (await (await fetch(`${svc.url}/api/deploys?app=shop`)).json()) as { deploys: { sagaId: string; commitSha: string }[] };
+      const list = (await (await svc.api(`/api/deploys?app=shop`)).json()) as { deploys: { sagaId: string; commitSha: string }[] };
       return list.deploys.find((d) => d.commitSha === sha)?.sagaId;
     });
     return eventually('the deploy to end', async () => {
-      const s = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as Saga;
+      const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as Saga;
       return ['queued', 'running'].includes(s.saga.status) ? undefined : s;
     }, 200_000);
   }
@@ -141,7 +141,7 @@ describe('git push deploys, end to end', function () {
     const items = await client.query('select count(*)::int as n from items');
     await client.end();
     expect(items.rows[0].n).to.equal(1);
-    const snapshots = (await (await fetch(`${svc.url}/api/apps/shop/snapshots`)).json()) as { snapshots: { path: string }[] };
+    const snapshots = (await (await svc.api(`/api/apps/shop/snapshots`)).json()) as { snapshots: { path: string }[] };
     expect(snapshots.snapshots).to.have.length(1);
     expect(fs.existsSync(snapshots.snapshots[0]!.path)).to.equal(true);
     const ingress = fs.readFileSync(svc.cloudflaredConfig, 'utf8');
@@ -189,7 +189,7 @@ describe('git push deploys, end to end', function () {
     const { sha, remote } = await repo.commitAndPush({ 'notes.txt': 'wip' }, 'wip', 'feature/wip');
     expect(remote).to.contain('nothing to deploy');
     const delivery = await eventually('the delivery', async () => {
-      const list = (await (await fetch(`${svc.url}/api/deliveries`)).json()) as { deliveries: { commitSha: string; verdict: string; reason: string; forge: string }[] };
+      const list = (await (await svc.api(`/api/deliveries`)).json()) as { deliveries: { commitSha: string; verdict: string; reason: string; forge: string }[] };
       return list.deliveries.find((d) => d.commitSha === sha);
     });
     expect(delivery.forge).to.equal('generic');

@@ -75,7 +75,7 @@ describe('hooks/post-receive in a bare repository', function () {
   const push = (refspecs: string[], env: Record<string, string> = {}) => git(work, ['push', repo.bareDir, ...refspecs], env);
 
   async function deliveries(): Promise<DeliveryView[]> {
-    const body = (await (await fetch(`${svc.url}/api/deliveries`)).json()) as { deliveries: DeliveryView[] };
+    const body = (await (await svc.api(`/api/deliveries`)).json()) as { deliveries: DeliveryView[] };
     return body.deliveries;
   }
 
@@ -109,10 +109,10 @@ describe('hooks/post-receive in a bare repository', function () {
     // The paths filter matched on the changed paths the hook listed.
     expect(delivery!.trace.apps[0]!.reason).to.contain(`commit ${sha.slice(0, 7)} touches app/server.js`);
 
-    const { deploys } = (await (await fetch(`${svc.url}/api/deploys?app=shop`)).json()) as { deploys: { sagaId: string; commitSha: string }[] };
+    const { deploys } = (await (await svc.api(`/api/deploys?app=shop`)).json()) as { deploys: { sagaId: string; commitSha: string }[] };
     expect(deploys.map((d) => d.commitSha)).to.deep.equal([sha]);
     const saga = await eventually('the deploy to end', async () => {
-      const body = (await (await fetch(`${svc.url}/api/sagas/${deploys[0]!.sagaId}`)).json()) as { saga: { status: string; error: string | null }; events: { action: string; message: string }[] };
+      const body = (await (await svc.api(`/api/sagas/${deploys[0]!.sagaId}`)).json()) as { saga: { status: string; error: string | null }; events: { action: string; message: string }[] };
       return ['succeeded', 'failed'].includes(body.saga.status) ? body : undefined;
     });
     expect(saga.saga.status, saga.saga.error ?? '').to.equal('succeeded');

@@ -45,7 +45,7 @@ describe('several receivers on one PostgreSQL', function () {
   it('dedupes, serializes per app across receivers, relays events, and recovers from a killed receiver', async () => {
     // A WebSocket client on B, while all deliveries go to A: what it sees of A's work came through the relay.
     const seenOnB: { type: string; seq: number; payload: { sagaId: string } }[] = [];
-    const ws = new WebSocket(`${b.url.replace('http', 'ws')}/ws`);
+    const ws = new WebSocket(`${b.url.replace('http', 'ws')}/ws`, { headers: b.authHeaders });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.on('message', (m) => seenOnB.push(JSON.parse(String(m))));
 

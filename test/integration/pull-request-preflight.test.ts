@@ -49,7 +49,7 @@ describe('pull request preflight checks', function () {
     expect(run.kind).to.equal('preflight');
     const status = await finalStatus(head);
     expect(status.state).to.equal('success');
-    const saga = (await (await fetch(`${svc.url}/api/sagas/${run.sagaId}`)).json()) as { events: { action: string; metadata: { step?: string } }[] };
+    const saga = (await (await svc.api(`/api/sagas/${run.sagaId}`)).json()) as { events: { action: string; metadata: { step?: string } }[] };
     const steps = saga.events.filter((e) => e.action === 'step.complete').map((e) => e.metadata.step);
     expectSubsequence(steps as string[], ['clone', 'build', 'test', 'submit', 'cleanup']);
     for (const never of ['snapshot', 'migrate', 'healthy', 'forge']) expect(steps).to.not.include(never);

@@ -40,7 +40,7 @@ describe('a push builds, tests and pushes the image (real Docker engine and regi
     expect(res.status).to.equal(202);
     const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
     const saga = await eventually('the deploy to end', async () => {
-      const s = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as { saga: { status: string; imageTag: string | null; error: string | null }; events: { action: string; metadata: { step?: string } }[] };
+      const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; imageTag: string | null; error: string | null }; events: { action: string; metadata: { step?: string } }[] };
       return s.saga.status === 'running' || s.saga.status === 'queued' ? undefined : s;
     }, 100_000);
     expect(saga.saga.status, saga.saga.error ?? '').to.equal('succeeded');
@@ -53,7 +53,7 @@ describe('a push builds, tests and pushes the image (real Docker engine and regi
     const res2 = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha: broken }));
     const sagaId2 = (res2.body.deploys as { sagaId: string }[])[0]!.sagaId;
     const failed = await eventually('the second deploy to end', async () => {
-      const s = (await (await fetch(`${svc.url}/api/sagas/${sagaId2}`)).json()) as { saga: { status: string; error: string | null } };
+      const s = (await (await svc.api(`/api/sagas/${sagaId2}`)).json()) as { saga: { status: string; error: string | null } };
       return s.saga.status === 'running' || s.saga.status === 'queued' ? undefined : s;
     }, 100_000);
     expect(failed.saga.status).to.equal('failed');

@@ -36,9 +36,9 @@ describe('commit statuses for a pushed deploy', function () {
     expect(statuses[0]!.state).to.equal('pending');
     expect(statuses.at(-1)).to.include({ state: 'success', targetUrl: `https://norn.example.com/sagas/${sagaId}` });
     expect(statuses.some((s) => /clone 1\/9/.test(s.description))).to.equal(true);
-    const events = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as { events: { action: string; message: string; metadata: unknown }[] };
+    const events = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: { action: string; message: string; metadata: unknown }[] };
     await eventually('status.reported events', async () => {
-      const again = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as { events: { action: string }[] };
+      const again = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: { action: string }[] };
       return again.events.some((e) => e.action === 'status.reported') ? true : undefined;
     });
     expect(JSON.stringify(events)).to.not.contain('forge-token-xyz');

@@ -87,7 +87,10 @@ describe('the service image (Dockerfile)', function () {
   });
 
   it('takes its configuration from the environment: apps dir, data dir and webhook secret', async () => {
-    const apps = (await (await fetch(`${url}/api/apps`)).json()) as { apps: unknown[]; errors: unknown[] };
+    // No NORN_API_TOKEN given: the service generated one into its data dir, and the API needs it.
+    expect((await fetch(`${url}/api/apps`)).status).to.equal(401);
+    const token = await ok('docker', ['exec', container, 'cat', '/var/lib/norn/api-token']);
+    const apps = (await (await fetch(`${url}/api/apps`, { headers: { authorization: `Bearer ${token}` } })).json()) as { apps: unknown[]; errors: unknown[] };
     expect(apps).to.deep.equal({ apps: [], errors: [] }); // /etc/norn/apps, empty
     const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'a'.repeat(40), repository: { url: 'ssh://git.example.com/team/app.git' } });
     const res = await fetch(`${url}/api/webhooks/generic`, {

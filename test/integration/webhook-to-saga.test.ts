@@ -15,9 +15,9 @@ interface SagaResponse {
   events: { action: string; message: string; seq: number; metadata: Record<string, unknown> }[];
 }
 
-async function sagaWhenEnded(url: string, sagaId: string): Promise<SagaResponse> {
+async function sagaWhenEnded(svc: TestService, sagaId: string): Promise<SagaResponse> {
   return eventually(`saga ${sagaId} to end`, async () => {
-    const res = (await (await fetch(`${url}/api/sagas/${sagaId}`)).json()) as SagaResponse;
+    const res = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as SagaResponse;
     return ['succeeded', 'failed', 'interrupted', 'superseded'].includes(res.saga?.status) ? res : undefined;
   });
 }
@@ -47,7 +47,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(deploys).to.have.length(1);
       expect(deploys[0]).to.include({ app: 'shop', commitSha: first });
 
-      const saga = await sagaWhenEnded(svc.url, deploys[0]!.sagaId);
+      const saga = await sagaWhenEnded(svc, deploys[0]!.sagaId);
       expect(saga.saga.status, saga.saga.error ?? '').to.equal('succeeded');
       const actions = saga.events.map((e) => `${e.action}${e.metadata.step ? `:${e.metadata.step}` : ''}`);
       expectSubsequence(actions, ['deploy.queued', 'deploy.start', 'step.start:clone', 'step.progress:clone', 'step.complete:clone', 'step.start:cleanup', 'step.complete:cleanup', 'deploy.complete']);
@@ -62,7 +62,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const res = await post(`${svc.url}/api/webhooks`, giteaPush({ secret: TEST_SECRET, repoUrl: repo.url, sha, ref: 'refs/heads/feature/x' }));
       expect(res.status).to.equal(200);
       expect(res.body.verdict).to.equal('no-match');
-      const detail = (await (await fetch(`${svc.url}/api/deliveries/${res.body.deliveryId}`)).json()) as { delivery: { forge: string; reason: string; trace: { apps: { app: string; reason: string }[] } } };
+      const detail = (await (await svc.api(`/api/deliveries/${res.body.deliveryId}`)).json()) as { delivery: { forge: string; reason: string; trace: { apps: { app: string; reason: string }[] } } };
       expect(detail.delivery.forge).to.equal('gitea');
       expect(detail.delivery.trace.apps[0]!.reason).to.contain('feature/x is not the tracked branch main');
     });
@@ -75,7 +75,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(answers.filter((a) => a.status === 200 && a.body.duplicate === true)).to.have.length(7);
       const sagaIds = new Set(answers.flatMap((a) => (a.body.deploys as { sagaId: string }[]).map((x) => x.sagaId)));
       expect(sagaIds.size).to.equal(1);
-      const deploys = (await (await fetch(`${svc.url}/api/deploys?app=shop`)).json()) as { deploys: unknown[] };
+      const deploys = (await (await svc.api(`/api/deploys?app=shop`)).json()) as { deploys: unknown[] };
       expect(deploys.deploys).to.have.length(1);
     });
 
@@ -84,9 +84,9 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const d = githubPush({ secret: 'not-the-secret', repoUrl: repo.url, sha });
       const res = await post(`${svc.url}/api/webhooks/github`, d);
       expect(res.status).to.equal(401);
-      const list = (await (await fetch(`${svc.url}/api/deliveries`)).json()) as { deliveries: { verdict: string; statusCode: number }[] };
+      const list = (await (await svc.api(`/api/deliveries`)).json()) as { deliveries: { verdict: string; statusCode: number }[] };
       expect(list.deliveries[0]).to.include({ verdict: 'rejected', statusCode: 401 });
-      const deploys = (await (await fetch(`${svc.url}/api/deploys`)).json()) as { deploys: unknown[] };
+      const deploys = (await (await svc.api(`/api/deploys`)).json()) as { deploys: unknown[] };
       expect(deploys.deploys).to.have.length(0);
       // The genuine delivery with the same id is still accepted afterwards.
       const genuine = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha, deliveryId: d.headers['x-github-delivery'] }));
@@ -96,12 +96,12 @@ for (const store of ['sqlite', 'postgres'] as const) {
     it('streams deploy.step events live and replays what a client missed with ?since=', async () => {
       const sha = repo.commit({ 'e.txt': 'e' });
       const seen: { type: string; seq: number; payload: Record<string, unknown> }[] = [];
-      const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop`);
+      const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop`, { headers: svc.authHeaders });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       ws.on('message', (m) => seen.push(JSON.parse(String(m))));
       const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
       const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
-      await sagaWhenEnded(svc.url, sagaId);
+      await sagaWhenEnded(svc, sagaId);
       await eventually('deploy.completed on the socket', async () => (seen.some((e) => e.type === 'deploy.completed') ? true : undefined));
       ws.close();
       const steps = seen.filter((e) => e.type === 'deploy.step').map((e) => `${e.payload.step}:${e.payload.status}`);
@@ -112,7 +112,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
       // A client that saw only up to the first step event asks for the rest and gets exactly the rest.
       const cut = seen.find((e) => e.type === 'deploy.step')!.seq;
       const replayed: { seq: number }[] = [];
-      const again = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop&since=${cut}`);
+      const again = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop&since=${cut}`, { headers: svc.authHeaders });
       again.on('message', (m) => replayed.push(JSON.parse(String(m))));
       await eventually('replay', async () => (replayed.length >= seen.filter((e) => e.seq > cut).length ? true : undefined));
       again.close();
@@ -121,7 +121,7 @@ for (const store of ['sqlite', 'postgres'] as const) {
 
     it('fails the clone step of a commit that is not in the repository, and still cleans up', async () => {
       const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha: 'f'.repeat(40) }));
-      const saga = await sagaWhenEnded(svc.url, (res.body.deploys as { sagaId: string }[])[0]!.sagaId);
+      const saga = await sagaWhenEnded(svc, (res.body.deploys as { sagaId: string }[])[0]!.sagaId);
       expect(saga.saga.status).to.equal('failed');
       expect(saga.saga.error).to.match(/^clone: /);
       const actions = saga.events.map((e) => e.action);

@@ -35,10 +35,12 @@ interface DeployView {
 /** The commit status an ended deploy must leave at the forge. */
 const FINAL_STATE: Record<string, string> = { succeeded: 'success', failed: 'failure', superseded: 'error', interrupted: 'error' };
 const FORGE_TOKEN = 'crash-forge-token';
+const API_TOKEN = 'crash-api-token';
+const receiverAuth = { authorization: `Bearer ${API_TOKEN}` };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const getJson = async <T>(url: string): Promise<{ status: number; body: T }> => {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: receiverAuth });
   return { status: res.status, body: (await res.json()) as T };
 };
 
@@ -72,6 +74,7 @@ describe('crash: kill -9 at random moments during a stream of deploys', function
       NORN_APPS_DIR: path.join(root, 'apps'),
       NORN_DATA_DIR: dataDir,
       NORN_WEBHOOK_SECRET: TEST_SECRET,
+      NORN_API_TOKEN: API_TOKEN,
       NORN_LEASE_SECONDS: '2',
       NORN_POLL_INTERVAL_MS: '50',
       NORN_MAX_CONCURRENT_DEPLOYS: '4',

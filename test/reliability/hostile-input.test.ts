@@ -51,6 +51,8 @@ describe('hostile input: 100,000 generated requests to the webhook endpoints', f
       NORN_DATA_DIR: path.join(root, 'data'),
       NORN_WEBHOOK_SECRET: TEST_SECRET,
       NORN_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      // Every refusal recorded one by one, so each kind's own answer shows (webhook-limits.test.ts covers the 429s).
+      NORN_REJECTED_PER_MINUTE: '10000000',
       // Refusals are logged at warn; only errors are kept, and there should be none.
       NORN_LOG_LEVEL: 'error',
       NODE_OPTIONS: HEAP_PROBE_NODE_OPTIONS,
@@ -146,7 +148,7 @@ describe('hostile input: 100,000 generated requests to the webhook endpoints', f
     it('stayed up and queued nothing', async () => {
       expect(receiver.process.exitCode, 'the receiver exited').to.equal(null);
       expect((await fetch(`${receiver.url}/api/health`)).status).to.equal(200);
-      const deploys = (await (await fetch(`${receiver.url}/api/deploys`)).json()) as { deploys: unknown[] };
+      const deploys = (await (await fetch(`${receiver.url}/api/deploys`, { headers: receiver.authHeaders })).json()) as { deploys: unknown[] };
       expect(deploys.deploys).to.deep.equal([]);
     });
 

@@ -1,9 +1,11 @@
 // Runs a receiver as a separate process (`norn serve` through tsx), for tests that need several receivers or a
 // kill -9 in the middle of work.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiTokenFile } from '../../src/config/api-token-file.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -11,6 +13,8 @@ export interface ChildReceiver {
   readonly url: string;
   readonly process: ChildProcess;
   readonly output: string[];
+  /** `authorization: Bearer <token>`: NORN_API_TOKEN when given, else the token the receiver generated. */
+  readonly authHeaders: Record<string, string>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -44,10 +48,13 @@ export async function startChildReceiver(env: Record<string, string>): Promise<C
     if (Date.now() > deadline) throw new Error(`receiver did not become healthy: ${output.join('').slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Without NORN_API_TOKEN the receiver generated its token into the data dir before it answered health.
+  const token = env.NORN_API_TOKEN ?? fs.readFileSync(apiTokenFile(path.resolve(repoRoot, env.NORN_DATA_DIR ?? './data')), 'utf8').trim();
   return {
     url,
     process: child,
     output,
+    authHeaders: { authorization: `Bearer ${token}` },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -1,10 +1,12 @@
 // Starts the whole service in-process on a free port, with its own data dir and apps dir, on SQLite or on a
-// scratch PostgreSQL database. Logs go to memory.
+// scratch PostgreSQL database. Logs go to memory. Like a real start without NORN_API_TOKEN, the service generates
+// its API token into the data dir; `token`, `authHeaders` and `api()` carry it for the tests.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { startService, type RunningService } from '../../src/app.js';
+import { apiTokenFile } from '../../src/config/api-token-file.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { memoryLogger } from './memory-logger.js';
 import { createScratchDatabase } from './services.js';
@@ -18,6 +20,12 @@ export interface TestService {
   readonly appsDir: string;
   readonly dataDir: string;
   readonly logLines: string[];
+  /** The API token: NORN_API_TOKEN when the test set one, else the one the service generated. */
+  readonly token: string;
+  /** `authorization: Bearer <token>`, for fetch and WebSocket. */
+  readonly authHeaders: Record<string, string>;
+  /** fetch(`${url}${path}`) with the token (and a JSON content type when there is a body). */
+  api(path: string, init?: RequestInit): Promise<Response>;
   /** The Nomad API test double this service submits to. */
   readonly nomad: NomadSimulator;
   /** The cloudflared config file the forge step edits. */
@@ -60,12 +68,21 @@ export async function startTestService(
   const start = async (): Promise<TestService> => {
     const { log, lines } = memoryLogger();
     const service = await startService(loadConfig(env, root), { log });
+    const token = opts.env?.NORN_API_TOKEN || fs.readFileSync(apiTokenFile(dataDir), 'utf8').trim();
+    const authHeaders = { authorization: `Bearer ${token}` };
     return {
       url: service.url,
       service,
       appsDir,
       dataDir,
       logLines: lines,
+      token,
+      authHeaders,
+      api: (p, init = {}) =>
+        fetch(`${service.url}${p}`, {
+          ...init,
+          headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...authHeaders, ...(init.headers as Record<string, string> | undefined) },
+        }),
       nomad,
       cloudflaredConfig,
       writeSpec,

@@ -34,7 +34,11 @@ function showTokenPrompt(reason) {
     'form',
     { id: 'token-form', class: 'card token-form' },
     h('h2', {}, 'API token needed'),
-    h('p', { class: 'muted' }, `${reason}. Enter the service's NORN_API_TOKEN; it is kept in this browser only.`),
+    h(
+      'p',
+      { class: 'muted' },
+      `${reason}. Enter the service's NORN_API_TOKEN, or when none is set the token it generated (the file api-token in its data dir, e.g. ./data/api-token); it is kept in this browser only.`,
+    ),
     h('div', { class: 'row' }, input, h('button', { type: 'submit' }, 'Save')),
   );
   form.addEventListener('submit', (ev) => {

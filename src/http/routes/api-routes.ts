@@ -1,5 +1,6 @@
 // The read and control API: health, apps, deliveries, deploys, sagas and events.
 import Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeliveryLedger } from '../../deliveries/delivery-ledger.js';
@@ -11,6 +12,7 @@ import type { SagaLog } from '../../events/saga-log.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import type { IntegrationReport } from '../../health/integration-report.js';
 import { readJsonBody } from '../read-body.js';
+import { presentedToken, tokenMatches, TOKEN_REFUSED } from '../auth.js';
 
 export interface ApiDeps {
   readonly catalog: Pick<AppCatalog, 'list' | 'get'>;
@@ -43,18 +45,40 @@ function idParam(value: string | undefined, what: string): string {
   return value;
 }
 
-export function apiRoutes(deps: ApiDeps): Router {
+/** GET /api/health: public (load balancers and the Docker HEALTHCHECK carry no token). */
+export function healthRoutes(deps: Pick<ApiDeps, 'isHealthy' | 'integrationReport'> & { readonly apiToken: string }): Router {
   const r = new Router({ prefix: '/api' });
-
-  // Plain /api/health stays cheap (load balancers, HEALTHCHECK); ?verbose probes every integration, so it sits
-  // behind the API token (create-app.ts) and answers within the probes' deadline.
-  r.get('/health', async (ctx) => {
+  // Plain /api/health stays public and cheap (load balancers, HEALTHCHECK); ?verbose probes every integration and
+  // names their addresses, so it needs the API token and answers within the probes' deadline.
+  r.all('/health', async (ctx) => {
+    if (!onlyMethods(ctx, ['GET', 'HEAD'])) return;
     const verbose = ctx.query.verbose !== undefined && deps.integrationReport;
+    if (verbose && !tokenMatches(deps.apiToken, presentedToken(ctx.headers, ctx.query))) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
+      ctx.body = { error: TOKEN_REFUSED };
+      return;
+    }
     const [ok, report] = await Promise.all([deps.isHealthy().catch(() => false), verbose ? deps.integrationReport!() : undefined]);
     ctx.status = ok ? 200 : 503;
     const why = ok ? {} : { error: 'the receiver\'s own database does not answer (NORN_DATA_DIR, or NORN_DATABASE_URL)' };
     ctx.body = { status: ok ? 'ok' : 'unavailable', ...why, ...(report ?? {}) };
   });
+  return r;
+}
+
+/** A public route answers a method it does not take itself (405 with Allow): it never passes the request on. */
+export function onlyMethods(ctx: ParameterizedContext, methods: readonly string[]): boolean {
+  if (methods.includes(ctx.method)) return true;
+  ctx.status = 405;
+  ctx.set('Allow', methods.join(', '));
+  ctx.body = { error: `${ctx.method} is not allowed here; use ${methods.join(' or ')}` };
+  return false;
+}
+
+/** Everything under /api but health: mounted behind the token check. */
+export function apiRoutes(deps: ApiDeps): Router {
+  const r = new Router({ prefix: '/api' });
 
   r.get('/apps', async (ctx) => {
     const { apps, errors } = deps.catalog.list();
