@@ -175,7 +175,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   await scheduler.start();
   await statuses.start();
   const stopWorkers = async () => {
-    await Promise.all([scheduler.stop(), children.killAll()]);
+    await scheduler.stop();
+    await children.killAll();
     await statuses.stop();
     await catalog.stop();
     await relay?.stop();
@@ -217,9 +218,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
         hub.closeAll();
         app.ws.server?.close();
       });
-      // Deploys end as interrupted and every child process dies now, so a request waiting on git (a manual
-      // deploy's ls-remote) is answered at once instead of holding the shutdown until its deadline.
-      await Promise.all([scheduler.stop(), children.killAll()]);
+      // Deploys are aborted first (their children die with their abort, and they end as interrupted), then every
+      // child process left dies, so a request waiting on git (a manual deploy's ls-remote) is answered at once
+      // instead of holding the shutdown until its deadline.
+      await scheduler.stop();
+      await children.killAll();
       await drained;
       await stopWorkers();
     },
