@@ -175,8 +175,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   await scheduler.start();
   await statuses.start();
   const stopWorkers = async () => {
-    await scheduler.stop();
-    await children.killAll();
+    await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();
     await catalog.stop();
     await relay?.stop();
