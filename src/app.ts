@@ -306,9 +306,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
         hub.closeAll();
         app.ws.server?.close();
       });
-      // Deploys end as interrupted and every child process dies now, so a request waiting on git (a manual
-      // deploy's ls-remote) is answered at once instead of holding the shutdown until its deadline.
-      await Promise.all([scheduler.stop(), children.killAll()]);
+      // Deploys are aborted first (their children die with their abort, and they end as interrupted), then every
+      // child process left dies, so a request waiting on git (a manual deploy's ls-remote) is answered at once
+      // instead of holding the shutdown until its deadline.
+      await scheduler.stop();
+      await children.killAll();
       await drained;
       await stopWorkers();
     },

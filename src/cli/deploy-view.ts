@@ -69,10 +69,13 @@ class TtyFrames implements DeployView {
 
   private draw(): void {
     const width = Math.max(20, (this.out.columns || 100) - 1); // 0 or undefined: a pty with no size
-    const lines = frameLines(this.app, this.progress, { now: Date.now(), tick: this.tick++, notice: this.noticeText }).map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+    // Escaped before the lines are cut to the width, so the frame's height (what the next redraw moves up over) holds.
+    const lines = frameLines(this.app, this.progress, { now: Date.now(), tick: this.tick++, notice: this.noticeText })
+      .map(oneLine)
+      .map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
     const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
     // Our own cursor movements go to the raw stream; the frame's text is escaped like every other output.
-    rawOutput(this.out).write(`${up}\x1b[0J${lines.map(oneLine).join('\n')}\n`);
+    rawOutput(this.out).write(`${up}\x1b[0J${lines.join('\n')}\n`);
     this.drawn = lines.length;
   }
 }

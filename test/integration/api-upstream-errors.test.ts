@@ -11,6 +11,10 @@ import { processesMentioning, startSilentRemote, type SilentRemote } from '../su
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { captureIo } from '../unit/cli/capture-io.js';
 
+// Set explicitly (the API may require a token by default): every request below carries it.
+const API_TOKEN = 'upstream-errors-api-token';
+const withToken = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
+
 async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -32,7 +36,7 @@ describe('API answers when a git remote fails', function () {
     repo = createTestRepo();
     repo.commit({ 'a.txt': 'a' });
     svc = await startTestService({
-      env: { NORN_GIT_TIMEOUT_SECONDS: '2' },
+      env: { NORN_GIT_TIMEOUT_SECONDS: '2', NORN_API_TOKEN: API_TOKEN },
       specs: {
         hung: specFor('hung', `http://127.0.0.1:${silent.port}/team/hung.git`),
         refused: specFor('refused', `http://127.0.0.1:${refusedPort}/team/refused.git`),
@@ -52,7 +56,7 @@ describe('API answers when a git remote fails', function () {
   });
 
   const deploy = async (app: string, ref = 'main') => {
-    const res = await fetch(`${svc.url}/api/apps/${app}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ref }) });
+    const res = await fetch(`${svc.url}/api/apps/${app}/deploy`, { method: 'POST', headers: withToken, body: JSON.stringify({ ref }) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -105,7 +109,7 @@ describe('API answers when a git remote fails', function () {
     expect(queued.status).to.equal(202);
     const sagaId = (queued.body.deploys as { sagaId: string }[])[0]!.sagaId;
     const saga = await eventually('the deploy to fail', async () => {
-      const res = await fetch(`${svc.url}/api/sagas/${sagaId}`);
+      const res = await fetch(`${svc.url}/api/sagas/${sagaId}`, { headers: withToken });
       const body = (await res.json()) as { saga: { status: string } };
       return body.saga.status === 'failed' ? body : undefined;
     });
@@ -115,7 +119,7 @@ describe('API answers when a git remote fails', function () {
 
   it('norn deploy prints the receiver\'s message and hint, not "internal error"', async () => {
     const c = captureIo();
-    const code = await deployCommand(['nohost'], { NORN_URL: svc.url }, c.io);
+    const code = await deployCommand(['nohost'], { NORN_URL: svc.url, NORN_API_TOKEN: API_TOKEN }, c.io);
     expect(code).to.equal(1);
     expect(c.err()).to.match(/^norn: git: ls-remote https:\/\/git\.nonexistent\.invalid\/team\/nohost\.git failed/);
     expect(c.err()).to.match(/\nhint: /);
@@ -128,9 +132,9 @@ describe('shutdown while a request waits on git', function () {
 
   it('kills git at once and closes, instead of waiting for the git deadline', async () => {
     const silent = await startSilentRemote();
-    const svc = await startTestService({ env: { NORN_GIT_TIMEOUT_SECONDS: '600' }, specs: { hung: specFor('hung', `http://127.0.0.1:${silent.port}/team/hung.git`) } });
+    const svc = await startTestService({ env: { NORN_GIT_TIMEOUT_SECONDS: '600', NORN_API_TOKEN: API_TOKEN }, specs: { hung: specFor('hung', `http://127.0.0.1:${silent.port}/team/hung.git`) } });
     try {
-      const pending = fetch(`${svc.url}/api/apps/hung/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then(
+      const pending = fetch(`${svc.url}/api/apps/hung/deploy`, { method: 'POST', headers: withToken, body: '{}' }).then(
         (res) => res.status,
         () => 'connection closed',
       );

@@ -195,12 +195,17 @@ describe('git and terminal attacks (issue 14 items 5-8)', function () {
     const other = await startChildReceiver({
       NORN_APPS_DIR: appsDir,
       NORN_DATA_DIR: path.join(root, 'data-2'),
+      NORN_API_TOKEN: API_TOKEN,
       NORN_GIT_TIMEOUT_SECONDS: '600',
     });
-    const pending = fetch(`${other.url}/api/apps/hung/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
-    await eventually('git to be running', async () => (processesMentioning(`127.0.0.1:${silent.port}`).length > 0 ? true : undefined));
-    await other.kill('SIGTERM');
-    await pending;
+    try {
+      const pending = fetch(`${other.url}/api/apps/hung/deploy`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
+      await eventually('git to be running', async () => (processesMentioning(`127.0.0.1:${silent.port}`).length > 0 ? true : undefined));
+      await other.kill('SIGTERM');
+      await pending;
+    } finally {
+      await other.kill('SIGKILL');
+    }
     await eventually('no git left after the receiver exited', async () => (processesMentioning(`127.0.0.1:${silent.port}`).length === 0 ? true : undefined), 10_000);
   });
 });
