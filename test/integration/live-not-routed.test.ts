@@ -2,10 +2,12 @@
 // healthy (Nomad simulated), so the deploy succeeds and says, in the saga and the commit status, that it is live but
 // not routed. The forge's status API is simulated; git, the store and the service are real.
 import { expect } from 'chai';
+import { statusCommand } from '../../src/cli/app-commands.js';
 import { ForgeSimulator } from '../support/forge-simulator.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { captureIo } from '../unit/cli/capture-io.js';
 
 describe('a deploy with endpoints and no cloudflared config', function () {
   this.timeout(60_000);
@@ -42,5 +44,9 @@ describe('a deploy with endpoints and no cloudflared config', function () {
     const complete = events.find((e) => e.action === 'deploy.complete');
     expect(complete?.metadata).to.include({ notRouted: reason });
     expect(events.some((e) => e.action === 'deploy.failed')).to.equal(false);
+
+    const status = captureIo();
+    expect(await statusCommand(['shop'], { NORN_URL: svc.url }, status.io), status.err()).to.equal(0);
+    expect(status.lines()).to.include(`  routing  live, not routed: ${reason}`);
   });
 });

@@ -77,12 +77,14 @@ export function apiRoutes(deps: ApiDeps): Router {
     const newerBuild = deploys.find(
       (d) => d.kind === 'deploy' && d.status !== 'running' && d.status !== 'succeeded' && d.imageTag && d.imageTag !== current?.imageTag && (!current || d.createdAt > current.createdAt),
     );
+    // The deploy row does not keep whether the live deploy's hostnames were routed; its last event does.
+    const notRouted = current ? (await deps.sagaLog.forSaga(current.id)).find((e) => e.action === 'deploy.complete')?.metadata.notRouted : undefined;
     ctx.body = {
       name: app.name,
       file: app.file,
       spec: app.spec,
       currentImage: current?.imageTag ?? null,
-      currentDeploy: current ? deployView(current) : null,
+      currentDeploy: current ? { ...deployView(current), notRouted: typeof notRouted === 'string' ? notRouted : null } : null,
       lastBuiltNotDeployed: newerBuild ? deployView(newerBuild) : null,
       running: running ? deployView(running) : null,
       deploys: deploys.map(deployView),
