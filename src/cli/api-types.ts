@@ -53,8 +53,8 @@ export interface AppDetail {
   readonly file: string;
   readonly spec: { readonly repo?: { readonly url: string; readonly branch: string }; readonly image?: string; readonly build?: unknown };
   readonly currentImage: string | null;
-  /** The newest successful deploy: where `currentImage` came from. */
-  readonly currentDeploy?: DeployView | null;
+  /** The newest successful deploy: where `currentImage` came from; `notRouted` says why its hostnames are not routed. */
+  readonly currentDeploy?: (DeployView & { readonly notRouted?: string | null }) | null;
   /** A newer deploy that built an image but did not go live (failed or interrupted after build). */
   readonly lastBuiltNotDeployed?: DeployView | null;
   readonly running: DeployView | null;

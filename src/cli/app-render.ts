@@ -22,6 +22,7 @@ export function appStatus(app: AppDetail, instances?: readonly InstanceView[]): 
     `  repo     ${app.spec.repo ? `${app.spec.repo.url} (${app.spec.repo.branch})` : '-'}`,
     `  image    ${imageLine(app)}`,
   ];
+  if (app.currentDeploy?.notRouted) lines.push(`  routing  live, not routed: ${app.currentDeploy.notRouted}`);
   const unreleased = app.lastBuiltNotDeployed;
   if (unreleased?.imageTag) {
     const how = unreleased.status === 'failed' ? `failed at ${unreleased.error?.split(':')[0] ?? 'a later step'}` : unreleased.status;

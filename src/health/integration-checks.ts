@@ -118,22 +118,26 @@ async function probeRegistry(fetchFn: typeof fetch, host: string, auth: Config['
   // Docker talks plain HTTP to a loopback registry and HTTPS to any other unless told otherwise: try that first.
   const isLoopback = /^(localhost|127\.[\d.]+|\[::1\])(:|$)/.test(host);
   const schemes = isLoopback ? ['http', 'https'] : ['https', 'http'];
-  const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
+  const basic = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
   let firstError: unknown;
   for (const scheme of schemes) {
+    // Credentials never cross the network in clear: over plain http they go to a loopback registry only.
+    const sendsCredentials = basic !== undefined && (scheme === 'https' || isLoopback);
     let res: Response;
     try {
-      res = await fetchFn(`${scheme}://${host}/v2/`, { headers, signal });
+      res = await fetchFn(`${scheme}://${host}/v2/`, { headers: sendsCredentials ? { authorization: basic } : {}, signal });
     } catch (err) {
       if (signal.aborted) throw err;
       firstError ??= err;
       continue;
     }
     await res.body?.cancel();
-    if (res.ok) return `answers at ${scheme}://${host}/v2/${auth ? ' (credentials accepted)' : ''}`;
+    const where = `${scheme}://${host}/v2/`;
     const challenge = res.headers.get('www-authenticate') ?? '';
-    if (res.status === 401 && /^bearer/i.test(challenge)) return `answers at ${scheme}://${host}/v2/ (token auth; credentials checked at push)`;
-    if (res.status === 401) throw new Error(auth ? 'the registry refused NORN_REGISTRY_USERNAME/_PASSWORD (401)' : 'the registry wants credentials (401): set NORN_REGISTRY_USERNAME/_PASSWORD');
+    if (res.ok) return `answers at ${where}${sendsCredentials ? ' (credentials accepted)' : ''}`;
+    if (res.status === 401 && /^bearer/i.test(challenge)) return `answers at ${where} (token auth; credentials checked at push)`;
+    if (res.status === 401 && basic !== undefined && !sendsCredentials) return `answers at ${where} (plain http: credentials not sent, checked at push)`;
+    if (res.status === 401) throw new Error(basic ? 'the registry refused NORN_REGISTRY_USERNAME/_PASSWORD (401)' : 'the registry wants credentials (401): set NORN_REGISTRY_USERNAME/_PASSWORD');
     throw new Error(`the registry answered ${res.status} to GET /v2/`);
   }
   throw firstError;

@@ -72,7 +72,11 @@ async function checkOne(check: IntegrationCheck, timeoutMs: number): Promise<Int
 
 /** The failure in a few words: the report already says which integration and what to do, so not again here. */
 function failureDetail(err: unknown): string {
-  if (err instanceof UpstreamError) return err.status === 0 ? `no answer (${noAnswerReason(err.cause)})` : `answered ${err.status}: ${err.upstreamMessage}`;
+  if (err instanceof UpstreamError) {
+    if (err.status !== 0) return `answered ${err.status}: ${err.upstreamMessage}`;
+    // A no-answer error built without a cause (a deadline of its own) already says what happened.
+    return err.cause === undefined ? err.upstreamMessage : `no answer (${noAnswerReason(err.cause)})`;
+  }
   const reason = knownNoAnswerReason(err);
   if (reason) return `no answer (${reason})`;
   return errorMessage(err);

@@ -92,18 +92,24 @@ export function apiRoutes(deps: ApiDeps): Router {
   r.get('/apps/:app', async (ctx) => {
     const app = deps.catalog.get(appParam(ctx.params.app));
     if (!app) throw new NotFoundError('app', ctx.params.app!);
-    // The live deploy is looked up on its own: ten failed deploys since must not hide what runs.
-    const [deploys, [current]] = await Promise.all([deps.queue.list({ app: app.name, limit: 10 }), deps.queue.list({ app: app.name, status: 'succeeded', limit: 1 })]);
+    // The live deploy is looked up on its own: ten failed deploys since must not hide what runs. A pull request's
+    // preflight builds without deploying, so its image is never what runs.
+    const [deploys, succeeded] = await Promise.all([deps.queue.list({ app: app.name, limit: 10 }), deps.queue.list({ app: app.name, status: 'succeeded', limit: 50 })]);
+    const current = succeeded.find((d) => d.kind === 'deploy');
     const running = deploys.find((d) => d.status === 'running');
     // An image a later deploy built (and pushed) but that never went live: that deploy failed or was cut off after build.
-    const newerBuild = deploys.find((d) => d.status !== 'running' && d.status !== 'succeeded' && d.imageTag && d.imageTag !== current?.imageTag && (!current || d.createdAt > current.createdAt));
+    const newerBuild = deploys.find(
+      (d) => d.kind === 'deploy' && d.status !== 'running' && d.status !== 'succeeded' && d.imageTag && d.imageTag !== current?.imageTag && (!current || d.createdAt > current.createdAt),
+    );
+    // The deploy row does not keep whether the live deploy's hostnames were routed; its last event does.
+    const notRouted = current ? (await deps.sagaLog.forSaga(current.id)).find((e) => e.action === 'deploy.complete')?.metadata.notRouted : undefined;
     ctx.body = {
       name: app.name,
       file: app.file,
       spec: app.spec,
       warnings: app.warnings,
       currentImage: current?.imageTag ?? null,
-      currentDeploy: current ? deployView(current) : null,
+      currentDeploy: current ? { ...deployView(current), notRouted: typeof notRouted === 'string' ? notRouted : null } : null,
       lastBuiltNotDeployed: newerBuild ? deployView(newerBuild) : null,
       running: running ? deployView(running) : null,
       deploys: deploys.map(deployView),

@@ -58,6 +58,12 @@ describe('app rendering', () => {
     ]);
   });
 
+  it('says under the image when the live deploy is not routed, and why', () => {
+    const live = { ...deploy({ imageTag: 'r/shop:aaaa' }), notRouted: 'no cloudflared config at /etc/cf.yml (NORN_CLOUDFLARED_CONFIG)' };
+    const lines = appStatus({ name: 'shop', file: 'f', spec: {}, currentImage: 'r/shop:aaaa', currentDeploy: live, running: null, deploys: [live] });
+    expect(lines[3]).to.equal('  routing  live, not routed: no cloudflared config at /etc/cf.yml (NORN_CLOUDFLARED_CONFIG)');
+  });
+
   it('says plainly when nothing was deployed yet, or that the live image is the spec\'s', () => {
     const never = appStatus({ name: 'shop', file: 'f', spec: {}, currentImage: null, running: null, deploys: [] });
     expect(never[2]).to.equal('  image    none yet (no deploy has succeeded)');
