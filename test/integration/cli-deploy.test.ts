@@ -100,7 +100,7 @@ describe('norn deploy against the running service', function () {
     expect(code).to.equal(1);
     expect(stepLines(c.lines())).to.deep.equal(['▶ clone', '✗ clone', '▶ cleanup', '✓ cleanup']);
     expect(stepLines(c.lines())).to.deep.equal(await recordedSteps(svc.url, c.lines()));
-    expect(c.lines().find((l) => l.startsWith('✗ failed'))).to.match(/^✗ failed at clone: git exited 128: .*not our ref/);
+    expect(c.lines().find((l) => l.startsWith('✗ failed'))).to.match(/^✗ failed at clone: could not fetch f{12} from .*: git exited 128: .*not our ref/);
   });
 
   it("shows the API's message for an unknown app, and exits 1", async () => {
