@@ -48,7 +48,7 @@ function relax(value: unknown, schema: z.core.$ZodType | undefined, path: Proper
       const child = def.shape[key];
       const at = formatFieldPath([...path, key]);
       if (!child) warnings.push({ path: at, reason: `unknown field "${key}" is ignored${suggestion(key, known)}` });
-      else if (v === null) warnings.push({ path: at, reason: 'is empty and is ignored (the default applies)' });
+      else if (v === null) warnings.push({ path: at, reason: EMPTY_MEANS[at] ?? 'is empty and is ignored (the default applies)' });
       else out[key] = relax(v, child, [...path, key], warnings);
     }
     return out;
@@ -69,6 +69,12 @@ function relax(value: unknown, schema: z.core.$ZodType | undefined, path: Proper
   }
   return value;
 }
+
+/** What an empty top-level section means, where "the default applies" would not say it. */
+const EMPTY_MEANS: Readonly<Record<string, string>> = {
+  build: 'is empty: nothing is built (as in Norn); the deploy runs image, else <name>:latest',
+  repo: 'is empty: the app has no repo and deploys its own directory (as in Norn)',
+};
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
