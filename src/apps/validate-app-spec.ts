@@ -49,7 +49,7 @@ function relax(value: unknown, schema: z.core.$ZodType | undefined, path: Proper
       const at = formatFieldPath([...path, key]);
       if (!child) warnings.push({ path: at, reason: `unknown field "${key}" is ignored${suggestion(key, known)}` });
       else if (v === null) warnings.push({ path: at, reason: EMPTY_MEANS[at] ?? 'is empty and is ignored (the default applies)' });
-      else out[key] = relax(v, child, [...path, key], warnings);
+      else setOwn(out, key, relax(v, child, [...path, key], warnings));
     }
     return out;
   }
@@ -59,11 +59,11 @@ function relax(value: unknown, schema: z.core.$ZodType | undefined, path: Proper
     for (const [key, v] of Object.entries(value)) {
       const at = formatFieldPath([...path, key]);
       // `web:` with nothing under it declares a process with every default; an empty env value is "" as in Norn.
-      if (v === null && valueType === 'object') out[key] = {};
+      if (v === null && valueType === 'object') setOwn(out, key, {});
       else if (v === null && valueType !== 'unknown') {
         warnings.push({ path: at, reason: 'is empty; it is set to an empty string' });
-        out[key] = '';
-      } else out[key] = relax(v, def.valueType, [...path, key], warnings);
+        setOwn(out, key, '');
+      } else setOwn(out, key, relax(v, def.valueType, [...path, key], warnings));
     }
     return out;
   }
@@ -75,6 +75,11 @@ const EMPTY_MEANS: Readonly<Record<string, string>> = {
   build: 'is empty: nothing is built (as in Norn); the deploy runs image, else <name>:latest',
   repo: 'is empty: the app has no repo and deploys its own directory (as in Norn)',
 };
+
+/** Sets an own property, even one named `__proto__` (a spec's key must never change the copy's prototype). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
