@@ -1,6 +1,6 @@
 // The infraspec.yaml format (see INFRASPEC.md) as a zod schema: parsing applies the documented defaults, so code
-// reading an AppSpec never re-implements them. Every object is strict, so a misspelt field is an error rather
-// than a silently ignored setting; only `tuning` (advisory, free-form) and the string maps accept any key.
+// reading an AppSpec never re-implements them. Every object is strict; validate-app-spec.ts turns fields the schema
+// does not know into warnings before it runs (Norn ignores them), and only the string maps accept any key.
 // Extension beyond Norn v2: a top-level `image`, the image to run when there is no `build` section (without either,
 // Norn's rule applies: `<name>:latest`). docs/infraspec.md documents every field.
 import picomatch from 'picomatch';
@@ -89,6 +89,26 @@ const migrations = z.string().superRefine((m, ctx) => {
   }
 });
 
+/** Norn's advisory tuning policy: checked for shape, never acted on (see spec-notices.ts). */
+const tuningProfile = z.strictObject({ cpu: positiveInt.optional(), memory: positiveInt.optional(), scale: z.int('must be a whole number').min(0).optional() });
+const tuning = z.strictObject({
+  mode: z.enum(['advisory', 'auto'], 'must be advisory or auto').optional(),
+  cooldown: duration().optional(),
+  profiles: z.record(nonEmpty, tuningProfile).optional(),
+  limits: z.strictObject({ min: tuningProfile.optional(), max: tuningProfile.optional() }).optional(),
+  signals: z
+    .array(
+      z.strictObject({
+        name: nonEmpty.optional(),
+        source: nonEmpty.optional(),
+        metric: nonEmpty.optional(),
+        window: duration().optional(),
+        aggregate: nonEmpty.optional(),
+      }),
+    )
+    .optional(),
+});
+
 const processSchema = z
   .strictObject({
     port: port.optional(),
@@ -130,7 +150,7 @@ const processSchema = z
       .prefault({}),
     resources: z.strictObject({ cpu: positiveInt.default(100), memory: positiveInt.default(128) }).prefault({}),
     canary: z.strictObject({ count: positiveInt, evaluateAfter: duration().optional() }).optional(),
-    tuning: z.record(z.string(), z.unknown()).optional(),
+    tuning: tuning.optional(),
     env: envMap.optional(),
   })
   .superRefine((p, ctx) => {

@@ -36,38 +36,72 @@ export function validateAppSpec(input: unknown): SpecValidation {
  * A copy of `value` without the fields `node` does not declare and without empty (null) values, each left-out
  * one noted in `warnings`. Only mappings are walked; anything else is left to the schema to judge.
  */
-function relax(value: unknown, schema: z.core.$ZodType | undefined, path: PropertyKey[], warnings: SpecIssue[]): unknown {
-  const node = unwrap(schema);
-  const def = node?._zod.def as { type?: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType; element?: z.core.$ZodType } | undefined;
-  if (Array.isArray(value) && def?.type === 'array') return value.map((v, i) => relax(v, def.element, [...path, i], warnings));
+function relax(value: unknown, schema: z.core.$ZodType | undefined, path: readonly PropertyKey[], warnings: SpecIssue[]): unknown {
+  const shape = shapeOf(schema);
+  if (Array.isArray(value) && shape.kind === 'array') return value.map((v, i) => relax(v, shape.element, [...path, i], warnings));
   if (!isMapping(value)) return value;
-  if (def?.type === 'object' && def.shape) {
-    const known = Object.keys(def.shape);
+  if (shape.kind === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) {
-      const child = def.shape[key];
-      const at = formatFieldPath([...path, key]);
-      if (!child) warnings.push({ path: at, reason: `unknown field "${key}" is ignored${suggestion(key, known)}` });
-      else if (v === null) warnings.push({ path: at, reason: 'is empty and is ignored (the default applies)' });
-      else out[key] = relax(v, child, [...path, key], warnings);
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      const child = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
+      if (!child) warnings.push({ path: formatFieldPath([...path, key]), reason: `unknown field "${key}" is ignored${suggestion(key, Object.keys(shape.fields))}` });
+      else if (v === null) {
+        const at = formatFieldPath([...path, key]);
+        warnings.push({ path: at, reason: EMPTY_MEANS[at] ?? 'is empty and is ignored (the default applies)' });
+      } else setOwn(out, key, isMapping(v) || Array.isArray(v) ? relax(v, child, [...path, key], warnings) : v);
     }
     return out;
   }
-  if (def?.type === 'record') {
-    const valueType = unwrap(def.valueType)?._zod.def.type;
+  if (shape.kind === 'record') {
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) {
-      const at = formatFieldPath([...path, key]);
+    for (const key of Object.keys(value)) {
+      const v = value[key];
       // `web:` with nothing under it declares a process with every default; an empty env value is "" as in Norn.
-      if (v === null && valueType === 'object') out[key] = {};
-      else if (v === null && valueType !== 'unknown') {
-        warnings.push({ path: at, reason: 'is empty; it is set to an empty string' });
-        out[key] = '';
-      } else out[key] = relax(v, def.valueType, [...path, key], warnings);
+      if (v === null && shape.valueKind === 'object') setOwn(out, key, {});
+      else if (v === null && shape.valueKind !== 'unknown') {
+        warnings.push({ path: formatFieldPath([...path, key]), reason: 'is empty; it is set to an empty string' });
+        setOwn(out, key, '');
+      } else setOwn(out, key, isMapping(v) || Array.isArray(v) ? relax(v, shape.values, [...path, key], warnings) : v);
     }
     return out;
   }
   return value;
+}
+
+type Shape =
+  | { kind: 'object'; fields: Record<string, z.core.$ZodType> }
+  | { kind: 'record'; values: z.core.$ZodType; valueKind: string | undefined }
+  | { kind: 'array'; element: z.core.$ZodType }
+  | { kind: 'other' };
+
+/** What relax needs of a schema node, worked out once per node: specs are relaxed on every load of every app. */
+const shapes = new WeakMap<z.core.$ZodType, Shape>();
+
+function shapeOf(schema: z.core.$ZodType | undefined): Shape {
+  if (!schema) return { kind: 'other' };
+  let shape = shapes.get(schema);
+  if (!shape) {
+    const def = unwrap(schema)?._zod.def as { type?: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType; element?: z.core.$ZodType } | undefined;
+    if (def?.type === 'object' && def.shape) shape = { kind: 'object', fields: def.shape };
+    else if (def?.type === 'record' && def.valueType) shape = { kind: 'record', values: def.valueType, valueKind: unwrap(def.valueType)?._zod.def.type };
+    else if (def?.type === 'array' && def.element) shape = { kind: 'array', element: def.element };
+    else shape = { kind: 'other' };
+    shapes.set(schema, shape);
+  }
+  return shape;
+}
+
+/** What an empty top-level section means, where "the default applies" would not say it. */
+const EMPTY_MEANS: Readonly<Record<string, string>> = {
+  build: 'is empty: nothing is built (as in Norn); the deploy runs image, else <name>:latest',
+  repo: 'is empty: the app has no repo and deploys its own directory (as in Norn)',
+};
+
+/** Sets an own property, even one named `__proto__` (a spec's key must never change the copy's prototype). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -67,7 +67,7 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
   ];
   return {
     steps,
-    cleanup: cleanupStep({ workRoot }),
+    cleanup: cleanupStep({ workRoot, docker: clients.docker }),
     timeoutMs(step) {
       if (step === 'clone') return config.cloneTimeoutMs;
       // The test command has its own limit; the step's leaves room to start and remove the container.

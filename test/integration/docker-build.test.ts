@@ -7,6 +7,7 @@ import { StepFailedError } from '../../src/errors.js';
 import { createDockerClient } from '../../src/integrations/docker/create-docker-client.js';
 import { GitClient } from '../../src/integrations/git/git-client.js';
 import { buildStep } from '../../src/pipeline/steps/build.js';
+import { cleanupStep } from '../../src/pipeline/steps/cleanup.js';
 import { createTestRepo } from '../support/git-repos.js';
 import type { StepResult } from '../../src/pipeline/step.js';
 import { BASE_IMAGE, appSpec, fakeSha, nonce, rawDocker, stepContext, writeApp } from '../support/docker-fixture.js';
@@ -281,6 +282,20 @@ describe('build step (real Docker engine and registry)', function () {
     expect(await readFromImage(testImage, '/toolchain')).to.equal('toolchain\n');
     const registryTags = (await (await fetch(`http://${registryUrl()}/v2/${spec.name}/tags/list`)).json()) as { tags: string[] };
     expect(registryTags.tags).to.deep.equal([String(result.outputs.imageTag).split(':').pop()]);
+  });
+
+  it('cleanup removes a build.testTarget image that no test step ran in (a failure came first)', async () => {
+    const dir = await app({ Dockerfile: `FROM ${BASE_IMAGE} AS build\nRUN echo ${nonce()} > /t\nFROM ${BASE_IMAGE}\n` });
+    const spec = appSpec({ name: `btc-${nonce()}`, build: { test: 'true', testTarget: 'build' } });
+    const result = await buildStep({}, { docker: docker() }).run(stepContext(spec, { workDir: dir }));
+    if (result.status !== 'complete') throw new Error(JSON.stringify(result));
+    cleanups.push(() => rawDocker().getImage(String(result.outputs.imageTag)).remove({ force: true }));
+    const testImage = String(result.outputs.testImage);
+    expect(await docker().hasImage(testImage)).to.equal(true);
+    const workRoot = await mkdtemp(path.join(tmpdir(), 'norn-work-'));
+    cleanups.push(() => rm(workRoot, { recursive: true, force: true }));
+    await cleanupStep({ workRoot, docker: docker() }).run(stepContext(spec, result.outputs));
+    expect(await docker().hasImage(testImage)).to.equal(false);
   });
 
   it('refuses a build.testTarget that is not a stage, naming the stages', async () => {

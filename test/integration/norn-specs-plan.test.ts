@@ -4,7 +4,9 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
+import { planCommand } from '../../src/cli/plan-command.js';
 import { validateCommand } from '../../src/cli/validate-command.js';
+import { captureIo } from '../unit/cli/capture-io.js';
 import type { AppsAnswer } from '../../src/cli/api-types.js';
 import type { PlanAnswer } from '../../src/cli/ops-api-types.js';
 import { fixturesDir } from '../support/fixtures-dir.js';
@@ -58,6 +60,13 @@ describe('Norn-style specs in a running receiver: load and plan', function () {
   it('plans an app without build and image with <app>:latest', async () => {
     const answer = (await (await fetch(`${svc.url}/api/apps/loose/plan`)).json()) as PlanAnswer;
     expect(answer).to.include({ image: 'loose:latest', imageSource: 'spec' });
+  });
+
+  it('norn plan prints what the deploy would leave aside', async () => {
+    const c = captureIo();
+    expect(await planCommand(['thumbs'], { NORN_URL: svc.url }, c.io), c.err()).to.equal(0);
+    expect(c.err()).to.include('warning: processes.thumbnail.function: not deployed by a push');
+    expect(c.err()).to.include('with image thumbs:latest (from the spec)');
   });
 
   it('norn validate exits 0 on the folder and prints each warning under its app', async () => {

@@ -96,7 +96,8 @@ export class DockerEngine {
         t: req.tag,
         dockerfile: req.dockerfile,
         buildargs: { ...req.buildArgs },
-        networkmode: req.networkMode,
+        // BuildKit knows only default, host and none; `bridge` is what `default` means on a classic engine.
+        networkmode: isBuildKit && req.networkMode === 'bridge' ? 'default' : req.networkMode,
         ...(req.labels ? { labels: { ...req.labels } } : {}),
         rm: true,
         forcerm: true,

@@ -194,9 +194,13 @@ describe('infraspec schema', () => {
       expect(result.warnings[0]!.reason).to.match(/autoRollback stays true/);
     });
 
-    it('accepts anything under tuning, and says it is not acted on', () => {
-      const warnings = warningsOf(withProcess({ tuning: { mode: 'auto', whatever: { a: 1 } } }));
-      expect(warnings).to.deep.equal([{ path: 'processes.web.tuning', reason: 'not acted on: advisory only; change resources yourself' }]);
+    it('checks tuning as Norn defines it, and says it is not acted on', () => {
+      const warnings = warningsOf(withProcess({ tuning: { mode: 'auto', cooldown: '6h', whatever: { a: 1 } } }));
+      expect(warnings).to.deep.equal([
+        { path: 'processes.web.tuning.whatever', reason: 'unknown field "whatever" is ignored (allowed: mode, cooldown, profiles, limits, signals)' },
+        { path: 'processes.web.tuning', reason: 'not acted on: advisory only; change resources yourself' },
+      ]);
+      expect(issuesOf(withProcess({ tuning: { cooldown: 'six hours' } }))[0]!.path).to.equal('processes.web.tuning.cooldown');
     });
 
     it('says that retentionEnabled: false does not stop retention here', () => {

@@ -26,6 +26,14 @@ describe('app rendering', () => {
     ]);
   });
 
+  it('lists each app\'s spec warnings under the apps', () => {
+    const lines = appRows({
+      apps: [{ name: 'shop', file: 'f', repo: null, processes: ['web'], lastDeploy: null, warnings: [{ path: 'snapshot', reason: 'unknown field "snapshot" is ignored' }] }],
+      errors: [],
+    });
+    expect(lines).to.deep.equal(['shop  never deployed  no repo', '! shop snapshot: unknown field "snapshot" is ignored']);
+  });
+
   it('shows the current image, the running step and recent deploys', () => {
     const lines = appStatus({
       name: 'shop',

@@ -52,6 +52,18 @@ describe('delivery rendering', () => {
     ]);
   });
 
+  it('prints the spec warnings of the apps a delivery queued', () => {
+    const queued: DeliveryAnswer = {
+      ...answer,
+      delivery: {
+        ...answer.delivery,
+        verdict: 'queued',
+        trace: { ...answer.delivery.trace, invalidSpecs: [], specWarnings: [{ app: 'shop', path: 'snapshot', reason: 'unknown field "snapshot" is ignored (did you mean "snapshots"?)' }] },
+      },
+    };
+    expect(deliveryTrace(queued)).to.include('    warning shop snapshot: unknown field "snapshot" is ignored (did you mean "snapshots"?)');
+  });
+
   it('lists a delivery on one line and says what a redelivery queued', () => {
     expect(deliveryRow(answer.delivery)).to.equal('2026-11-27 09:05:03  · no-match  github  d1  example/shop feature/x  no app tracks this push');
     expect(redeliveryLines({ redeliveryOf: 'd1', deliveryId: 'd2', verdict: 'queued', reason: '1 app matched', deploys: [{ app: 'shop', sagaId: 's9', commitSha: 'f'.repeat(40) }] })).to.deep.equal([
