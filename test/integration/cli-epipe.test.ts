@@ -32,6 +32,6 @@ describe('norn writing into a closed pipe', function () {
   });
 
   it('exits quietly from a command that reads the API', async () => {
-    expect(await runWithClosedStdout(['apps'], { NORN_URL: svc.url })).to.deep.equal({ code: 0, stderr: '' });
+    expect(await runWithClosedStdout(['apps'], { NORN_URL: svc.url, NORN_API_TOKEN: svc.token })).to.deep.equal({ code: 0, stderr: '' });
   });
 });

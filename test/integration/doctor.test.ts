@@ -124,7 +124,7 @@ describe('integration report: start-up log, /api/health?verbose and norn doctor'
   it('norn doctor says what to do without the token, and when no receiver answers', async () => {
     const refused = captureIo();
     expect(await doctorCommand([], { NORN_URL: svc.url }, refused.io)).to.equal(1);
-    expect(refused.err()).to.equal('norn: missing or wrong API token (NORN_API_TOKEN)\n');
+    expect(refused.err()).to.equal("norn: missing or wrong API token (NORN_API_TOKEN, or the api-token file in the receiver's data dir)\n");
     const nobody = captureIo();
     const url = `http://127.0.0.1:${await closedPort()}`;
     expect(await doctorCommand([], { NORN_URL: url }, nobody.io)).to.equal(1);
@@ -154,7 +154,7 @@ describe('norn doctor when every configured integration answers', function () {
 
   it('exits 0 and says so', async () => {
     const c = captureIo();
-    expect(await doctorCommand([], { NORN_URL: svc.url }, c.io), c.out()).to.equal(0);
+    expect(await doctorCommand([], { NORN_URL: svc.url, NORN_API_TOKEN: svc.token }, c.io), c.out()).to.equal(0);
     expect(c.out().trimEnd().split('\n').at(-1)).to.equal('✓ everything configured answers');
     expect(c.out()).to.match(/✓ {2}registry +ok +127\.0\.0\.1:5000/);
   });

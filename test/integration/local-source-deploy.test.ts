@@ -34,11 +34,11 @@ describe('an app without repo deploys its own directory (real Docker engine)', f
   after(() => svc?.close());
 
   const deploy = (body: unknown) =>
-    fetch(`${svc.url}/api/apps/${app}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    svc.api(`/api/apps/${app}/deploy`, { method: 'POST', body: JSON.stringify(body) });
 
   const ended = (sagaId: string) =>
     eventually('the deploy to end', async () => {
-      const s = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as SagaAnswer;
+      const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as SagaAnswer;
       return s.saga.status === 'running' || s.saga.status === 'queued' ? undefined : s;
     }, 100_000);
 

@@ -27,7 +27,7 @@ describe('Norn-style specs in a running receiver: load and plan', function () {
       fs.copyFileSync(path.join(DIR, folder, 'infraspec.yaml'), path.join(svc.appsDir, folder, 'infraspec.yaml'));
     }
     apps = await eventually('every spec to be picked up', async () => {
-      const answer = (await (await fetch(`${svc.url}/api/apps`)).json()) as AppsAnswer;
+      const answer = (await (await svc.api('/api/apps')).json()) as AppsAnswer;
       return answer.apps.length + answer.errors.length === FOLDERS.length ? answer : undefined;
     });
   });
@@ -47,7 +47,7 @@ describe('Norn-style specs in a running receiver: load and plan', function () {
 
   it('plans every one with Nomad, and the plan carries the warnings', async () => {
     for (const app of apps.apps) {
-      const res = await fetch(`${svc.url}/api/apps/${app.name}/plan?image=registry.test/${app.name}:1`);
+      const res = await svc.api(`/api/apps/${app.name}/plan?image=registry.test/${app.name}:1`);
       const answer = (await res.json()) as PlanAnswer;
       expect(res.status, `${app.name}: ${JSON.stringify(answer)}`).to.equal(200);
       expect(answer.planError, app.name).to.equal(undefined);
@@ -58,13 +58,13 @@ describe('Norn-style specs in a running receiver: load and plan', function () {
   });
 
   it('plans an app without build and image with <app>:latest', async () => {
-    const answer = (await (await fetch(`${svc.url}/api/apps/loose/plan`)).json()) as PlanAnswer;
+    const answer = (await (await svc.api('/api/apps/loose/plan')).json()) as PlanAnswer;
     expect(answer).to.include({ image: 'loose:latest', imageSource: 'spec' });
   });
 
   it('norn plan prints what the deploy would leave aside', async () => {
     const c = captureIo();
-    expect(await planCommand(['thumbs'], { NORN_URL: svc.url }, c.io), c.err()).to.equal(0);
+    expect(await planCommand(['thumbs'], { NORN_URL: svc.url, NORN_API_TOKEN: svc.token }, c.io), c.err()).to.equal(0);
     expect(c.err()).to.include('warning: processes.thumbnail.function: not deployed by a push');
     expect(c.err()).to.include('with image thumbs:latest (from the spec)');
   });

@@ -57,7 +57,7 @@ describe('npx norn from a checkout, as the README says', function () {
   });
 
   it('npx norn doctor asks the running receiver, and its exit code follows the verdict', async () => {
-    const doctor = await run('npx', ['norn', 'doctor'], checkout, { NORN_URL: svc.url });
+    const doctor = await run('npx', ['norn', 'doctor'], checkout, { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir });
     expect(doctor.stdout, doctor.stderr).to.match(/^receiver http:\/\/127\.0\.0\.1:\d+\n\n {3}INTEGRATION +STATE +WHERE +DETAIL\n/);
     const verdict = doctor.stdout.trimEnd().split('\n').at(-1);
     expect(doctor.code).to.equal(verdict === '✓ everything configured answers' ? 0 : 1);
