@@ -15,6 +15,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   ts: '20260101T000000Z',
   provider: 'github',
   rest: 'x',
+  process: 'web',
 };
 
 /** The route's path with its parameters filled in, e.g. /api/apps/shop/deploy. */
