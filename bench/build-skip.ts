@@ -41,10 +41,10 @@ async function main(): Promise<void> {
 
   const live = async (sha: string): Promise<{ ms: number; build: string; buildMs: number }> => {
     for (;;) {
-      const list = (await (await fetch(`${svc.url}/api/deploys?app=${app}`)).json()) as { deploys: { sagaId: string; commitSha: string }[] };
+      const list = (await (await svc.api(`/api/deploys?app=${app}`)).json()) as { deploys: { sagaId: string; commitSha: string }[] };
       const sagaId = list.deploys.find((d) => d.commitSha === sha)?.sagaId;
       if (sagaId) {
-        const s = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as Saga;
+        const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as Saga;
         if (s.saga.status === 'succeeded') {
           const build = s.events.find((e) => e.action === 'step.complete' && e.metadata.step === 'build');
           return { ms: 0, build: build?.message ?? '?', buildMs: build?.metadata.durationMs ?? 0 };

@@ -24,6 +24,7 @@ import { fmtMs } from './percentiles.js';
 import { settle } from './settle.js';
 
 const SECRET = 'bench-webhook-secret';
+const API_TOKEN = 'bench-api-token';
 const MIN_HEALTHY_SECONDS = '0';
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     NORN_APPS_DIR: path.join(root, 'apps'),
     NORN_DATA_DIR: path.join(root, 'data'),
     NORN_WEBHOOK_SECRET: SECRET,
+    NORN_API_TOKEN: API_TOKEN,
     NORN_POLL_INTERVAL_MS: '50',
     NORN_RUNTIME: 'docker',
     DOCKER_HOST: dockerHost(),
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
       const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: SECRET, repoUrl: repo.url, sha }));
       if (res.status !== 202) throw new Error(`push answered ${res.status}`);
       await until(`${version} to serve`, async () => {
-        const list = (await (await fetch(`${svc.url}/api/apps/${app}/instances`)).json()) as { address: string | null; commitSha: string | null }[];
+        const list = (await (await fetch(`${svc.url}/api/apps/${app}/instances`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as { address: string | null; commitSha: string | null }[];
         const mine = list.find((i) => i.commitSha === sha && i.address);
         return mine && (await answerAt(mine.address!)) === version ? true : undefined;
       });

@@ -29,7 +29,7 @@ describe('norn status: the live image and the last one built', function () {
 
   const status = async () => {
     const c = captureIo();
-    expect(await statusCommand(['shop'], { NORN_URL: svc.url }, c.io), c.err()).to.equal(0);
+    expect(await statusCommand(['shop'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io), c.err()).to.equal(0);
     return c.lines();
   };
 

@@ -24,7 +24,7 @@ describe('norn plan on the Docker runtime', () => {
 
   it('lists scaling.min containers per service process, labelled, with DATABASE_URL redacted', async () => {
     const c = captureIo();
-    expect(await planCommand(['shop'], { NORN_URL: svc.url }, c.io), c.err()).to.equal(0);
+    expect(await planCommand(['shop'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io), c.err()).to.equal(0);
     expect(c.err()).to.contain('2 container(s) a deploy of shop would start on the Docker engine with image reg/shop:1');
     expect(c.err()).to.contain('<redacted> (DATABASE_URL)');
     const containers = JSON.parse(c.out()) as { Image: string; Env: string[]; Labels: Record<string, string> }[];

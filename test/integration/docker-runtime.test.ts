@@ -40,13 +40,13 @@ describe('Docker runtime on the real engine (host networking)', function () {
     expect(res.status).to.equal(202);
     return { sha, sagaId: (res.body.deploys as { sagaId: string }[])[0]!.sagaId };
   };
-  const saga = async (id: string) => (await (await fetch(`${svc.url}/api/sagas/${id}`)).json()) as SagaAnswer;
+  const saga = async (id: string) => (await (await svc.api(`/api/sagas/${id}`)).json()) as SagaAnswer;
   const ended = (id: string) =>
     eventually(`deploy ${id} to end`, async () => {
       const s = await saga(id);
       return ['queued', 'running'].includes(s.saga.status) ? undefined : s;
     }, 150_000);
-  const instances = async () => (await (await fetch(`${svc.url}/api/apps/${app}/instances`)).json()) as Instance[];
+  const instances = async () => (await (await svc.api(`/api/apps/${app}/instances`)).json()) as Instance[];
 
   before(async () => {
     await requireDocker();
@@ -126,19 +126,19 @@ describe('Docker runtime on the real engine (host networking)', function () {
       },
     });
     await eventually('the spec with the new processes', async () => {
-      const res = await fetch(`${svc.url}/api/apps/${app}/processes/greet/invoke`, { method: 'POST', body: JSON.stringify({ args: ['world'] }) });
+      const res = await svc.api(`/api/apps/${app}/processes/greet/invoke`, { method: 'POST', body: JSON.stringify({ args: ['world'] }) });
       return res.status === 404 ? undefined : ((await res.json()) as { status: string; exitCode: number; logTail: string; sagaId: string });
     }).then((run) => {
       expect(run).to.include({ status: 'failed', exitCode: 4 });
       expect(run.logTail).to.contain('hello world');
     });
 
-    const refused = await fetch(`${svc.url}/api/apps/${app}/processes/tick/invoke`, { method: 'POST', body: '{}' });
+    const refused = await svc.api(`/api/apps/${app}/processes/tick/invoke`, { method: 'POST', body: '{}' });
     expect(refused.status).to.equal(409);
 
     // `* * * * *` is due at the next minute's start; the run uses the image of the last good deploy (v2).
     const tick = await eventually('a scheduled run of tick', async () => {
-      const { runs } = (await (await fetch(`${svc.url}/api/apps/${app}/runs`)).json()) as { runs: { process: string; trigger: string; status: string; exitCode: number; logTail: string; sagaId: string }[] };
+      const { runs } = (await (await svc.api(`/api/apps/${app}/runs`)).json()) as { runs: { process: string; trigger: string; status: string; exitCode: number; logTail: string; sagaId: string }[] };
       return runs.find((r) => r.process === 'tick' && r.status !== 'running');
     }, 90_000);
     expect(tick).to.include({ trigger: 'schedule', status: 'succeeded', exitCode: 0 });
@@ -151,14 +151,14 @@ describe('Docker runtime on the real engine (host networking)', function () {
 
   it('keeps the containers when the app leaves the apps dir, and norn teardown stops them', async () => {
     fs.rmSync(path.join(svc.appsDir, app), { recursive: true, force: true });
-    await eventually('the app to leave the catalog', async () => ((await fetch(`${svc.url}/api/apps/${app}`)).status === 404 ? true : undefined));
+    await eventually('the app to leave the catalog', async () => ((await svc.api(`/api/apps/${app}`)).status === 404 ? true : undefined));
     const left = await instances();
     expect(left.map((i) => i.state)).to.deep.equal(['running']);
     expect(await answerAt(left[0]!.address!)).to.equal('v2');
 
     const c = captureIo();
     const person = { isInteractive: false, ask: async () => app };
-    expect(await teardownCommandWith({ confirmer: person })([app, '--yes'], { NORN_URL: svc.url }, c.io), c.err()).to.equal(0);
+    expect(await teardownCommandWith({ confirmer: person })([app, '--yes'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io), c.err()).to.equal(0);
     expect(c.out()).to.contain(`stopped and removed 1 container(s) of ${app}`);
     expect(await appContainers(app)).to.deep.equal([]);
     expect(await answerAt(left[0]!.address!)).to.equal(undefined);

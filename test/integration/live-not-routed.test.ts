@@ -38,7 +38,7 @@ describe('a deploy with endpoints and no cloudflared config', function () {
     const final = await eventually('the final status', async () => sim.statusesFor(sha, 'norn/deploy/shop').find((s) => s.state !== 'pending'), 45_000);
     const reason = `no cloudflared config at ${missing} (NORN_CLOUDFLARED_CONFIG)`;
     expect(final).to.include({ state: 'success', description: `live, not routed: ${reason}` });
-    const { events } = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as { events: { action: string; message: string; metadata: Record<string, unknown> }[] };
+    const { events } = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: { action: string; message: string; metadata: Record<string, unknown> }[] };
     const warning = events.find((e) => e.action === 'cloudflared.not-routed');
     expect(warning?.message).to.equal(`live, not routed: ${reason}; shop.example.com do not reach shop until it exists and the deploy runs again`);
     const complete = events.find((e) => e.action === 'deploy.complete');
@@ -46,7 +46,7 @@ describe('a deploy with endpoints and no cloudflared config', function () {
     expect(events.some((e) => e.action === 'deploy.failed')).to.equal(false);
 
     const status = captureIo();
-    expect(await statusCommand(['shop'], { NORN_URL: svc.url }, status.io), status.err()).to.equal(0);
+    expect(await statusCommand(['shop'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, status.io), status.err()).to.equal(0);
     expect(status.lines()).to.include(`  routing  live, not routed: ${reason}`);
   });
 });

@@ -26,14 +26,14 @@ describe('spec warnings in the delivery trace and the saga', function () {
     const { deliveryId } = res.body as { deliveryId: string };
     const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
 
-    const { delivery } = (await (await fetch(`${svc.url}/api/deliveries/${deliveryId}`)).json()) as {
+    const { delivery } = (await (await svc.api(`/api/deliveries/${deliveryId}`)).json()) as {
       delivery: { trace: { specWarnings?: { app: string; path: string; reason: string }[] } };
     };
     expect(delivery.trace.specWarnings!.map((w) => `${w.app} ${w.path}`)).to.deep.equal(['typo snapshot', 'typo deployPolicy']);
     expect(delivery.trace.specWarnings![0]!.reason).to.equal('unknown field "snapshot" is ignored (did you mean "snapshots"?)');
 
     const events = await eventually('the spec warnings in the saga', async () => {
-      const s = (await (await fetch(`${svc.url}/api/sagas/${sagaId}`)).json()) as { events: { action: string; message: string }[] };
+      const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: { action: string; message: string }[] };
       return s.events.some((e) => e.action === 'spec.warnings') ? s.events : undefined;
     });
     const warning = events.find((e) => e.action === 'spec.warnings')!;

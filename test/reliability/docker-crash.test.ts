@@ -34,7 +34,7 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     expect(res.status).to.equal(202);
     return { sha, sagaId: (res.body.deploys as { sagaId: string }[])[0]!.sagaId };
   };
-  const saga = async (id: string) => (await (await fetch(`${receiver!.url}/api/sagas/${id}`)).json()) as SagaAnswer;
+  const saga = async (id: string) => (await (await fetch(`${receiver!.url}/api/sagas/${id}`, { headers: receiver!.authHeaders })).json()) as SagaAnswer;
   const waitFor = (what: string, id: string, ok: (s: SagaAnswer) => boolean) =>
     eventually(what, async () => {
       const s = await saga(id);
