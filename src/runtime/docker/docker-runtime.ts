@@ -14,7 +14,7 @@ import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../p
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../pipeline/steps/submit.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
-import { check, gateInstance, type GateInstance } from './health-gate.js';
+import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 
 export interface DockerRuntimeConfig {
   readonly network: DockerNetwork;
@@ -90,21 +90,27 @@ export class DockerRuntime implements Runtime {
     const deadline = Date.now() + this.config.healthyDeadlineMs;
     let passed = false;
     try {
-      const outcomes = await Promise.all(
+      // The first instance to fail decides: the others stop being asked, and all of them go.
+      const stopGates = new AbortController();
+      let failed: { inst: StartedInstance; outcome: Extract<GateOutcome, { ok: false }> } | undefined;
+      const settled = await Promise.allSettled(
         started.map(async (inst) => {
           const proc = plan.processes.find((p) => p.name === inst.process)!;
           const outcome = await gateInstance(inst, proc, {
             minHealthyMs: this.config.minHealthyMs,
             deadline,
-            signal: ctx.signal,
+            signal: AbortSignal.any([ctx.signal, stopGates.signal]),
             state: (id) => this.deps.containers.state(id),
           });
           ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', id: inst.id, ok: outcome.ok });
-          return { inst, outcome };
+          if (!outcome.ok && !failed) {
+            failed = { inst, outcome };
+            stopGates.abort();
+          }
         }),
       );
-      const failed = outcomes.find((o) => !o.outcome.ok);
-      if (failed && !failed.outcome.ok) {
+      ctx.signal.throwIfAborted();
+      if (failed) {
         const { inst, outcome } = failed;
         const logTail = await this.deps.containers.logs(inst.id, 20).catch(() => '');
         const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
@@ -115,6 +121,8 @@ export class DockerRuntime implements Runtime {
           logTail: logTail.slice(-2000),
         });
       }
+      const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (broken) throw broken.reason;
       passed = true;
     } finally {
       if (!passed) {
