@@ -30,6 +30,8 @@ export interface DockerRuntimeDeps {
   specOf(app: string): AppSpec | undefined;
   /** The actions recorded in a saga, to tell whether an interrupted deploy's instances had passed the gate. */
   sagaActions(sagaId: string): Promise<string[]>;
+  /** The `service` URLs of the app's ingress rules (cloudflared), to tell which set a crashed deploy left routed. */
+  routedServices(app: string): Promise<string[]>;
   /** A free TCP port on this host (host networking). */
   freePort(): Promise<number>;
   readonly log: Logger;
@@ -207,16 +209,24 @@ export class DockerRuntime implements Runtime {
     const all = await this.service(deploy.app);
     const mine = all.filter((c) => c.labels[LABEL.saga] === deploy.id);
     if (mine.length === 0) return undefined;
+    const old = all.filter((c) => c.labels[LABEL.saga] !== deploy.id);
+    // The ingress decides when it routes to one of the two sets: that set is what serves. Otherwise the gate does.
+    const routed = new Set((await this.deps.routedServices(deploy.app).catch(() => undefined)) ?? []);
+    const spec = this.deps.specOf(deploy.app);
+    const isRouted = (c: ContainerSummary) => {
+      const address = this.addressOf(c, spec?.processes[c.labels[LABEL.process]!]?.port);
+      return address !== undefined && routed.has(`http://${address}`);
+    };
     const passed = (await this.deps.sagaActions(deploy.id)).includes(GATE_PASSED);
-    if (passed) {
+    const keepNew = mine.some(isRouted) || (passed && !old.some(isRouted));
+    if (keepNew) {
       // The new version had passed its gate: finish the replacement rather than go back.
-      const old = all.filter((c) => c.labels[LABEL.saga] !== deploy.id);
       await this.removeAll(old.map((c) => c.id));
-      return `its ${mine.length} new container(s) had passed the health gate and were kept; ${old.length} old one(s) removed`;
+      const why = mine.some(isRouted) ? 'the ingress already routed to them' : 'they had passed the health gate';
+      return `its ${mine.length} new container(s) were kept (${why}); ${old.length} old one(s) removed`;
     }
     await this.removeAll(mine.map((c) => c.id));
-    const left = all.length - mine.length;
-    return `removed the ${mine.length} container(s) it had started; ${left} container(s) of the previous version keep running`;
+    return `removed the ${mine.length} container(s) it had started; ${old.length} container(s) of the previous version keep running`;
   }
 
   async runOnce(run: OneOffRun): Promise<OneOffOutcome> {
