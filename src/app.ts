@@ -137,6 +137,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     specOf: (name) => catalog.get(name)?.spec,
     lastGoodImage: (name) => queue.lastSucceededImage(name),
     sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
+    routedServices: async (name) => (await ingress.listRules()).rules.filter((r) => r.owner === name && r.service).map((r) => r.service!),
     log,
   });
   const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });

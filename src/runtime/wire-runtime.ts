@@ -19,6 +19,7 @@ export interface RuntimeWiring {
   specOf(app: string): AppSpec | undefined;
   lastGoodImage(app: string): Promise<string | undefined>;
   sagaActions(sagaId: string): Promise<string[]>;
+  routedServices(app: string): Promise<string[]>;
   readonly log: Logger;
 }
 
@@ -39,7 +40,7 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
             )
           : new DockerRuntime(
               { network: config.docker.network, minHealthyMs: config.docker.minHealthyMs, healthyDeadlineMs: config.nomad.healthyDeadlineMs, appPostgresUrl: config.appPostgresUrl },
-              { containers: w.containers, loadSecrets: w.loadSecrets, specOf: w.specOf, sagaActions: w.sagaActions, freePort, log: w.log },
+              { containers: w.containers, loadSecrets: w.loadSecrets, specOf: w.specOf, sagaActions: w.sagaActions, routedServices: w.routedServices, freePort, log: w.log },
             ),
     },
   );

@@ -1,7 +1,7 @@
 // kill -9 of a receiver in the middle of a Docker-runtime deploy, then a restart: the interrupted deploy is
 // recorded as such with what the runtime kept, and exactly one version's containers run. Killed during the
-// health gate, the new containers go and the old version keeps serving; killed after the gate passed (while
-// cloudflared reloads), the replacement is finished and the new version serves.
+// health gate, the new containers go and the old version keeps serving; killed once the ingress routes to the new
+// version (while cloudflared reloads), the replacement is finished and the new version serves.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { eventually, TEST_SECRET } from '../support/test-service.js';
 
 interface SagaAnswer {
   saga: { status: string; error: string | null };
-  events: { action: string; message: string }[];
+  events: { action: string; message: string; metadata: { instances?: { address?: string }[] } }[];
 }
 
 describe('crash: kill -9 during a Docker-runtime deploy', function () {
@@ -27,6 +27,7 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
   let repo: TestRepo;
   let env: Record<string, string>;
   let receiver: ChildReceiver | undefined;
+  let cloudflaredConfig: string;
 
   const push = async (files: Record<string, string>) => {
     const sha = repo.commit(files);
@@ -54,7 +55,7 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     await requireDocker();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-dkcrash-'));
     repo = createTestRepo(app);
-    const cloudflaredConfig = path.join(root, 'cloudflared.yml');
+    cloudflaredConfig = path.join(root, 'cloudflared.yml');
     fs.writeFileSync(cloudflaredConfig, 'tunnel: test\ningress:\n  - service: http_status:404\n');
     fs.mkdirSync(path.join(root, 'apps', app), { recursive: true });
     fs.writeFileSync(path.join(root, 'apps', app, 'infraspec.yaml'), YAML.stringify(webAppSpec(app, repo.url, { endpoints: [{ url: `https://${app}.example.com` }] })));
@@ -86,6 +87,8 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     const v1 = await push(webAppFiles('v1'));
     const s1 = await waitFor('v1 to end', v1.sagaId, (s) => !['queued', 'running'].includes(s.saga.status));
     expect(s1.saga.status, s1.saga.error ?? '').to.equal('succeeded');
+    // forge routed the app's hostname to the instance's address.
+    expect(fs.readFileSync(cloudflaredConfig, 'utf8')).to.contain(`service: http://${(await running()).address}`);
 
     // Killed while v2's containers are in their health gate.
     const v2 = await push(webAppFiles('v2'));
@@ -98,15 +101,19 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     expect(afterV2.commits).to.deep.equal([v1.sha]);
     expect(await answerAt(afterV2.address)).to.equal('v1');
 
-    // Killed after v3 passed its gate, while cloudflared reloads: v3 is kept, v1 goes.
+    // Killed after v3 passed its gate and the ingress was pointed at it, while cloudflared reloads: v3 is kept,
+    // v1 goes.
     const v3 = await push(webAppFiles('v3'));
-    await waitFor('v3 to pass its gate', v3.sagaId, (s) => s.events.some((e) => e.action === 'runtime.healthy'));
+    const started = await waitFor('v3 to pass its gate', v3.sagaId, (s) => s.events.some((e) => e.action === 'runtime.healthy'));
+    const v3Address = started.events.find((e) => e.action === 'runtime.started')!.metadata.instances![0]!.address!;
+    await eventually('the ingress to route to v3', async () => (fs.readFileSync(cloudflaredConfig, 'utf8').includes(`http://${v3Address}`) ? true : undefined), 30_000);
     await killAndRestart();
     const s3 = await waitFor('v3 to be settled', v3.sagaId, (s) => s.events.some((e) => e.action === 'runtime.recovered'));
     expect(s3.saga.status).to.equal('interrupted');
-    expect(s3.events.find((e) => e.action === 'runtime.recovered')!.message).to.match(/were kept; 1 old one/);
+    expect(s3.events.find((e) => e.action === 'runtime.recovered')!.message).to.match(/were kept \(the ingress already routed to them\); 1 old one/);
     const afterV3 = await running();
     expect(afterV3.commits).to.deep.equal([v3.sha]);
     expect(await answerAt(afterV3.address)).to.equal('v3');
+    expect(fs.readFileSync(cloudflaredConfig, 'utf8')).to.contain(`service: http://${afterV3.address}`);
   });
 });

@@ -14,7 +14,7 @@ import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../p
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../pipeline/steps/submit.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
-import { check, gateInstance, type GateInstance } from './health-gate.js';
+import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 
 export interface DockerRuntimeConfig {
   readonly network: DockerNetwork;
@@ -30,6 +30,8 @@ export interface DockerRuntimeDeps {
   specOf(app: string): AppSpec | undefined;
   /** The actions recorded in a saga, to tell whether an interrupted deploy's instances had passed the gate. */
   sagaActions(sagaId: string): Promise<string[]>;
+  /** The `service` URLs of the app's ingress rules (cloudflared), to tell which set a crashed deploy left routed. */
+  routedServices(app: string): Promise<string[]>;
   /** A free TCP port on this host (host networking). */
   freePort(): Promise<number>;
   readonly log: Logger;
@@ -90,21 +92,27 @@ export class DockerRuntime implements Runtime {
     const deadline = Date.now() + this.config.healthyDeadlineMs;
     let passed = false;
     try {
-      const outcomes = await Promise.all(
+      // The first instance to fail decides: the others stop being asked, and all of them go.
+      const stopGates = new AbortController();
+      let failed: { inst: StartedInstance; outcome: Extract<GateOutcome, { ok: false }> } | undefined;
+      const settled = await Promise.allSettled(
         started.map(async (inst) => {
           const proc = plan.processes.find((p) => p.name === inst.process)!;
           const outcome = await gateInstance(inst, proc, {
             minHealthyMs: this.config.minHealthyMs,
             deadline,
-            signal: ctx.signal,
+            signal: AbortSignal.any([ctx.signal, stopGates.signal]),
             state: (id) => this.deps.containers.state(id),
           });
           ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', id: inst.id, ok: outcome.ok });
-          return { inst, outcome };
+          if (!outcome.ok && !failed) {
+            failed = { inst, outcome };
+            stopGates.abort();
+          }
         }),
       );
-      const failed = outcomes.find((o) => !o.outcome.ok);
-      if (failed && !failed.outcome.ok) {
+      ctx.signal.throwIfAborted();
+      if (failed) {
         const { inst, outcome } = failed;
         const logTail = await this.deps.containers.logs(inst.id, 20).catch(() => '');
         const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
@@ -115,6 +123,8 @@ export class DockerRuntime implements Runtime {
           logTail: logTail.slice(-2000),
         });
       }
+      const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (broken) throw broken.reason;
       passed = true;
     } finally {
       if (!passed) {
@@ -199,16 +209,24 @@ export class DockerRuntime implements Runtime {
     const all = await this.service(deploy.app);
     const mine = all.filter((c) => c.labels[LABEL.saga] === deploy.id);
     if (mine.length === 0) return undefined;
+    const old = all.filter((c) => c.labels[LABEL.saga] !== deploy.id);
+    // The ingress decides when it routes to one of the two sets: that set is what serves. Otherwise the gate does.
+    const routed = new Set((await this.deps.routedServices(deploy.app).catch(() => undefined)) ?? []);
+    const spec = this.deps.specOf(deploy.app);
+    const isRouted = (c: ContainerSummary) => {
+      const address = this.addressOf(c, spec?.processes[c.labels[LABEL.process]!]?.port);
+      return address !== undefined && routed.has(`http://${address}`);
+    };
     const passed = (await this.deps.sagaActions(deploy.id)).includes(GATE_PASSED);
-    if (passed) {
+    const keepNew = mine.some(isRouted) || (passed && !old.some(isRouted));
+    if (keepNew) {
       // The new version had passed its gate: finish the replacement rather than go back.
-      const old = all.filter((c) => c.labels[LABEL.saga] !== deploy.id);
       await this.removeAll(old.map((c) => c.id));
-      return `its ${mine.length} new container(s) had passed the health gate and were kept; ${old.length} old one(s) removed`;
+      const why = mine.some(isRouted) ? 'the ingress already routed to them' : 'they had passed the health gate';
+      return `its ${mine.length} new container(s) were kept (${why}); ${old.length} old one(s) removed`;
     }
     await this.removeAll(mine.map((c) => c.id));
-    const left = all.length - mine.length;
-    return `removed the ${mine.length} container(s) it had started; ${left} container(s) of the previous version keep running`;
+    return `removed the ${mine.length} container(s) it had started; ${old.length} container(s) of the previous version keep running`;
   }
 
   async runOnce(run: OneOffRun): Promise<OneOffOutcome> {
