@@ -152,11 +152,14 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
   const fileValues = readConfigFile(processEnv.NORN_CONFIG, cwd);
   const merged: Record<string, string | undefined> = {};
   const source: Record<string, string> = {};
+  /** Settings the operator gave (environment, config file or an alias), as against defaults. */
+  const isGiven = new Set<string>();
   for (const s of SETTINGS) {
     const alias = ALIASES[s.name];
     const given = emptyToUndefined(processEnv[s.name]) ?? fileValues[s.name];
     const aliased = alias ? (emptyToUndefined(processEnv[alias]) ?? fileValues[alias]) : undefined;
     if (given === undefined && aliased !== undefined) source[s.name] = alias!;
+    if (given !== undefined || aliased !== undefined) isGiven.add(s.name);
     merged[s.name] = given ?? aliased ?? s.default;
   }
   // Norn's snapshot step runs pg_dump with the ambient libpq environment; without NORN_POSTGRES_URL, so does this one.
@@ -218,7 +221,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     runtime: v.NORN_RUNTIME,
     docker: { network: v.NORN_DOCKER_NETWORK, minHealthyMs: v.NORN_DOCKER_MIN_HEALTHY_SECONDS * 1000 },
     nomad: {
-      isAddressSet: emptyToUndefined(processEnv.NOMAD_ADDR) !== undefined || fileValues.NOMAD_ADDR !== undefined,
+      isAddressSet: isGiven.has('NOMAD_ADDR'),
       address: v.NOMAD_ADDR.replace(/\/+$/, ''),
       token: v.NOMAD_TOKEN,
       namespace: v.NOMAD_NAMESPACE,

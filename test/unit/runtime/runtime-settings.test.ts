@@ -18,6 +18,12 @@ describe('runtime settings', () => {
     expect(c.docker).to.deep.equal({ network: 'host', minHealthyMs: 0 });
   });
 
+  it("see Norn v2's NORN_NOMAD_ADDR as NOMAD_ADDR set, so a Norn user's receiver deploys to Nomad", () => {
+    const c = loadConfig({ NORN_NOMAD_ADDR: 'http://nomad:4646' });
+    expect(c.nomad.isAddressSet).to.equal(true);
+    expect(c.nomad.address).to.equal('http://nomad:4646');
+  });
+
   it('refuse a runtime or network they do not know, naming the variable', () => {
     expect(() => loadConfig({ NORN_RUNTIME: 'k8s' })).to.throw(ConfigError, /NORN_RUNTIME: must be docker or nomad/);
     expect(() => loadConfig({ NORN_DOCKER_NETWORK: 'overlay' })).to.throw(ConfigError, /NORN_DOCKER_NETWORK: must be bridge or host/);
