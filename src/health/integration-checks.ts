@@ -9,6 +9,8 @@ import { statusConfigFromEnv } from '../statuses/status-config.js';
 import type { IntegrationCheck } from './integration-report.js';
 
 export interface IntegrationClients {
+  /** Which runtime deploys go to, and why (runtime/select-runtime.ts). */
+  readonly runtime?: { describe(): Promise<{ runtime: string | undefined; reason: string }> };
   readonly nomad: { leader(opts?: { signal?: AbortSignal }): Promise<string> };
   readonly docker: { readonly address: string; version(signal?: AbortSignal): Promise<{ version: string; apiVersion: string }> };
   /** Absent when NORN_POSTGRES_URL is not set. */
@@ -20,13 +22,17 @@ export interface IntegrationClients {
 export function integrationChecks(config: Config, clients: IntegrationClients, opts: { timeoutMs: number }): IntegrationCheck[] {
   const isSet = (name: string) => Boolean(config.env[name]?.trim());
   const settings = (...names: string[]) => Object.fromEntries(names.map((n) => [n, isSet(n)]));
+  // Nomad is asked only when it is the runtime or was named: on one machine with Docker it is not missing.
+  const usesNomad = config.nomad.isAddressSet || config.runtime === 'nomad';
   const checks: IntegrationCheck[] = [
+    ...(clients.runtime ? [runtimeCheck(clients.runtime, settings('NORN_RUNTIME', 'NOMAD_ADDR', 'DOCKER_HOST'))] : []),
     {
       name: 'nomad',
-      purpose: 'runs the apps: submit, healthy, plan',
+      purpose: 'runs the apps on a cluster: submit, healthy, plan',
       settings: settings('NOMAD_ADDR', 'NOMAD_TOKEN'),
-      target: config.nomad.address,
-      probe: async (signal) => `leader ${await clients.nomad.leader({ signal })}`,
+      target: usesNomad ? config.nomad.address : undefined,
+      probe: usesNomad ? async (signal) => `leader ${await clients.nomad.leader({ signal })}` : undefined,
+      unconfigured: 'apps run on the local Docker engine (set NOMAD_ADDR to deploy to a Nomad cluster)',
       hint: 'is Nomad running? set NOMAD_ADDR (and NOMAD_TOKEN when ACLs are on)',
     },
     {
@@ -97,6 +103,20 @@ export function integrationChecks(config: Config, clients: IntegrationClients, o
     });
   }
   return checks;
+}
+
+function runtimeCheck(runtime: NonNullable<IntegrationClients['runtime']>, settings: Record<string, boolean>): IntegrationCheck {
+  return {
+    name: 'runtime',
+    purpose: 'where apps run (submit, healthy, instances)',
+    settings,
+    probe: async () => {
+      const choice = await runtime.describe();
+      if (!choice.runtime) throw new Error(choice.reason);
+      return `${choice.runtime}: ${choice.reason}`;
+    },
+    hint: 'start Docker (or set DOCKER_HOST) for the Docker runtime, or set NOMAD_ADDR for Nomad; NORN_RUNTIME picks one',
+  };
 }
 
 function registryCheck(config: Config, fetchFn: typeof fetch, settings: Record<string, boolean>): IntegrationCheck {

@@ -159,3 +159,22 @@ describe('norn doctor when every configured integration answers', function () {
     expect(c.out()).to.match(/✓ {2}registry +ok +127\.0\.0\.1:5000/);
   });
 });
+
+describe('norn doctor on one machine with Docker and no Nomad', function () {
+  this.timeout(60_000);
+  let svc: TestService;
+
+  before(async () => {
+    await requireDocker();
+    svc = await startTestService({ env: { NOMAD_ADDR: '', DOCKER_HOST: dockerHost() } });
+  });
+  after(async () => svc?.close());
+
+  it('names the Docker runtime and why, and does not count the absent Nomad as a failure', async () => {
+    const c = captureIo();
+    expect(await doctorCommand([], { NORN_URL: svc.url, NORN_API_TOKEN: svc.token }, c.io), c.out()).to.equal(0);
+    const lines = c.out().split('\n');
+    expect(lines.find((l) => l.startsWith('✓  runtime')), c.out()).to.include('docker: the Docker engine at');
+    expect(lines.find((l) => l.startsWith('-  nomad')), c.out()).to.include('not configured').and.include('apps run on the local Docker engine');
+  });
+});
