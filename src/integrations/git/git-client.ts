@@ -60,7 +60,9 @@ export class GitClient {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
     assertRemoteUrl(url);
     await fs.mkdir(cacheDir, { recursive: true });
-    const git = this.git(cacheDir, url, opts.signal);
+    // GIT_DIR pins git to the cache: a damaged one must fail (and be fetched again), not make git search the
+    // parent directories for another repository to fetch into.
+    const git = this.git(cacheDir, url, opts.signal, { GIT_DIR: cacheDir });
     if (!(await isFile(path.join(cacheDir, 'HEAD')))) {
       await this.run(['init', '--bare'], () => git.raw(['init', '--quiet', '--bare']));
       // A fetch keeps its pack as received (no loose-object explosion); gc runs in the foreground, within the deadline.
@@ -82,7 +84,7 @@ export class GitClient {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
     await fs.mkdir(dir, { recursive: true });
     // The cache is bare: the work tree and a private index are given to git in its environment.
-    const git = this.git(cacheDir, '', opts.signal, { GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` });
+    const git = this.git(cacheDir, '', opts.signal, { GIT_DIR: cacheDir, GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` });
     const commit = (await this.run(['rev-parse', sha], () => git.raw(['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`]))).trim();
     if (commit !== sha) throw new CommandError(['git', 'rev-parse', sha], 1, `the cache resolved ${commit}, expected ${sha}`);
     try {
