@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       {
         Dockerfile: 'FROM norn-base:latest\nWORKDIR /app\nCOPY . .\nRUN dd if=/dev/urandom of=/app/assets.bin bs=1M count=8 2>/dev/null && sha256sum /app/*.sh > /app/manifest\n',
         '.dockerignore': 'docs\ninfraspec.yaml\n',
-        'main.sh': 'echo v0\n',
+        'main.sh': `echo v0 ${app}\n`,
         'docs/guide.md': 'guide v0\n',
       },
       'first release',
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     const code: { ms: number; buildMs: number; build: string }[] = [];
     const docs: { ms: number; buildMs: number; build: string }[] = [];
     for (let round = 1; round <= rounds; round++) {
-      code.push(await push({ 'main.sh': `echo v${round}\n` }, `code ${round}`));
+      // Unique per run, so Docker's layer cache cannot serve a code push from an earlier run's identical one.
+      code.push(await push({ 'main.sh': `echo v${round} ${app}\n` }, `code ${round}`));
       docs.push(await push({ 'docs/guide.md': `guide v${round}\n` }, `docs ${round}`));
       console.log(`round ${round}: code push ${fmtMs(code.at(-1)!.ms)} (build ${fmtMs(code.at(-1)!.buildMs)}: ${code.at(-1)!.build}); docs push ${fmtMs(docs.at(-1)!.ms)} (build ${fmtMs(docs.at(-1)!.buildMs)}: ${docs.at(-1)!.build})`);
     }

@@ -124,6 +124,8 @@ async function main(): Promise<void> {
   console.log(`\ntarget: every client gets every event: ${svc.report.received}/${svc.report.expected} -> ${mark(complete)}`);
   console.log(`target: p99 append -> arrival at every client under 50 ms: ${fmtMs(p99)} -> ${mark(p99 < 50)}`);
   console.log(`target: under 50 KB per client (the larger of RSS and heap + external growth): ${kb(perClient)} -> ${mark(perClient < 50 * 1024)}`);
+  const lastRatio = svc.report.lastClient.p99 / bare.report.lastClient.p99;
+  console.log(`target (issue 20): last-client p99 at most 1.2x the bare ws broadcast's: ${lastRatio.toFixed(2)}x -> ${mark(lastRatio <= 1.2)}`);
 }
 
 await main();

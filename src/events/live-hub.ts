@@ -78,11 +78,13 @@ export class LiveHub {
   }
 
   publish(events: readonly SagaEvent[]): void {
-    for (const client of this.clients) {
-      for (const e of events) {
+    // Event by event, so each client still gets them in order; each is serialised once, not once per client.
+    for (const e of events) {
+      let data: string | undefined;
+      for (const client of this.clients) {
         if (client.app && client.app !== e.app) continue;
         if (client.pending) client.pending.push(e);
-        else this.sendTo(client, e);
+        else this.sendTo(client, e, (data ??= JSON.stringify(toEnvelope(e))));
       }
     }
   }
@@ -92,7 +94,8 @@ export class LiveHub {
     this.clients.clear();
   }
 
-  private sendTo(client: Client, e: SagaEvent): void {
+  /** `data` is `e`'s envelope already serialised, when the caller has it. */
+  private sendTo(client: Client, e: SagaEvent, data?: string): void {
     const { socket } = client;
     if (socket.readyState !== OPEN) return;
     if (socket.bufferedAmount > this.config.maxBufferedBytes) {
@@ -101,6 +104,6 @@ export class LiveHub {
       socket.terminate();
       return;
     }
-    socket.send(JSON.stringify(toEnvelope(e)));
+    socket.send(data ?? JSON.stringify(toEnvelope(e)));
   }
 }

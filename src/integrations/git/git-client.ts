@@ -94,7 +94,8 @@ export class GitClient {
     assertRemoteUrl(url);
     await fs.rm(scratchDir, { recursive: true, force: true });
     await fs.mkdir(scratchDir, { recursive: true });
-    const local = { cwd: scratchDir, signal: opts.signal };
+    // GIT_DIR pins git to the scratch repository, never one enclosing it (a data dir inside a checkout).
+    const local = { cwd: scratchDir, signal: opts.signal, extraEnv: { GIT_DIR: scratchDir } };
     try {
       await this.run({ ...local, args: ['init', '--quiet', '--bare'], operation: 'init --bare' });
       await this.run({ ...local, url, args: ['fetch', '--quiet', '--no-tags', '--filter=tree:0', '--', url, sha], operation: `fetch history ${displayUrl(url)}` });
@@ -115,7 +116,9 @@ export class GitClient {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
     assertRemoteUrl(url);
     await fs.mkdir(cacheDir, { recursive: true });
-    const local = { cwd: cacheDir, signal: opts.signal };
+    // GIT_DIR pins git to the cache: a damaged one must fail (and be fetched again), not make git search the
+    // parent directories for another repository to fetch into.
+    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir } };
     if (!(await isFile(path.join(cacheDir, 'HEAD')))) {
       await this.run({ ...local, args: ['init', '--quiet', '--bare'], operation: 'init --bare' });
       // A fetch keeps its pack as received (no loose-object explosion); gc runs in the foreground, within the deadline.
@@ -133,7 +136,7 @@ export class GitClient {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
     await fs.mkdir(dir, { recursive: true });
     // The cache is bare: the work tree and a private index are given to git in its environment.
-    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` } };
+    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir, GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` } };
     const commit = (await this.run({ ...local, args: ['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`], operation: 'rev-parse' })).trim();
     if (commit !== sha) throw new CommandError(['git', 'rev-parse', sha], 1, `the cache resolved ${commit}, expected ${sha}`);
     try {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -94,6 +95,17 @@ describe('RepoCache (real git repositories)', function () {
     expect(await cache.checkout(repo.url, second, path.join(work, 'two'))).to.equal('rebuilt');
     expect(fs.readFileSync(path.join(work, 'two', 'more.txt'), 'utf8')).to.equal('more');
     expect(fs.readFileSync(path.join(work, 'two', 'data.txt'), 'utf8')).to.have.length(128 * 1024);
+  });
+
+  it('never fetches into a repository around a damaged cache (the data dir inside a checkout)', async () => {
+    execFileSync('git', ['init', '--quiet', cacheDir]);
+    const inner = path.join(cacheDir, 'git-cache');
+    const cache = new RepoCache({ dir: inner, maxBytes: 100 * MB, lockTimeoutMs: 30_000 }, { git });
+    await cache.checkout(repo.url, repo.commit({ 'a.txt': 'a' }), path.join(work, 'one'));
+    fs.rmSync(path.join(inner, cacheKey(repo.url), 'objects'), { recursive: true });
+    expect(await cache.checkout(repo.url, repo.commit({ 'b.txt': 'b' }), path.join(work, 'two'))).to.equal('rebuilt');
+    expect(fs.readFileSync(path.join(work, 'two', 'b.txt'), 'utf8')).to.equal('b');
+    expect(execFileSync('git', ['-C', cacheDir, 'for-each-ref'], { encoding: 'utf8' })).to.equal('');
   });
 
   it('fails with the remote\'s error, not a cache error, when the commit is not on the remote', async () => {
