@@ -2,26 +2,17 @@
 // never answers is cut off at NORN_GIT_TIMEOUT_SECONDS (504), one that refuses or does not resolve answers 502,
 // a ref that does not exist 404; each with the reason and a hint, never `500 internal error`, and no git process
 // outlives the request. The CLI prints the receiver's message and hint.
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { deployCommand } from '../../src/cli/deploy-command.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { processesMentioning, startSilentRemote, type SilentRemote } from '../support/silent-remote.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { captureIo } from '../unit/cli/capture-io.js';
+import { closedPort } from '../support/closed-port.js';
 
 // Set explicitly (the API may require a token by default): every request below carries it.
 const API_TOKEN = 'upstream-errors-api-token';
 const withToken = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('API answers when a git remote fails', function () {
   this.timeout(60_000);

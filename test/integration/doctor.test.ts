@@ -2,8 +2,6 @@
 // start-services.sh, a Nomad address nothing listens on, and a cloudflared file that is not there. Seen three
 // ways: the start-up log, GET /api/health?verbose (behind the API token) and `norn doctor`.
 import { expect } from 'chai';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { doctorCommand } from '../../src/cli/doctor-command.js';
 import type { IntegrationReport, IntegrationStatus } from '../../src/health/integration-report.js';
 import {
@@ -19,16 +17,9 @@ import {
 } from '../support/services.js';
 import { eventually, startTestService, type TestService } from '../support/test-service.js';
 import { captureIo } from '../unit/cli/capture-io.js';
+import { closedPort } from '../support/closed-port.js';
 
 const TOKEN = 'doctor-test-token';
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function byName(report: IntegrationReport): Record<string, IntegrationStatus> {
   return Object.fromEntries(report.integrations.map((i) => [i.name, i]));

@@ -2,12 +2,12 @@
 // service: what the pusher sees, what the receiver records, and what gets deployed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { closedPort } from '../support/closed-port.js';
 
 const HOOK = fileURLToPath(new URL('../../hooks/post-receive', import.meta.url));
 const GIT_ENV = { GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 't@example.com' };
@@ -35,15 +35,6 @@ async function gitOk(cwd: string, ...args: string[]): Promise<string> {
   const run = await git(cwd, args);
   if (run.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${run.stderr}`);
   return run.stdout;
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 interface DeliveryView {

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { pino } from 'pino';
 import { UpstreamError } from '../../../src/errors.js';
 import { NomadClient, type NomadClientConfig, splitWarnings } from '../../../src/integrations/nomad/nomad-client.js';
 import type { NomadJob } from '../../../src/integrations/nomad/nomad-types.js';
+import { closedPort } from '../../support/closed-port.js';
 
 interface Recorded {
   method: string;
@@ -19,14 +19,6 @@ interface Recorded {
 }
 
 /** A loopback port nothing listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** A fetch that records each request and answers from a script: status, body, headers. */
 function stubFetch(answer: (req: Recorded) => { status?: number; body?: string; headers?: Record<string, string> } = () => ({})) {
   const requests: Recorded[] = [];
