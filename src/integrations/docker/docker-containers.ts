@@ -2,6 +2,7 @@
 // over dockerode. Every failure is an UpstreamError with the engine's own words.
 import type Dockerode from 'dockerode';
 import { UpstreamError, errorMessage } from '../../errors.js';
+import { engineMessage, statusOf } from './engine-errors.js';
 
 export interface ContainerSummary {
   readonly id: string;
@@ -161,14 +162,4 @@ export function demultiplex(buf: Buffer): string {
   }
   if (at < buf.length) parts.push(buf.subarray(at).toString('utf8'));
   return parts.join('');
-}
-
-function statusOf(err: unknown): number {
-  const status = (err as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' ? status : 0;
-}
-
-function engineMessage(err: unknown): string {
-  const json = (err as { json?: { message?: unknown } }).json;
-  return typeof json?.message === 'string' ? json.message : errorMessage(err);
 }

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { UpstreamError, errorMessage, noAnswerError } from '../../errors.js';
 import { BuildKitProgress } from './buildkit-status.js';
+import { engineMessage, statusOf } from './engine-errors.js';
 
 export interface RegistryAuth {
   readonly username: string;
@@ -311,17 +312,7 @@ export class DockerEngine {
   }
 }
 
-/** The HTTP status of a dockerode error; 0 when there was no HTTP answer (connection refused, aborted). */
-function statusOf(err: unknown): number {
-  const status = (err as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' ? status : 0;
-}
 
-/** dockerode puts the daemon's JSON answer in `json`; its `message` says more than "(HTTP code 404) no such image". */
-function engineMessage(err: unknown): string {
-  const json = (err as { json?: { message?: unknown } }).json;
-  return typeof json?.message === 'string' ? json.message : errorMessage(err);
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
