@@ -115,7 +115,8 @@ function runtimeCheck(runtime: NonNullable<IntegrationClients['runtime']>, setti
       if (!choice.runtime) throw new Error(choice.reason);
       return `${choice.runtime}: ${choice.reason}`;
     },
-    hint: 'start Docker (or set DOCKER_HOST) for the Docker runtime, or set NOMAD_ADDR for Nomad; NORN_RUNTIME picks one',
+    // The choice's reason already names the settings to give.
+    hint: '',
   };
 }
 

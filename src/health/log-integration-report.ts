@@ -6,7 +6,7 @@ import type { IntegrationReport, IntegrationStatus } from './integration-report.
 export function logIntegrationReport(report: IntegrationReport, log: Logger): void {
   for (const i of report.integrations) {
     const fields = { integration: i.name, state: i.state, target: i.target, settings: i.settings };
-    if (i.state === 'failing') log.warn(fields, `${i.name} is not reachable at ${i.target ?? 'its configured address'}: ${i.detail}; ${i.hint}`);
+    if (i.state === 'failing') log.warn(fields, `${i.name} is not reachable${i.target ? ` at ${i.target}` : ''}: ${i.detail}${i.hint ? `; ${i.hint}` : ''}`);
     else log.info(fields, integrationLine(i));
   }
   const failing = report.integrations.filter((i) => i.state === 'failing').map((i) => i.name);
