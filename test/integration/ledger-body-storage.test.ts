@@ -3,27 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { DeliveryLedger, type NewDelivery } from '../../src/deliveries/delivery-ledger.js';
-import { newDeliveryId } from '../../src/deliveries/delivery-id.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { createScratchDatabase, requirePostgres } from '../support/services.js';
+import { noMatchDelivery } from '../fakes/no-match-delivery.js';
 
-const delivery = (body: Buffer): NewDelivery => ({
-  id: newDeliveryId(),
-  forge: 'github',
-  deliveryId: `d-${newDeliveryId()}`,
-  event: 'push',
-  verdict: 'no-match',
-  statusCode: 200,
-  reason: 'nothing to deploy',
-  trace: { signature: 'valid', steps: [], apps: [], invalidSpecs: [] },
-  response: { verdict: 'no-match' },
-  repo: 'acme/shop',
-  ref: 'refs/heads/main',
-  commitSha: 'a'.repeat(40),
-  redeliveryOf: null,
-  dedupe: true,
-  payload: { headers: { 'x-github-event': 'push' }, body },
-});
+const delivery = (body: Buffer): NewDelivery => noMatchDelivery({ body });
 
 async function roundTrip(store: Store): Promise<void> {
   for (const batched of [true, false]) {

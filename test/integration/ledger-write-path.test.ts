@@ -6,32 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DeliveryLedger, type NewDelivery } from '../../src/deliveries/delivery-ledger.js';
-import { newDeliveryId } from '../../src/deliveries/delivery-id.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { SqliteCheckpointer } from '../../src/store/sqlite-checkpointer.js';
 import { SqliteGroupCommit } from '../../src/store/sqlite-group-commit.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
 import { eventually } from '../support/test-service.js';
+import { noMatchDelivery } from '../fakes/no-match-delivery.js';
 
-const delivery = (deliveryId: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
-  id: newDeliveryId(),
-  forge: 'github',
-  deliveryId,
-  event: 'push',
-  verdict: 'no-match',
-  statusCode: 200,
-  reason: 'nothing to deploy',
-  trace: { signature: 'valid', steps: [], apps: [], invalidSpecs: [] },
-  response: { verdict: 'no-match' },
-  repo: 'acme/shop',
-  ref: 'refs/heads/main',
-  commitSha: 'a'.repeat(40),
-  redeliveryOf: null,
-  dedupe: true,
-  payload: { headers: { 'x-github-event': 'push' }, body: Buffer.alloc(8 * 1024, 'x') },
-  ...extra,
-});
+const delivery = (deliveryId: string, extra: Partial<NewDelivery> = {}): NewDelivery => noMatchDelivery({ deliveryId }, extra);
 
 describe('batched ledger inserts on PostgreSQL', function () {
   let scratch: ScratchDatabase;
