@@ -1,5 +1,5 @@
-// The API token check. Every route needs the token (as a bearer token, or `?token=` where a browser cannot set
-// headers) except the few that createApp mounts before `requireToken`: health, webhooks (signed) and the
+// The API token check. Every route needs the token (as a bearer token; `?token=` only on /ws and /metrics, whose
+// clients cannot always set headers) except the few that createApp mounts before `requireToken`: health, webhooks (signed) and the
 // dashboard's pages. Compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -11,10 +11,15 @@ export function tokenMatches(expected: string, presented: string | undefined): b
   return timingSafeEqual(a, b);
 }
 
-export function presentedToken(headers: Record<string, string | string[] | undefined>, query: Record<string, unknown>): string | undefined {
+/** The bearer token of `Authorization`: the only way the API takes it (a token in a URL ends up in logs and history). */
+export function bearerToken(headers: Record<string, string | string[] | undefined>): string | undefined {
   const auth = headers.authorization;
-  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
-  return typeof query.token === 'string' ? query.token : undefined;
+  return typeof auth === 'string' && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
+}
+
+/** The bearer token, else `?token=`: for /ws and /metrics, whose clients (a browser's WebSocket) cannot set headers. */
+export function presentedToken(headers: Record<string, string | string[] | undefined>, query: Record<string, unknown>): string | undefined {
+  return bearerToken(headers) ?? (typeof query.token === 'string' ? query.token : undefined);
 }
 
 export const TOKEN_REFUSED = 'missing or wrong API token (NORN_API_TOKEN, or the api-token file in the receiver\'s data dir)';
@@ -25,7 +30,7 @@ export const TOKEN_REFUSED = 'missing or wrong API token (NORN_API_TOKEN, or the
  */
 export function requireToken(apiToken: string): Middleware {
   return async (ctx, next) => {
-    if (!tokenMatches(apiToken, presentedToken(ctx.headers, ctx.query))) {
+    if (!tokenMatches(apiToken, bearerToken(ctx.headers))) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
       ctx.body = { error: TOKEN_REFUSED };

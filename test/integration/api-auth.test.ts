@@ -23,6 +23,22 @@ describe('API token and webhook secret', () => {
     expect(closed).to.equal(1008);
   });
 
+  it('takes the token in the URL only on /ws: the API refuses ?token=, which would land in logs and history', async () => {
+    svc = await startTestService({ env: { NORN_API_TOKEN: 'operator-token-123' } });
+    expect((await fetch(`${svc.url}/api/apps?token=operator-token-123`)).status).to.equal(401);
+    const deploy = await fetch(`${svc.url}/api/apps/nope/deploy?token=operator-token-123`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(deploy.status).to.equal(401);
+    const opened = await new Promise<boolean>((resolve) => {
+      const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?token=operator-token-123`);
+      ws.on('open', () => {
+        ws.close();
+        resolve(true);
+      });
+      ws.on('close', () => resolve(false));
+    });
+    expect(opened).to.equal(true);
+  });
+
   it('refuses webhooks with a clear 503 when no secret is configured, and records the attempt', async () => {
     svc = await startTestService({ env: { NORN_WEBHOOK_SECRET: '' } });
     const res = await fetch(`${svc.url}/api/webhooks/github`, { method: 'POST', body: '{}', headers: { 'x-github-event': 'push', 'x-github-delivery': 'd2', 'x-hub-signature-256': 'sha256=00' } });

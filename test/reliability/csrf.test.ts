@@ -26,9 +26,9 @@ describe('cross-site requests to the API', function () {
     repo?.remove();
   });
 
-  /** A request as a browser would send it, the token riding in the URL. */
+  /** A request carrying the right token: the cross-site checks must refuse it all the same. */
   const send = (path: string, init: { method: string; headers?: Record<string, string>; body?: string }) =>
-    fetch(`${svc.url}${path}${path.includes('?') ? '&' : '?'}token=${svc.token}`, init).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error?: string }).error ?? '' }));
+    fetch(`${svc.url}${path}`, { ...init, headers: { ...svc.authHeaders, ...init.headers } }).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error?: string }).error ?? '' }));
   const deploysQueued = async () => ((await (await svc.api('/api/deploys')).json()) as { deploys: unknown[] }).deploys.length;
 
   it('refuses state-changing requests from another site, whatever the content type, and changes nothing', async () => {

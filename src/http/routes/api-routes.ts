@@ -12,7 +12,7 @@ import type { SagaLog } from '../../events/saga-log.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import type { IntegrationReport } from '../../health/integration-report.js';
 import { readJsonBody } from '../read-body.js';
-import { presentedToken, tokenMatches, TOKEN_REFUSED } from '../auth.js';
+import { bearerToken, tokenMatches, TOKEN_REFUSED } from '../auth.js';
 
 export interface ApiDeps {
   readonly catalog: Pick<AppCatalog, 'list' | 'get'>;
@@ -53,7 +53,7 @@ export function healthRoutes(deps: Pick<ApiDeps, 'isHealthy' | 'integrationRepor
   r.all('/health', async (ctx) => {
     if (!onlyMethods(ctx, ['GET', 'HEAD'])) return;
     const verbose = ctx.query.verbose !== undefined && deps.integrationReport;
-    if (verbose && !tokenMatches(deps.apiToken, presentedToken(ctx.headers, ctx.query))) {
+    if (verbose && !tokenMatches(deps.apiToken, bearerToken(ctx.headers))) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
       ctx.body = { error: TOKEN_REFUSED };
