@@ -3,9 +3,19 @@
 // It catches the mistakes people make (wrong field count, minute 60, stray characters); Nomad remains the judge
 // of the finer syntax (L, W, #, names).
 
-const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+/** The @-macros cron knows, and the five fields each stands for. */
+export const CRON_MACROS: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
 
-const FIELDS = [
+/** The fields of a cron schedule in order, with their ranges (day of week 0-7: both 0 and 7 are Sunday). */
+export const CRON_FIELDS = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
@@ -18,20 +28,20 @@ const FIELDS = [
 export function cronProblem(expr: string): string | undefined {
   const trimmed = expr.trim();
   if (trimmed.startsWith('@')) {
-    return MACROS.has(trimmed) ? undefined : `unknown macro ${trimmed} (use one of ${[...MACROS].join(', ')})`;
+    return trimmed in CRON_MACROS ? undefined : `unknown macro ${trimmed} (use one of ${Object.keys(CRON_MACROS).join(', ')})`;
   }
   const fields = trimmed.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     return `has ${fields.length} fields; expected 5 (minute hour day-of-month month day-of-week) or 6 (plus year)`;
   }
   for (const [i, field] of fields.entries()) {
-    const problem = fieldProblem(field, FIELDS[i]!);
+    const problem = fieldProblem(field, CRON_FIELDS[i]!);
     if (problem) return problem;
   }
   return undefined;
 }
 
-function fieldProblem(field: string, spec: (typeof FIELDS)[number]): string | undefined {
+function fieldProblem(field: string, spec: (typeof CRON_FIELDS)[number]): string | undefined {
   if (!/^[0-9A-Za-z*?,/#-]+$/.test(field)) return `${spec.name} field "${field}" has characters cron does not use`;
   for (const part of field.split(',')) {
     const [range = '', step, extra] = part.split('/');

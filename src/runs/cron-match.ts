@@ -2,18 +2,10 @@
 // @-macro) is due at a given minute in a time zone. Day of month and day of week follow cron's rule: when both
 // are restricted, either one matching is enough. Names (JAN, MON) are accepted; L, W and # are not (a schedule
 // using them never fires here; Nomad's parser accepts them).
-const MACROS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
+import { CRON_FIELDS, CRON_MACROS } from '../apps/cron-expression.js';
+
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-const RANGES: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7], [1970, 2099]];
 
 export interface WallClock {
   minute: number;
@@ -43,7 +35,7 @@ export function wallClock(at: Date, timeZone = 'UTC'): WallClock {
 }
 
 export function cronMatches(expr: string, at: WallClock): boolean {
-  const fields = (MACROS[expr.trim()] ?? expr).trim().split(/\s+/);
+  const fields = (CRON_MACROS[expr.trim()] ?? expr).trim().split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) return false;
   const values = [at.minute, at.hour, at.day, at.month, at.weekday, at.year];
   const matched = fields.map((f, i) => fieldMatches(f, values[i]!, i));
@@ -55,7 +47,7 @@ export function cronMatches(expr: string, at: WallClock): boolean {
 }
 
 function fieldMatches(field: string, value: number, index: number): boolean {
-  const [min, max] = RANGES[index]!;
+  const { min, max } = CRON_FIELDS[index]!;
   const names = index === 3 ? MONTHS : index === 4 ? DAYS : [];
   const num = (text: string): number => {
     const named = names.indexOf(text.toUpperCase());
