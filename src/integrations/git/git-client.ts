@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CommandError, InvalidInputError, UpstreamError, UpstreamTimeoutError } from '../../errors.js';
 import { createCommandRunner, type CommandRunner } from '../process/run-command.js';
-import { ALLOWED_GIT_PROTOCOLS, hasControlCharacters, remoteUrlProblem } from './remote-url.js';
+import { ALLOWED_GIT_PROTOCOLS, displayUrl, hasControlCharacters, remoteUrlProblem } from './remote-url.js';
 
 export interface GitClientConfig {
   /** HTTPS token, sent as an Authorization header to https remotes (and to http ones only as allowed below). */
@@ -248,11 +248,6 @@ export class GitClient {
 function assertRemoteUrl(url: string): void {
   const problem = remoteUrlProblem(url);
   if (problem) throw new InvalidInputError('repo.url', `is not a usable git remote: ${problem}`, 422);
-}
-
-/** A clone URL as it may be shown: user info removed. */
-function displayUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
 }
 
 function hostOf(url: string): string {

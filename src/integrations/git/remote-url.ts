@@ -74,3 +74,8 @@ export function hasControlCharacters(text: string): boolean {
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return /[\u0000-\u001f\u007f-\u009f]/.test(text);
 }
+
+/** A remote URL as it may be shown: user info (which may carry a credential) removed. */
+export function displayUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+}

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { copyLocalSource, localSourceDigest } from '../../apps/local-source.js';
 import { StepFailedError, errorMessage } from '../../errors.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
+import { displayUrl } from '../../integrations/git/remote-url.js';
 import type { CacheOutcome, RepoCache } from '../../integrations/git/repo-cache.js';
 import { done, type Step, type StepContext, type StepResult } from '../step.js';
 
@@ -41,12 +42,12 @@ export function cloneStep(deps: {
         if (signal.aborted) throw signal.reason ?? err;
         throw new StepFailedError(
           'clone',
-          `could not fetch ${commitSha.slice(0, 12)} from ${redactUrl(cloneUrl)}: ${errorMessage(err)} (the app's directory is not deployed instead: it is not the pushed commit)`,
-          { cloneUrl: redactUrl(cloneUrl) },
+          `could not fetch ${commitSha.slice(0, 12)} from ${displayUrl(cloneUrl)}: ${errorMessage(err)} (the app's directory is not deployed instead: it is not the pushed commit)`,
+          { cloneUrl: displayUrl(cloneUrl) },
           { cause: err },
         );
       }
-      report(`checked out ${commitSha.slice(0, 12)} from ${redactUrl(cloneUrl)}${via}`);
+      report(`checked out ${commitSha.slice(0, 12)} from ${displayUrl(cloneUrl)}${via}`);
       return done({ workDir }, `cloned ${commitSha.slice(0, 12)}`);
     },
   };
@@ -63,9 +64,4 @@ async function copyAppDir(ctx: StepContext, workDir: string): Promise<StepResult
   }
   ctx.report(`copied ${ctx.specDir} (no repo in the spec; content digest ${digest.slice(0, 12)})`);
   return done({ workDir }, `copied the app's directory (${digest.slice(0, 12)})`);
-}
-
-/** A clone URL as it may be shown: user info removed. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
 }
