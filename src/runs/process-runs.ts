@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LoadedApp } from '../apps/load-app-specs.js';
 import { parseGoDuration } from '../apps/go-duration.js';
-import { processKind } from '../apps/infraspec-schema.js';
+import { prebuiltImage, processKind } from '../apps/infraspec-schema.js';
 import { errorMessage, InvalidInputError, NotFoundError } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
 import type { RuntimeSource } from '../pipeline/runtime.js';
@@ -50,7 +50,7 @@ export class ProcessRuns {
     if (!runtime?.runOnce) {
       throw new InvalidInputError('runtime', `${runtime ? `the ${runtime.name} runtime runs scheduled processes itself and has no on-demand runs` : 'no runtime is available'}; invocations need the Docker runtime`, 409);
     }
-    const image = (await this.deps.currentImage(app.name)) ?? app.spec.image;
+    const image = (await this.deps.currentImage(app.name)) ?? (app.spec.build ? app.spec.image : prebuiltImage(app.spec));
     if (!image) throw new InvalidInputError('image', `${app.name} has no succeeded deploy yet, so there is no image to run ${process} with`, 409);
     const timeoutMs = proc.function?.timeout ? parseGoDuration(proc.function.timeout) : DEFAULT_RUN_TIMEOUT_MS;
     const sagaId = randomUUID();

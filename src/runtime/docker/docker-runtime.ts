@@ -5,7 +5,7 @@
 // commit), so the receiver keeps no state of its own: a restarted receiver finds them by label.
 import type { Logger } from 'pino';
 import { parseGoDuration } from '../../apps/go-duration.js';
-import type { AppSpec } from '../../apps/infraspec-schema.js';
+import { prebuiltImage, type AppSpec } from '../../apps/infraspec-schema.js';
 import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-app.js';
 import { routedProcess } from '../../endpoints/resolve-service-address.js';
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
@@ -265,8 +265,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async planFor(ctx: StepContext): Promise<AppPlan> {
-    const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : ctx.spec.image;
-    if (!image) throw new StepFailedError('submit', `no image to deploy: ${ctx.spec.name} has no build section and names no image`);
+    const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
     const secrets = await this.deps.loadSecrets(ctx.specDir);
     return planApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
   }
