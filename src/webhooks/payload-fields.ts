@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { WebhookRejectedError } from '../errors.js';
 import type { ForgeName, Ignored, PushCommit } from './push-event.js';
+import { hasControlCharacters } from '../text/control-characters.js';
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
 /** Characters git forbids in a ref name (plus whitespace), see git-check-ref-format(1). */
@@ -38,8 +39,6 @@ export const branchField = z
 // they are shown in terminals, logs and the dashboard and a legitimate forge never sends them; free text (commit
 // messages, display names) is kept with each control character but newline and tab replaced by U+FFFD.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 const NO_CONTROL = 'must not contain control characters';
 
@@ -48,9 +47,9 @@ function withoutControls(text: string): string {
   return text.replace(CONTROL_BUT_LAYOUT, '\uFFFD');
 }
 
-export const urlField = z.string().max(LIMITS.url).regex(NO_WHITESPACE, 'must not contain whitespace').refine((v) => !CONTROL.test(v), NO_CONTROL);
+export const urlField = z.string().max(LIMITS.url).regex(NO_WHITESPACE, 'must not contain whitespace').refine((v) => !hasControlCharacters(v), NO_CONTROL);
 /** A login, user name or action: an identity, so control characters are refused. */
-export const nameField = z.string().max(LIMITS.name).refine((v) => !CONTROL.test(v), NO_CONTROL);
+export const nameField = z.string().max(LIMITS.name).refine((v) => !hasControlCharacters(v), NO_CONTROL);
 /** A person's display name: free text, control characters replaced. */
 export const displayNameField = z.string().max(LIMITS.name).transform(withoutControls);
 /** "owner/name", or "group/subgroup/name" on GitLab. */

@@ -12,7 +12,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CommandError, InvalidInputError, UpstreamError, UpstreamTimeoutError } from '../../errors.js';
 import { createCommandRunner, type CommandRunner } from '../process/run-command.js';
-import { ALLOWED_GIT_PROTOCOLS, displayUrl, hasControlCharacters, remoteUrlProblem } from './remote-url.js';
+import { hasControlCharacters } from '../../text/control-characters.js';
+import { ALLOWED_GIT_PROTOCOLS, displayUrl, remoteUrlProblem } from './remote-url.js';
 
 export interface GitClientConfig {
   /** HTTPS token, sent as an Authorization header to https remotes (and to http ones only as allowed below). */

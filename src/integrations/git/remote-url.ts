@@ -6,6 +6,7 @@
 //   file:///abs/path   /abs/path
 // The same transports are given to git as GIT_ALLOW_PROTOCOL, so a URL that slipped past this check (or a
 // submodule or redirect naming another transport) is refused by git itself.
+import { hasControlCharacters } from '../../text/control-characters.js';
 
 /** git's protocol names for the allowed transports (GIT_ALLOW_PROTOCOL is colon-separated). */
 export const ALLOWED_GIT_PROTOCOLS = ['https', 'http', 'ssh', 'file'] as const;
@@ -67,12 +68,6 @@ function scpProblem(url: string): string | undefined {
   if (!PLAIN_HOST.test(host!)) return 'must name a plain host (letters, digits, dots, dashes) before ":"';
   if (repoPath!.startsWith('-')) return 'the path after ":" must not start with "-"';
   return undefined;
-}
-
-/** C0 controls, DEL and C1 controls: bytes a terminal or a log reader would act on. */
-export function hasControlCharacters(text: string): boolean {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
 }
 
 /** A remote URL as it may be shown: user info (which may carry a credential) removed. */
