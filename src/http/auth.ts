@@ -2,7 +2,7 @@
 // clients cannot always set headers) except the few that createApp mounts before `requireToken`: health, webhooks (signed) and the
 // dashboard's pages. Compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
   if (!presented) return false;
@@ -30,14 +30,17 @@ export const TOKEN_REFUSED = 'missing or wrong API token (NORN_API_TOKEN, or the
  */
 export function requireToken(apiToken: string): Middleware {
   return async (ctx, next) => {
-    if (!tokenMatches(apiToken, bearerToken(ctx.headers))) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
-      ctx.body = { error: TOKEN_REFUSED };
-      return;
-    }
-    await next();
+    if (hasToken(ctx, apiToken)) await next();
   };
+}
+
+/** Whether the request carries the API token as a bearer header; if not, it has been answered 401. */
+export function hasToken(ctx: ParameterizedContext, apiToken: string): boolean {
+  if (tokenMatches(apiToken, bearerToken(ctx.headers))) return true;
+  ctx.status = 401;
+  ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
+  ctx.body = { error: TOKEN_REFUSED };
+  return false;
 }
 
 /** Origins a browser may open /ws from: localhost on any port, plus the configured ones. */

@@ -12,7 +12,7 @@ import type { SagaLog } from '../../events/saga-log.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import type { IntegrationReport } from '../../health/integration-report.js';
 import { readJsonBody } from '../read-body.js';
-import { bearerToken, tokenMatches, TOKEN_REFUSED } from '../auth.js';
+import { hasToken } from '../auth.js';
 
 export interface ApiDeps {
   readonly catalog: Pick<AppCatalog, 'list' | 'get'>;
@@ -53,12 +53,7 @@ export function healthRoutes(deps: Pick<ApiDeps, 'isHealthy' | 'integrationRepor
   r.all('/health', async (ctx) => {
     if (!onlyMethods(ctx, ['GET', 'HEAD'])) return;
     const verbose = ctx.query.verbose !== undefined && deps.integrationReport;
-    if (verbose && !tokenMatches(deps.apiToken, bearerToken(ctx.headers))) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer realm="norn"');
-      ctx.body = { error: TOKEN_REFUSED };
-      return;
-    }
+    if (verbose && !hasToken(ctx, deps.apiToken)) return;
     const [ok, report] = await Promise.all([deps.isHealthy().catch(() => false), verbose ? deps.integrationReport!() : undefined]);
     ctx.status = ok ? 200 : 503;
     const why = ok ? {} : { error: 'the receiver\'s own database does not answer (NORN_DATA_DIR, or NORN_DATABASE_URL)' };
