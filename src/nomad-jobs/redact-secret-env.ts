@@ -1,5 +1,5 @@
-// Jobs carry decrypted secrets in their task Env. Anything that shows a job to a person (`norn plan`, logs) prints
-// this redacted copy instead.
+// Jobs and containers carry decrypted secrets in their env. Anything that shows one to a person (`norn plan`, logs)
+// prints a redacted copy instead.
 import type { NomadJob } from '../integrations/nomad/nomad-types.js';
 
 export const REDACTED = '<redacted>';
@@ -13,4 +13,13 @@ export function redactSecretEnv(job: NomadJob, secretKeys: readonly string[]): N
     for (const key of Object.keys(task.Env)) if (secret.has(key)) task.Env[key] = REDACTED;
   }
   return copy;
+}
+
+/** A container's `KEY=value` env list with the values of `secretKeys` replaced by the same marker. */
+export function redactEnvList(env: readonly string[], secretKeys: readonly string[]): string[] {
+  const secret = new Set(secretKeys);
+  return env.map((kv) => {
+    const key = kv.slice(0, kv.indexOf('='));
+    return secret.has(key) ? `${key}=${REDACTED}` : kv;
+  });
 }

@@ -14,7 +14,7 @@ import { decryptSopsFile } from '../../integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../../integrations/sops/flatten-to-env.js';
 import { SopsError } from '../../integrations/sops/sops-error.js';
 import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../nomad-jobs/app-secrets.js';
-import { REDACTED, redactSecretEnv } from '../../nomad-jobs/redact-secret-env.js';
+import { REDACTED, redactEnvList, redactSecretEnv } from '../../nomad-jobs/redact-secret-env.js';
 import { translateApp } from '../../nomad-jobs/translate-app.js';
 import { planApp } from '../../app-plan/plan-app.js';
 import { containerOptions, type DockerNetwork } from '../../runtime/docker/container-options.js';
@@ -87,7 +87,7 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
       const containers = plan.processes
         .filter((p) => p.kind === 'service')
         .flatMap((p) => Array.from({ length: p.count }, (_, index) => containerOptions(plan, p, { sagaId: 'plan', commitSha: '', index, network: deps.dockerNetwork ?? 'bridge' })))
-        .map((c) => ({ ...c, Env: (c.Env ?? []).map((kv) => (plan.secretEnvKeys.includes(kv.slice(0, kv.indexOf('='))) ? `${kv.slice(0, kv.indexOf('='))}=${REDACTED}` : kv)) }));
+        .map((c) => ({ ...c, Env: redactEnvList(c.Env ?? [], plan.secretEnvKeys) }));
       const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: [], secretEnvKeys: plan.secretEnvKeys, plan: null, runtime: 'docker', containers };
       ctx.body = answer;
       return;
