@@ -45,9 +45,14 @@ export class SelectedRuntime {
     private readonly deps: { engineAnswers(): Promise<true | string>; build(name: RuntimeName): Runtime },
   ) {}
 
+  /** A choice being made: callers that ask meanwhile share its engine probe instead of each sending one. */
+  private choosing: Promise<RuntimeChoice> | undefined;
+
   /** The current choice; chooses again while there is none. */
   async describe(): Promise<RuntimeChoice> {
-    if (!this.choice?.runtime) this.choice = await chooseRuntime(this.settings, this.deps);
+    if (this.choice?.runtime) return this.choice;
+    this.choosing ??= chooseRuntime(this.settings, this.deps).finally(() => (this.choosing = undefined));
+    this.choice = await this.choosing;
     return this.choice;
   }
 

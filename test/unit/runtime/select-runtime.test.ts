@@ -49,4 +49,24 @@ describe('SelectedRuntime', () => {
     await selected.require('healthy');
     expect(built).to.deep.equal(['docker']);
   });
+
+  it('sends one engine probe for callers that ask at the same time while no runtime is chosen', async () => {
+    let probes = 0;
+    const selected = new SelectedRuntime(
+      { nomadAddressIsSet: false },
+      {
+        engineAnswers: async () => {
+          probes += 1;
+          await new Promise((r) => setTimeout(r, 20));
+          return 'connection refused';
+        },
+        build: (name) => ({ name }) as Runtime,
+      },
+    );
+    const choices = await Promise.all(Array.from({ length: 10 }, () => selected.describe()));
+    expect(probes).to.equal(1);
+    expect(choices.every((c) => c.runtime === undefined)).to.equal(true);
+    await selected.describe();
+    expect(probes, 'a later call still probes again').to.equal(2);
+  });
 });
