@@ -88,7 +88,8 @@ export class DockerRuntime implements Runtime {
   async healthy(ctx: StepContext) {
     const started = instancesOf(ctx);
     if (started.length === 0) return skipped('no service process');
-    const plan = await this.planFor(ctx);
+    // The gate needs each process's health check only: submit decrypted the secrets already, once is enough.
+    const plan = await this.planFor(ctx, { withSecrets: false });
     const deadline = Date.now() + this.config.healthyDeadlineMs;
     let passed = false;
     try {
@@ -264,9 +265,9 @@ export class DockerRuntime implements Runtime {
     return { id, name: options.name!, process: proc.name, ...(address ? { address } : {}) };
   }
 
-  private async planFor(ctx: StepContext): Promise<AppPlan> {
+  private async planFor(ctx: StepContext, opts: { withSecrets: boolean } = { withSecrets: true }): Promise<AppPlan> {
     const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
-    const secrets = await this.deps.loadSecrets(ctx.specDir);
+    const secrets = opts.withSecrets ? await this.deps.loadSecrets(ctx.specDir) : undefined;
     return planApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
   }
 
