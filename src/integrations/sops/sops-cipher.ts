@@ -1,12 +1,14 @@
 // Values as sops writes them: ENC[AES256_GCM,data:…,iv:…,tag:…,type:…], AES-256-GCM under the file's data key,
 // authenticated with the value's path as additional data. IV length is taken as found (sops uses 32 bytes).
-import { createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SopsError } from './sops-error.js';
 import { formatGoFloat, type SopsScalar } from './sops-tree.js';
 
 const BASE64 = '(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?';
 const ENC_VALUE = new RegExp(`^ENC\\[AES256_GCM,data:(${BASE64}),iv:(${BASE64}),tag:(${BASE64}),type:(\\w+)\\]$`);
 const TAG_BYTES = 16;
+/** sops's nonce size; GCM accepts any length, and sops reads whatever a file holds. */
+const IV_BYTES = 32;
 
 export interface EncryptedValue {
   readonly data: Buffer;
@@ -35,6 +37,21 @@ export function openEncryptedValue(value: EncryptedValue, dataKey: Uint8Array, a
   } catch {
     return null;
   }
+}
+
+/**
+ * A string sealed as sops seals it: a fresh random IV, AES-256-GCM under the data key, `additionalData` (the value's
+ * path, or `lastmodified` for the MAC) authenticated, written as `ENC[…,type:str]`. sops leaves '' unencrypted, and
+ * so must the caller: an empty plaintext is refused here rather than sealed into something sops would not write.
+ */
+export function sealString(plaintext: string, dataKey: Uint8Array, additionalData: string): string {
+  if (plaintext === '') throw new SopsError('unsupported', `value at '${additionalData}' is empty; sops stores '' unencrypted`);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', dataKey, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(additionalData, 'utf8'));
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  const parts = [data, iv, cipher.getAuthTag()].map((bytes) => bytes.toString('base64'));
+  return `ENC[AES256_GCM,data:${parts[0]},iv:${parts[1]},tag:${parts[2]},type:str]`;
 }
 
 /** A decrypted value converted the way sops converts it, with the bytes sops feeds to the MAC for it. */
