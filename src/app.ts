@@ -36,6 +36,8 @@ import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
+import { secretRoutes } from './http/routes/secret-routes.js';
+import { AppSecretEditor } from './operations/edit-app-secret.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
 import { runRoutes } from './http/routes/run-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
@@ -221,6 +223,9 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     runtimeName: async () => (await runtime.current())?.name,
     dockerNetwork: config.docker.network,
   });
+  const secretApi = secretRoutes({
+    editor: new AppSecretEditor({ catalog, sagaLog, ageKeys: config.ageKeys, onValue: (value) => redactor.remember([value]) }),
+  });
   const app = createApp(
     {
       apiToken,
@@ -240,7 +245,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {

@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   plan: { run: planCommand, help: 'the Nomad jobs a deploy would register and what would change: norn plan <app> [--image TAG]' },
   runs: { run: runsCommand, help: 'recent runs of an app\'s scheduled and function processes: norn runs <app> [--limit N]' },
   invoke: { run: invokeCommand, help: 'run a function process once and print its output: norn invoke <app> <process> [args...]' },
-  secrets: { run: secretsCommand, help: 'norn secrets decrypt <file> (local, with SOPS_AGE_KEY_FILE) | norn secrets keys <app>' },
+  secrets: { run: secretsCommand, help: 'norn secrets decrypt <file> (local, with SOPS_AGE_KEY_FILE) | norn secrets keys <app> | norn secrets set|delete <app> KEY' },
   snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes]]' },
   teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },
   ingress: { run: ingressCommand, help: 'cloudflared\'s current ingress rules' },

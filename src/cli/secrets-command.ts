@@ -2,15 +2,17 @@
 // the identities in SOPS_AGE_KEY_FILE / SOPS_AGE_KEY (sops' own variables) and prints it as `sops -d` would.
 // `norn secrets keys <app>`: the names in an app's secrets file as the receiver decrypts it (never the values),
 // with a warning for each name the spec's `secrets` list expects but the file does not provide.
+// `norn secrets set|delete <app> KEY`: see secrets-edit-commands.ts.
 import { parseArgs } from 'node:util';
 import { loadAgeIdentities } from '../integrations/sops/age-identities.js';
 import { decryptSopsFile, renderDecrypted, type SopsFormat } from '../integrations/sops/decrypt-sops.js';
 import { SopsError } from '../integrations/sops/sops-error.js';
 import { apiCommand, processIo, type CliCommand } from './api-command.js';
 import type { SecretKeysAnswer } from './ops-api-types.js';
+import { secretsDeleteCommand, secretsSetCommand } from './secrets-edit-commands.js';
 
 const DECRYPT_USAGE = 'norn secrets decrypt <file> [--format yaml|json|dotenv]';
-const USAGE = 'norn secrets decrypt <file> | norn secrets keys <app>';
+const USAGE = 'norn secrets decrypt <file> | norn secrets keys <app> | norn secrets set <app> KEY (value on stdin) | norn secrets delete <app> KEY [--yes]';
 const FORMATS: readonly SopsFormat[] = ['yaml', 'json', 'dotenv'];
 
 export const secretsDecryptCommand: CliCommand = async (argv, env, io = processIo()) => {
@@ -72,6 +74,8 @@ export const secretsCommand: CliCommand = async (argv, env, io = processIo()) =>
   const [sub, ...rest] = argv;
   if (sub === 'decrypt') return secretsDecryptCommand(rest, env, io);
   if (sub === 'keys') return secretsKeysCommand(rest, env, io);
+  if (sub === 'set') return secretsSetCommand(rest, env, io);
+  if (sub === 'delete') return secretsDeleteCommand(rest, env, io);
   if (sub === '--help' || sub === '-h') {
     io.out.write(`usage: ${USAGE}\n`);
     return 0;

@@ -1,0 +1,168 @@
+// `secrets set` and `secrets delete`: an operator changes one value of an app's secrets file on the receiver, and
+// the next deploy passes it to the app. Policy lives here: which app (one the catalog knows), which file (the one
+// a deploy decrypts, beside the infraspec), which names (env-var names, never `sops`), which values (non-empty
+// text), one edit at a time per app (a lock file, so a second receiver on the same apps dir waits too), and the
+// file replaced atomically. The SOPS work itself is integrations/sops/edit-sops-yaml.ts.
+//
+// The value travels only from the request into the sealed file: the saga, the answer and every error name the key
+// alone, and the redactor learns the value before anything else happens, so a later echo of it is masked too.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AppCatalog } from '../apps/app-catalog.js';
+import { isAppName } from '../apps/infraspec-schema.js';
+import type { LoadedApp } from '../apps/load-app-specs.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { SagaLog } from '../events/saga-log.js';
+import { FileLock } from '../integrations/cloudflared/file-lock.js';
+import { writeFileAtomic } from '../integrations/cloudflared/write-file-atomic.js';
+import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
+import { editSopsYaml, type SopsEdit, type SopsEditOutcome } from '../integrations/sops/edit-sops-yaml.js';
+import { SopsError } from '../integrations/sops/sops-error.js';
+import { findSecretsFile, SECRETS_FILE_NAMES } from '../nomad-jobs/app-secrets.js';
+import { recordOperation } from './operation-saga.js';
+
+/** What a shell can pass as a variable name; `sops` is the metadata block of the file, never a value. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
+/** Far above any env value; keeps the file, the task env and the request small. */
+export const MAX_SECRET_BYTES = 32 * 1024;
+
+export interface SecretEditAnswer {
+  readonly app: string;
+  readonly key: string;
+  /** The secrets file, as a path on the receiver. */
+  readonly file: string;
+  readonly outcome: SopsEditOutcome;
+  readonly sagaId: string;
+  /** What the operator should know: when it takes effect, and names the spec expects. */
+  readonly notes: readonly string[];
+}
+
+export interface AppSecretEditorDeps {
+  readonly catalog: Pick<AppCatalog, 'get'>;
+  readonly sagaLog: Pick<SagaLog, 'append'>;
+  /** SOPS_AGE_KEY_FILE / SOPS_AGE_KEY: the identities that open the file's data key. */
+  readonly ageKeys: AgeKeyEnv;
+  /** Learns each value set (the service's redactor). */
+  readonly onValue?: (value: string) => void;
+  readonly now?: () => Date;
+  /** How long an edit waits for another one on the same app (default 10 s). */
+  readonly lockTimeoutMs?: number;
+}
+
+export class AppSecretEditor {
+  private readonly lock: FileLock;
+
+  constructor(private readonly deps: AppSecretEditorDeps) {
+    const timeoutMs = deps.lockTimeoutMs ?? 10_000;
+    this.lock = new FileLock({ timeoutMs, staleMs: Math.max(timeoutMs * 3, 30_000) });
+  }
+
+  /** Sets `key` to `value` (unknown input: checked here). */
+  async set(appName: unknown, key: unknown, value: unknown): Promise<SecretEditAnswer> {
+    const app = this.appOf(appName);
+    const name = checkKey(key);
+    const text = checkValue(value);
+    this.deps.onValue?.(text);
+    return this.edit(app, { op: 'set', key: name, value: text });
+  }
+
+  async delete(appName: unknown, key: unknown): Promise<SecretEditAnswer> {
+    return this.edit(this.appOf(appName), { op: 'delete', key: checkKey(key) });
+  }
+
+  private appOf(name: unknown): LoadedApp {
+    const app = typeof name === 'string' && isAppName(name) ? this.deps.catalog.get(name) : undefined;
+    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
+    return app;
+  }
+
+  private async edit(app: LoadedApp, edit: SopsEdit): Promise<SecretEditAnswer> {
+    const file = await findSecretsFile(app.dir);
+    if (!file) {
+      throw new InvalidInputError('secrets', `${app.name} has no secrets file (${SECRETS_FILE_NAMES.join(', ')} beside its infraspec); create ${path.join(app.dir, 'secrets.enc.yaml')} with sops first`, 404);
+    }
+    if (!/\.ya?ml$/.test(file)) {
+      throw new InvalidInputError('secrets', `${path.basename(file)} is not YAML; norn edits secrets.enc.yaml files only, so edit this one with sops`, 409);
+    }
+    const verb = edit.op === 'set' ? 'secrets set' : 'secrets delete';
+    const { sagaId, result: outcome } = await recordOperation(
+      this.deps.sagaLog,
+      { app: app.name, verb, summary: `${edit.op} ${edit.key} in ${path.basename(file)}`, metadata: { key: edit.key, file: path.basename(file) } },
+      async () => {
+        const outcome = await this.lock.withLock(path.join(app.dir, '.secrets.enc.lock'), () => this.rewrite(file, edit));
+        if (outcome === 'absent') throw new InvalidInputError('key', `${edit.key} is not in ${app.name}'s ${path.basename(file)}; nothing was deleted`, 404);
+        return { message: describe(outcome, edit.key, path.basename(file)), metadata: { key: edit.key, outcome }, result: outcome };
+      },
+    );
+    return { app: app.name, key: edit.key, file, outcome, sagaId, notes: notesFor(app, edit, outcome) };
+  }
+
+  /** Read, edit, write; under the lock. A file changed by someone else meanwhile is not overwritten. */
+  private async rewrite(file: string, edit: SopsEdit): Promise<SopsEditOutcome> {
+    const before = await operatorFixable(file, () => readFile(file, 'utf8'));
+    const identities = await operatorFixable(file, () => loadAgeIdentities(this.deps.ageKeys));
+    const { text, outcome } = await operatorFixable(file, () => editSopsYaml(before, edit, identities, this.deps.now?.() ?? new Date()));
+    if (text === before) return outcome;
+    // The lock keeps out other receivers, not a person running sops: check nothing moved under us.
+    if ((await readFile(file, 'utf8')) !== before) {
+      throw new InvalidInputError('secrets', `${path.basename(file)} changed while it was being edited; nothing was written, try again`, 409);
+    }
+    await operatorFixable(file, () => writeFileAtomic(file, text));
+    return outcome;
+  }
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || !ENV_NAME.test(key)) {
+    throw new InvalidInputError('key', 'must be an environment variable name: a letter or _, then letters, digits or _ (at most 256)');
+  }
+  if (key === 'sops') throw new InvalidInputError('key', "'sops' is the metadata block of a SOPS file; choose another name");
+  return key;
+}
+
+/** Never quotes the value, not even part of it. */
+function checkValue(value: unknown): string {
+  if (typeof value !== 'string') throw new InvalidInputError('value', 'must be a string');
+  if (value === '') throw new InvalidInputError('value', 'is empty; to remove the key, delete it (norn secrets delete)');
+  if (value.includes('\0')) throw new InvalidInputError('value', 'contains a NUL character, which no environment variable can hold');
+  if (Buffer.byteLength(value) > MAX_SECRET_BYTES) throw new InvalidInputError('value', `is longer than ${MAX_SECRET_BYTES} bytes`);
+  return value;
+}
+
+/** A file the receiver cannot read, open or write is the operator's to fix: 409 with the reason. */
+async function operatorFixable<T>(file: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof SopsError) throw new InvalidInputError('secrets', `${path.basename(file)}: ${err.message}`, 409);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOENT'].includes(code)) {
+      throw new InvalidInputError('secrets', `cannot ${code === 'ENOENT' ? 'find' : 'write'} ${file} (${code}); the receiver needs to read and write its app's dir`, 409);
+    }
+    throw err;
+  }
+}
+
+function describe(outcome: SopsEditOutcome, key: string, file: string): string {
+  switch (outcome) {
+    case 'added':
+      return `${key} added to ${file}`;
+    case 'replaced':
+      return `${key} changed in ${file}`;
+    case 'unchanged':
+      return `${key} already had that value in ${file}; nothing written`;
+    case 'deleted':
+      return `${key} deleted from ${file}`;
+    case 'absent':
+      return `${key} is not in ${file}; nothing deleted`;
+  }
+}
+
+function notesFor(app: LoadedApp, edit: SopsEdit, outcome: SopsEditOutcome): string[] {
+  const notes: string[] = [];
+  if (outcome !== 'unchanged') notes.push(`takes effect on ${app.name}'s next deploy (norn deploy ${app.name})`);
+  const expected = app.spec.secrets ?? [];
+  if (edit.op === 'set' && expected.length > 0 && !expected.includes(edit.key)) notes.push(`${edit.key} is not in ${app.name}'s spec secrets list; it is passed as env all the same`);
+  if (edit.op === 'delete' && expected.includes(edit.key)) notes.push(`${edit.key} is still in ${app.name}'s spec secrets list; deploys will warn that it is missing`);
+  return notes;
+}
