@@ -7,6 +7,7 @@
 // The value travels only from the request into the sealed file: the saga, the answer and every error name the key
 // alone, and the redactor learns the value before anything else happens, so a later echo of it is masked too.
 import { readFile } from 'node:fs/promises';
+import { identityToRecipient } from 'age-encryption';
 import path from 'node:path';
 import type { AppCatalog } from '../apps/app-catalog.js';
 import { isAppName } from '../apps/infraspec-schema.js';
@@ -16,7 +17,9 @@ import type { SagaLog } from '../events/saga-log.js';
 import { FileLock } from '../integrations/cloudflared/file-lock.js';
 import { writeFileAtomic } from '../integrations/cloudflared/write-file-atomic.js';
 import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
+import { emptySopsYaml } from '../integrations/sops/create-sops-yaml.js';
 import { editSopsYaml, type SopsEdit, type SopsEditOutcome } from '../integrations/sops/edit-sops-yaml.js';
+import { creationRuleFor } from '../integrations/sops/sops-config.js';
 import { SopsError } from '../integrations/sops/sops-error.js';
 import { findSecretsFile, SECRETS_FILE_NAMES } from '../nomad-jobs/app-secrets.js';
 import { recordOperation } from './operation-saga.js';
@@ -77,39 +80,92 @@ export class AppSecretEditor {
   }
 
   private async edit(app: LoadedApp, edit: SopsEdit): Promise<SecretEditAnswer> {
-    const file = await findSecretsFile(app.dir);
-    if (!file) {
-      throw new InvalidInputError('secrets', `${app.name} has no secrets file (${SECRETS_FILE_NAMES.join(', ')} beside its infraspec); create ${path.join(app.dir, 'secrets.enc.yaml')} with sops first`, 404);
+    const existing = await findSecretsFile(app.dir);
+    if (existing && !/\.ya?ml$/.test(existing)) {
+      throw new InvalidInputError('secrets', `${path.basename(existing)} is not YAML; norn edits secrets.enc.yaml files only, so edit this one with sops`, 409);
     }
-    if (!/\.ya?ml$/.test(file)) {
-      throw new InvalidInputError('secrets', `${path.basename(file)} is not YAML; norn edits secrets.enc.yaml files only, so edit this one with sops`, 409);
+    const config = await findSopsConfig(app.dir);
+    if (!existing && (edit.op === 'delete' || !config)) {
+      const create = edit.op === 'set' ? `; create ${path.join(app.dir, 'secrets.enc.yaml')} with sops, or add a .sops.yaml with a creation rule naming its age recipients (beside the infraspec or in the apps dir) and norn creates it` : '';
+      throw new InvalidInputError('secrets', `${app.name} has no secrets file (${SECRETS_FILE_NAMES.join(', ')} beside its infraspec)${create}`, 404);
     }
+    const file = existing ?? path.join(app.dir, 'secrets.enc.yaml');
+    const name = path.basename(file);
     const verb = edit.op === 'set' ? 'secrets set' : 'secrets delete';
-    const { sagaId, result: outcome } = await recordOperation(
+    const { sagaId, result } = await recordOperation(
       this.deps.sagaLog,
-      { app: app.name, verb, summary: `${edit.op} ${edit.key} in ${path.basename(file)}`, metadata: { key: edit.key, file: path.basename(file) } },
+      { app: app.name, verb, summary: `${edit.op} ${edit.key} in ${name}`, metadata: { key: edit.key, file: name } },
       async () => {
-        const outcome = await this.lock.withLock(path.join(app.dir, '.secrets.enc.lock'), () => this.rewrite(file, edit));
-        if (outcome === 'absent') throw new InvalidInputError('key', `${edit.key} is not in ${app.name}'s ${path.basename(file)}; nothing was deleted`, 404);
-        return { message: describe(outcome, edit.key, path.basename(file)), metadata: { key: edit.key, outcome }, result: outcome };
+        const result = await this.lock.withLock(path.join(app.dir, '.secrets.enc.lock'), () => this.rewrite(file, edit, config));
+        if (result.outcome === 'absent') throw new InvalidInputError('key', `${edit.key} is not in ${app.name}'s ${name}; nothing was deleted`, 404);
+        const message = `${describe(result.outcome, edit.key, name)}${result.created ? ` (created, encrypted to ${result.recipients.join(', ')})` : ''}`;
+        return { message, metadata: { key: edit.key, outcome: result.outcome, created: result.created }, result };
       },
     );
-    return { app: app.name, key: edit.key, file, outcome, sagaId, notes: notesFor(app, edit, outcome) };
+    const notes = [...(result.created ? [`created ${name}, encrypted to the recipients of .sops.yaml's creation rule: ${result.recipients.join(', ')}`] : []), ...notesFor(app, edit, result.outcome), ...recipientDrift(result.recipients, config)];
+    return { app: app.name, key: edit.key, file, outcome: result.outcome, sagaId, notes };
   }
 
-  /** Read, edit, write; under the lock. A file changed by someone else meanwhile is not overwritten. */
-  private async rewrite(file: string, edit: SopsEdit): Promise<SopsEditOutcome> {
-    const before = await operatorFixable(file, () => readFile(file, 'utf8'));
+  /**
+   * Read (or create from `.sops.yaml`), edit, write; under the lock. A file changed by someone else meanwhile is not
+   * overwritten. An existing file keeps its data key and recipients, as sops keeps them; only a new file takes
+   * its recipients from `.sops.yaml`.
+   */
+  private async rewrite(file: string, edit: SopsEdit, config: SopsConfigFile | undefined): Promise<{ outcome: SopsEditOutcome; recipients: readonly string[]; created: boolean }> {
+    const now = this.deps.now?.() ?? new Date();
     const identities = await operatorFixable(file, () => loadAgeIdentities(this.deps.ageKeys));
-    const { text, outcome } = await operatorFixable(file, () => editSopsYaml(before, edit, identities, this.deps.now?.() ?? new Date()));
-    if (text === before) return outcome;
+    const before = await operatorFixable(file, () => readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' && config ? undefined : Promise.reject(err))));
+    const start = before ?? (await operatorFixable(file, () => this.emptyFile(config!, identities, now)));
+    const { text, outcome, recipients } = await operatorFixable(file, () => editSopsYaml(start, edit, identities, now));
+    if (text === before) return { outcome, recipients, created: false };
     // The lock keeps out other receivers, not a person running sops: check nothing moved under us.
-    if ((await readFile(file, 'utf8')) !== before) {
+    if ((await readFile(file, 'utf8').catch(() => undefined)) !== before) {
       throw new InvalidInputError('secrets', `${path.basename(file)} changed while it was being edited; nothing was written, try again`, 409);
     }
     await operatorFixable(file, () => writeFileAtomic(file, text));
-    return outcome;
+    return { outcome, recipients, created: before === undefined };
   }
+
+  /** A file with no values for the creation rule's recipients, which must include the receiver, or it could not read it. */
+  private async emptyFile(config: SopsConfigFile, identities: readonly string[], now: Date): Promise<string> {
+    const rule = creationRuleFor(config.text, config.relativePath);
+    if (!rule) throw new SopsError('malformed', `${config.file} has no creation_rules`);
+    const ours = await Promise.all(identities.map((identity) => identityToRecipient(identity).catch(() => '')));
+    if (!rule.recipients.some((recipient) => ours.includes(recipient))) {
+      throw new SopsError('no-matching-identity', `.sops.yaml's creation rule encrypts to ${rule.recipients.join(', ')}, and the receiver's age identities (${ours.filter(Boolean).join(', ') || 'none: set SOPS_AGE_KEY_FILE'}) are not among them, so the receiver could not read the file; add its recipient to the rule`);
+    }
+    return emptySopsYaml(rule, now);
+  }
+}
+
+interface SopsConfigFile {
+  readonly file: string;
+  readonly text: string;
+  /** The secrets file's path from the config's dir, as creation rules' path_regex sees it. */
+  readonly relativePath: string;
+}
+
+/** `.sops.yaml` beside the infraspec, else in the apps dir: sops's own search upwards, stopping at the apps dir. */
+async function findSopsConfig(appDir: string): Promise<SopsConfigFile | undefined> {
+  for (const [dir, relativePath] of [[appDir, 'secrets.enc.yaml'], [path.dirname(appDir), `${path.basename(appDir)}/secrets.enc.yaml`]] as const) {
+    const file = path.join(dir, '.sops.yaml');
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) return { file, text, relativePath };
+  }
+  return undefined;
+}
+
+/** When `.sops.yaml` names other recipients than the file has, say so: the file's own were kept, as sops keeps them. */
+function recipientDrift(recipients: readonly string[], config: SopsConfigFile | undefined): string[] {
+  if (!config) return [];
+  let wanted: readonly string[] | undefined;
+  try {
+    wanted = creationRuleFor(config.text, config.relativePath)?.recipients;
+  } catch (err) {
+    return [`${config.file} could not be compared with the file's recipients: ${(err as Error).message}`];
+  }
+  if (!wanted || (wanted.length === recipients.length && wanted.every((r) => recipients.includes(r)))) return [];
+  return [`the file is encrypted to ${recipients.join(', ')} but .sops.yaml's rule names ${wanted.join(', ')}; the file's own recipients were kept (sops updatekeys re-encrypts it for the rule's)`];
 }
 
 function checkKey(key: unknown): string {

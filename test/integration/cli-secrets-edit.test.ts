@@ -9,6 +9,7 @@ import type { Confirmer } from '../../src/cli/confirm.js';
 import type { SecretValueInput } from '../../src/cli/secret-value-input.js';
 import { secretsCommand } from '../../src/cli/secrets-command.js';
 import { secretsDeleteCommandWith, secretsSetCommandWith } from '../../src/cli/secrets-edit-commands.js';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { loadAgeIdentities } from '../../src/integrations/sops/age-identities.js';
 import { decryptSopsFile } from '../../src/integrations/sops/decrypt-sops.js';
 import { fixturesDir } from '../support/fixtures-dir.js';
@@ -60,7 +61,7 @@ describe('norn secrets set and delete against the running service', function () 
     repo = createTestRepo('shop');
     repo.commit({ 'README.md': 'shop' }, 'first');
     svc = await startTestService({
-      specs: { shop: specFor('shop', repo.url, { secrets: ['secret', 'PIPED_KEY'] }), other: specFor('other', repo.url) },
+      specs: { shop: specFor('shop', repo.url, { secrets: ['secret', 'PIPED_KEY'] }), other: specFor('other', repo.url), fresh: specFor('fresh', repo.url), stranger: specFor('stranger', repo.url) },
       env: { NORN_API_TOKEN: 'secrets-token', SOPS_AGE_KEY_FILE: KEY_FILE },
     });
     env = { NORN_URL: svc.url, NORN_API_TOKEN: 'secrets-token' };
@@ -183,6 +184,32 @@ describe('norn secrets set and delete against the running service', function () 
     const again = await cli(secretsDeleteCommandWith({ confirmer: noTerminal }), ['shop', 'TYPED_KEY', '--yes']);
     expect(again.code).to.equal(1);
     expect(again.err).to.equal("norn: key: TYPED_KEY is not in shop's secrets.enc.yaml; nothing was deleted\n");
+  });
+
+  it('creates the file from .sops.yaml when the app has none, and says when .sops.yaml names other recipients', async () => {
+    const none = await api('PUT', '/api/apps/fresh/secrets/FIRST', { value: BY_API });
+    expect(none.status).to.equal(404);
+    expect(none.json.error).to.contain('add a .sops.yaml with a creation rule naming its age recipients');
+
+    const ours = await identityToRecipient((await loadAgeIdentities({ SOPS_AGE_KEY_FILE: KEY_FILE }))[0]!);
+    const stranger = await identityToRecipient(await generateIdentity());
+    fs.writeFileSync(path.join(svc.appsDir, 'fresh', '.sops.yaml'), `creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: ${ours},${stranger}\n`);
+    const created = await api('PUT', '/api/apps/fresh/secrets/FIRST', { value: `${BY_API}-first` });
+    expect(created.status, JSON.stringify(created.json)).to.equal(200);
+    expect(created.json).to.include({ outcome: 'added' });
+    expect(created.json.notes).to.deep.include(`created secrets.enc.yaml, encrypted to the recipients of .sops.yaml's creation rule: ${ours}, ${stranger}`);
+    const file = path.join(svc.appsDir, 'fresh', 'secrets.enc.yaml');
+    expect((await decryptSopsFile(file, await loadAgeIdentities({ SOPS_AGE_KEY_FILE: KEY_FILE }))).data).to.deep.equal({ FIRST: `${BY_API}-first` });
+
+    fs.writeFileSync(path.join(svc.appsDir, 'fresh', '.sops.yaml'), `creation_rules:\n  - age: ${ours}\n`);
+    const drifted = await api('PUT', '/api/apps/fresh/secrets/SECOND', { value: `${BY_API}-second` });
+    expect(drifted.json.notes).to.deep.include(`the file is encrypted to ${ours}, ${stranger} but .sops.yaml's rule names ${ours}; the file's own recipients were kept (sops updatekeys re-encrypts it for the rule's)`);
+
+    fs.writeFileSync(path.join(svc.appsDir, 'stranger', '.sops.yaml'), `creation_rules:\n  - age: ${stranger}\n`);
+    const unreadable = await api('PUT', '/api/apps/stranger/secrets/FIRST', { value: BY_API });
+    expect(unreadable.status).to.equal(409);
+    expect(unreadable.json.error).to.contain(`the receiver's age identities (${ours}) are not among them, so the receiver could not read the file`);
+    expect(fs.existsSync(path.join(svc.appsDir, 'stranger', 'secrets.enc.yaml'))).to.equal(false);
   });
 
   it('never shows a value: not in the log, the saga feed, an answer, an error or the terminal', async () => {

@@ -27,6 +27,8 @@ export type SopsEditOutcome = 'added' | 'replaced' | 'deleted' | 'unchanged' | '
 export interface SopsEditResult {
   readonly text: string;
   readonly outcome: SopsEditOutcome;
+  /** The age recipients the file's data key is encrypted to: the file's own, kept as they were. */
+  readonly recipients: readonly string[];
 }
 
 /**
@@ -43,9 +45,10 @@ export async function editSopsYaml(text: string, edit: SopsEdit, identities: rea
   verifyMac(metadata, before.mac, dataKey);
   const current = toPlainObject(before.branches[0] ?? { kind: 'map', items: [] });
   const exists = Object.hasOwn(current, edit.key);
+  const recipients = metadata.age.map((key) => key.recipient);
 
-  if (edit.op === 'delete' && !exists) return { text, outcome: 'absent' };
-  if (edit.op === 'set' && exists && current[edit.key] === edit.value) return { text, outcome: 'unchanged' };
+  if (edit.op === 'delete' && !exists) return { text, outcome: 'absent', recipients };
+  if (edit.op === 'set' && exists && current[edit.key] === edit.value) return { text, outcome: 'unchanged', recipients };
 
   const spliced = edit.op === 'set' ? spliceValue(text, edit.key, sealString(edit.value, dataKey, `${edit.key}:`)) : spliceOut(text, edit.key);
 
@@ -59,7 +62,7 @@ export async function editSopsYaml(text: string, edit: SopsEdit, identities: rea
   const result = renewMac(spliced, lastModified, sealString(after.mac, dataKey, lastModified));
 
   await decryptSops(result, 'yaml', identities); // the whole file, as any reader will open it
-  return { text: result, outcome: edit.op === 'delete' ? 'deleted' : exists ? 'replaced' : 'added' };
+  return { text: result, outcome: edit.op === 'delete' ? 'deleted' : exists ? 'replaced' : 'added', recipients };
 }
 
 /** The first document's top-level map and its `sops` pair, refusing layouts a splice cannot edit safely. */

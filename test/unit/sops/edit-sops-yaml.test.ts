@@ -103,8 +103,8 @@ describe('editSopsYaml', function () {
 
   it('leaves the file as it is when nothing changes', async () => {
     const original = readSops(HUMPHD.file);
-    expect(await edit(HUMPHD, { op: 'set', key: 'secret', value: 'this is a secret' })).to.deep.equal({ text: original, outcome: 'unchanged' });
-    expect(await edit(HUMPHD, { op: 'delete', key: 'NOT_THERE' })).to.deep.equal({ text: original, outcome: 'absent' });
+    expect(await edit(HUMPHD, { op: 'set', key: 'secret', value: 'this is a secret' })).to.include({ text: original, outcome: 'unchanged' });
+    expect(await edit(HUMPHD, { op: 'delete', key: 'NOT_THERE' })).to.include({ text: original, outcome: 'absent' });
   });
 
   it('sets a key after an earlier edit, on its own output', async () => {
