@@ -16,6 +16,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   provider: 'github',
   rest: 'x',
   process: 'web',
+  key: 'API_KEY',
 };
 
 /** The route's path with its parameters filled in, e.g. /api/apps/shop/deploy. */
@@ -76,7 +77,7 @@ describe('the API token cannot be routed around', function () {
 
   it('knows the routes from the routers, and only health and webhooks among them are public', () => {
     const guarded = routes.filter((r) => !r.isPublic).map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['GET /api/deliveries', 'POST /api/apps/:app/deploy', 'POST /api/deliveries/:id/redeliver', 'DELETE /api/apps/:app/endpoints', 'GET /api/cloudflared/ingress', 'GET /api/apps/:app/plan', 'GET /api/apps/:app/secrets', 'POST /api/apps/:app/snapshots/:ts/restore', 'GET /api/apps/:app']) {
+    for (const expected of ['GET /api/deliveries', 'POST /api/apps/:app/deploy', 'POST /api/deliveries/:id/redeliver', 'DELETE /api/apps/:app/endpoints', 'GET /api/cloudflared/ingress', 'GET /api/apps/:app/plan', 'GET /api/apps/:app/secrets', 'PUT /api/apps/:app/secrets/:key', 'DELETE /api/apps/:app/secrets/:key', 'POST /api/apps/:app/snapshots/:ts/restore', 'GET /api/apps/:app']) {
       expect(guarded, expected).to.include(expected);
     }
     const publicPaths = new Set(routes.filter((r) => r.isPublic).map((r) => r.path));
