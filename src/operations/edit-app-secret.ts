@@ -5,16 +5,16 @@
 // file replaced atomically. The SOPS work itself is integrations/sops/edit-sops-yaml.ts.
 //
 // The value travels only from the request into the sealed file: the saga, the answer and every error name the key
-// alone, and the redactor learns the value before anything else happens, so a later echo of it is masked too.
+// alone, and the redactor learns the value as soon as it is checked, so a later echo of it is masked too.
 import { readFile } from 'node:fs/promises';
-import { identityToRecipient } from 'age-encryption';
 import path from 'node:path';
+import { identityToRecipient } from 'age-encryption';
 import type { AppCatalog } from '../apps/app-catalog.js';
 import { isAppName } from '../apps/infraspec-schema.js';
 import type { LoadedApp } from '../apps/load-app-specs.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
-import { FileLock } from '../integrations/cloudflared/file-lock.js';
+import { FileLock, LockTimeoutError } from '../integrations/cloudflared/file-lock.js';
 import { writeFileAtomic } from '../integrations/cloudflared/write-file-atomic.js';
 import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
 import { emptySopsYaml } from '../integrations/sops/create-sops-yaml.js';
@@ -96,7 +96,10 @@ export class AppSecretEditor {
       this.deps.sagaLog,
       { app: app.name, verb, summary: `${edit.op} ${edit.key} in ${name}`, metadata: { key: edit.key, file: name } },
       async () => {
-        const result = await this.lock.withLock(path.join(app.dir, '.secrets.enc.lock'), () => this.rewrite(file, edit, config));
+        const result = await this.lock.withLock(path.join(app.dir, '.secrets.enc.lock'), () => this.rewrite(file, edit, config)).catch((err: unknown) => {
+          if (err instanceof LockTimeoutError) throw new InvalidInputError('secrets', `another edit of ${app.name}'s secrets is still running (${err.holder}); nothing was changed, try again`, 409);
+          throw err;
+        });
         if (result.outcome === 'absent') throw new InvalidInputError('key', `${edit.key} is not in ${app.name}'s ${name}; nothing was deleted`, 404);
         const message = `${describe(result.outcome, edit.key, name)}${result.created ? ` (created, encrypted to ${result.recipients.join(', ')})` : ''}`;
         return { message, metadata: { key: edit.key, outcome: result.outcome, created: result.created }, result };
@@ -112,9 +115,9 @@ export class AppSecretEditor {
    * its recipients from `.sops.yaml`.
    */
   private async rewrite(file: string, edit: SopsEdit, config: SopsConfigFile | undefined): Promise<{ outcome: SopsEditOutcome; recipients: readonly string[]; created: boolean }> {
-    const now = this.deps.now?.() ?? new Date();
     const identities = await operatorFixable(file, () => loadAgeIdentities(this.deps.ageKeys));
     const before = await operatorFixable(file, () => readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' && config ? undefined : Promise.reject(err))));
+    const now = this.deps.now?.() ?? new Date();
     const start = before ?? (await operatorFixable(file, () => this.emptyFile(config!, identities, now)));
     const { text, outcome, recipients } = await operatorFixable(file, () => editSopsYaml(start, edit, identities, now));
     if (text === before) return { outcome, recipients, created: false };
