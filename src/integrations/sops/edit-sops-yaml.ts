@@ -89,7 +89,8 @@ function spliceValue(text: string, key: string, sealed: string): string {
     const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
     const indent = text.slice(lineStart, keyStart);
     if (!/^ *$/.test(indent)) throw new SopsError('unsupported', 'the sops block does not start on its own line; edit this file with sops');
-    return `${text.slice(0, lineStart)}${indent}${yamlKey(key)}: ${sealed}\n${text.slice(lineStart)}`;
+    const eol = text.slice(0, lineStart).endsWith('\r\n') ? '\r\n' : '\n';
+    return `${text.slice(0, lineStart)}${indent}${yamlKey(key)}: ${sealed}${eol}${text.slice(lineStart)}`;
   }
   const value = pair.value;
   if (value !== null && !isScalar(value)) {

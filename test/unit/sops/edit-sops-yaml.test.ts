@@ -149,6 +149,13 @@ describe('editSopsYaml', function () {
     expect(text.split('\n')[1]).to.match(/^number: ENC\[/);
   });
 
+  it('keeps a file\'s CRLF line ends on the line it adds', async () => {
+    const crlf = readSops(HUMPHD.file).replace(/\n/g, '\r\n');
+    const { text } = await editSopsYaml(crlf, { op: 'set', key: 'NEW_KEY', value: VALUE }, identitiesIn(HUMPHD.keys), NOW);
+    expect(text.split('\n').every((line, i, all) => i === all.length - 1 || line.endsWith('\r'))).to.equal(true);
+    expect((await decryptSops(text, 'yaml', identitiesIn(HUMPHD.keys))).data).to.include({ NEW_KEY: VALUE });
+  });
+
   it('quotes a key YAML would read as something other than that string', async () => {
     const { text } = await edit(HUMPHD, { op: 'set', key: 'null', value: VALUE });
     expect(text).to.match(/^"null": ENC\[/m);
