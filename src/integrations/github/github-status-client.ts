@@ -9,7 +9,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import { noAnswerReason } from '../../errors.js';
-import { classifyResponse } from '../../statuses/classify-response.js';
+import { classifyResponse } from '../forge-status/classify-response.js';
 import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../../statuses/commit-status.js';
 
 const StatusOctokit = Octokit.plugin(retry, throttling);

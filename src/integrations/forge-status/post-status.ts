@@ -1,8 +1,8 @@
 // One status POST over fetch, for the forges whose API is plain JSON (Gitea/Forgejo, GitLab): sends with a time
 // limit, and turns a network failure into a retry whose reason never carries the token.
-import { noAnswerReason } from '../errors.js';
+import { noAnswerReason } from '../../errors.js';
 import { classifyResponse, upstreamMessageOf } from './classify-response.js';
-import { redact, type SendResult } from './commit-status.js';
+import { redact, type SendResult } from '../../statuses/commit-status.js';
 
 export interface StatusPost {
   readonly url: string;

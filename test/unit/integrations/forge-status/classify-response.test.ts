@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { classifyResponse, upstreamMessageOf } from '../../../src/statuses/classify-response.js';
+import { classifyResponse, upstreamMessageOf } from '../../../../src/integrations/forge-status/classify-response.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const headers = (h: Record<string, string>) => (name: string) => h[name];

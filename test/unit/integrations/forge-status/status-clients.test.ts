@@ -1,12 +1,12 @@
 // Each forge's status client against the forge simulator: what reaches the forge, and how refusals are classified.
 import { expect } from 'chai';
 import net, { type AddressInfo } from 'node:net';
-import { GiteaStatusClient } from '../../../src/integrations/gitea/gitea-status-client.js';
-import { GitHubStatusClient } from '../../../src/integrations/github/github-status-client.js';
-import { GitLabStatusClient } from '../../../src/integrations/gitlab/gitlab-status-client.js';
-import type { CommitStatus, StatusClient } from '../../../src/statuses/commit-status.js';
-import { ForgeSimulator, type SimForge } from '../../support/forge-simulator.js';
-import { memoryLogger } from '../../support/memory-logger.js';
+import { GiteaStatusClient } from '../../../../src/integrations/gitea/gitea-status-client.js';
+import { GitHubStatusClient } from '../../../../src/integrations/github/github-status-client.js';
+import { GitLabStatusClient } from '../../../../src/integrations/gitlab/gitlab-status-client.js';
+import type { CommitStatus, StatusClient } from '../../../../src/statuses/commit-status.js';
+import { ForgeSimulator, type SimForge } from '../../../support/forge-simulator.js';
+import { memoryLogger } from '../../../support/memory-logger.js';
 
 const TOKEN = 'sim-token-7f3a9c';
 const SHA = 'a'.repeat(40);
