@@ -2,7 +2,7 @@
 // GitHub: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api (primary limits answer
 // 403/429 with x-ratelimit-remaining: 0 and x-ratelimit-reset in epoch seconds; secondary limits 403/429 with
 // retry-after). GitLab sends RateLimit-Reset and Retry-After; Gitea and proxies in front of any forge, Retry-After.
-import type { SendResult } from '../../statuses/commit-status.js';
+import type { SendResult } from './status-client.js';
 
 export type HeaderLookup = (name: string) => string | null | undefined;
 

@@ -2,7 +2,7 @@
 // limit, and turns a network failure into a retry whose reason never carries the token.
 import { noAnswerReason } from '../../errors.js';
 import { classifyResponse, upstreamMessageOf } from './classify-response.js';
-import { redact, type SendResult } from '../../statuses/commit-status.js';
+import { redact, type SendResult } from './status-client.js';
 
 export interface StatusPost {
   readonly url: string;

@@ -1,6 +1,6 @@
 // Commit statuses on Gitea and Forgejo (same API): POST {url}/api/v1/repos/{owner}/{repo}/statuses/{sha} with
 // `Authorization: token <token>`. States pending/success/error/failure (Gitea also knows warning).
-import type { CommitStatus, SendResult, StatusClient, StatusTarget } from '../../statuses/commit-status.js';
+import type { CommitStatus, SendResult, StatusClient, StatusTarget } from '../forge-status/status-client.js';
 import { postStatus, resultOf } from '../forge-status/post-status.js';
 
 export interface GiteaStatusConfig {

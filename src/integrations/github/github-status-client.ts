@@ -10,7 +10,7 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import { noAnswerReason } from '../../errors.js';
 import { classifyResponse } from '../forge-status/classify-response.js';
-import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../../statuses/commit-status.js';
+import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../forge-status/status-client.js';
 
 const StatusOctokit = Octokit.plugin(retry, throttling);
 

@@ -4,7 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import { GiteaStatusClient } from '../../../../src/integrations/gitea/gitea-status-client.js';
 import { GitHubStatusClient } from '../../../../src/integrations/github/github-status-client.js';
 import { GitLabStatusClient } from '../../../../src/integrations/gitlab/gitlab-status-client.js';
-import type { CommitStatus, StatusClient } from '../../../../src/statuses/commit-status.js';
+import type { CommitStatus, StatusClient } from '../../../../src/integrations/forge-status/status-client.js';
 import { ForgeSimulator, type SimForge } from '../../../support/forge-simulator.js';
 import { memoryLogger } from '../../../support/memory-logger.js';
 
