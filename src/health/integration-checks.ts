@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Config } from '../config/load-config.js';
 import { loadAgeIdentities } from '../integrations/sops/age-identities.js';
-import { statusConfigFromEnv } from '../statuses/status-config.js';
+import { statusConfigFromEnv } from '../config/status-settings.js';
 import type { IntegrationCheck } from './integration-report.js';
 
 export interface IntegrationClients {

@@ -8,7 +8,7 @@ import { GiteaStatusClient } from '../integrations/gitea/gitea-status-client.js'
 import { GitHubStatusClient } from '../integrations/github/github-status-client.js';
 import { GitLabStatusClient } from '../integrations/gitlab/gitlab-status-client.js';
 import type { StatusClient } from '../integrations/forge-status/status-client.js';
-import { statusConfigFromEnv, type StatusConfig } from './status-config.js';
+import { statusConfigFromEnv, type StatusConfig } from '../config/status-settings.js';
 import { StatusOutbox } from './status-outbox.js';
 import { statusProjector } from './status-projector.js';
 

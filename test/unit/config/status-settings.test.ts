@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../../src/errors.js';
-import { statusConfigFromEnv } from '../../../src/statuses/status-config.js';
+import { statusConfigFromEnv } from '../../../src/config/status-settings.js';
 
 describe('status settings', () => {
   it('turns statuses on per forge with a token, with the documented defaults', () => {
