@@ -1,5 +1,5 @@
-// Commit-status settings, read from Config.env (load-config.ts keeps every NORN_* variable there). A forge
-// without a token gets no statuses; tokens are only ever handed to that forge's client.
+// Commit-status settings, parsed once by load-config.ts into Config.statuses. A forge without a token gets no
+// statuses; tokens are only ever handed to that forge's client.
 import { ConfigError } from '../errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

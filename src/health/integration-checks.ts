@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Config } from '../config/load-config.js';
 import { loadAgeIdentities } from '../integrations/sops/age-identities.js';
-import { statusConfigFromEnv } from '../config/status-settings.js';
 import type { IntegrationCheck } from './integration-report.js';
 
 export interface IntegrationClients {
@@ -186,7 +185,7 @@ function cloudflaredCheck(config: Config, clients: IntegrationClients, isSet: (n
 }
 
 function forgeChecks(config: Config, fetchFn: typeof fetch, isSet: (name: string) => boolean): IntegrationCheck[] {
-  const forges = statusConfigFromEnv(config.env);
+  const forges = config.statuses;
   const entries = [
     { name: 'github', endpoint: forges.github, token: 'NORN_GITHUB_TOKEN', url: 'NORN_GITHUB_API_URL', path: '' },
     { name: 'gitea', endpoint: forges.gitea, token: 'NORN_GITEA_TOKEN', url: 'NORN_GITEA_URL', path: '/api/v1/version' },

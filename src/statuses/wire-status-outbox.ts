@@ -8,7 +8,7 @@ import { GiteaStatusClient } from '../integrations/gitea/gitea-status-client.js'
 import { GitHubStatusClient } from '../integrations/github/github-status-client.js';
 import { GitLabStatusClient } from '../integrations/gitlab/gitlab-status-client.js';
 import type { StatusClient } from '../integrations/forge-status/status-client.js';
-import { statusConfigFromEnv, type StatusConfig } from '../config/status-settings.js';
+import type { StatusConfig } from '../config/status-settings.js';
 import { StatusOutbox } from './status-outbox.js';
 import { statusProjector } from './status-projector.js';
 
@@ -24,12 +24,12 @@ export function wireStatusOutbox(input: {
   knex: Knex;
   sagaLog: SagaLog;
   log: Logger;
-  config: Pick<Config, 'publicUrl' | 'env'>;
+  config: Pick<Config, 'publicUrl' | 'statuses'>;
   fetch?: typeof fetch;
   /** Masks configured secrets in a forge's error text before it is kept (last_error) or logged. */
   redact?: (text: string) => string;
 }): WiredStatusOutbox {
-  const settings = statusConfigFromEnv(input.config.env);
+  const settings = input.config.statuses;
   const log = input.log.child({ component: 'status-outbox' });
   const clients = redactedClients(statusClients(settings, { log, fetch: input.fetch ?? globalThis.fetch }), input.redact);
   const forges = Object.keys(clients);

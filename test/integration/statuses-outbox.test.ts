@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import type { AppSpec } from '../../src/apps/infraspec-schema.js';
+import { statusConfigFromEnv } from '../../src/config/status-settings.js';
 import { DeployQueue } from '../../src/deploys/deploy-queue.js';
 import { DeployScheduler } from '../../src/deploys/deploy-scheduler.js';
 import { SagaLog } from '../../src/events/saga-log.js';
@@ -57,14 +58,14 @@ async function startReceiver(knex: Knex, isPostgres: boolean, sim: ForgeSimulato
     log,
     config: {
       publicUrl: PUBLIC_URL,
-      env: {
+      statuses: statusConfigFromEnv({
         NORN_GITHUB_TOKEN: TOKEN,
         NORN_GITHUB_API_URL: sim.url,
         NORN_GITEA_URL: sim.url,
         NORN_GITEA_TOKEN: TOKEN,
         NORN_STATUS_POLL_INTERVAL_MS: '50',
         NORN_STATUS_RETRY_BASE_MS: '20',
-      },
+      }),
     },
   });
   const queue = new DeployQueue({ knex, sagaLog, isPostgres });
