@@ -43,6 +43,7 @@ import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
+import { createStatusClients } from './integrations/forge-status/create-status-clients.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { ChildProcesses } from './integrations/process/child-processes.js';
@@ -83,7 +84,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const { knex } = store;
   const sagaLog = new SagaLog({ knex, redactor });
   // Commit statuses are written by a projector inside each append's transaction: register it before any append.
-  const statuses = wireStatusOutbox({ knex, sagaLog, log, config, redact: (text) => redactor.redact(text) });
+  const statusClients = createStatusClients(config.statuses, { log: log.child({ component: 'status-outbox' }), fetch });
+  const statuses = wireStatusOutbox({ knex, sagaLog, log, config, clients: statusClients, redact: (text) => redactor.redact(text) });
   // On PostgreSQL transactions commit out of seq order: live events pass through a reorder step first. SQLite has
   // one writer, so its commits are in seq order already.
   const ordered = store.client === 'postgres' ? new CommitOrder({ graceMs: 100, maxHoldMs: 10_000, pollMs: 25 }, { sagaLog, log }) : undefined;
