@@ -50,7 +50,7 @@ import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
 import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
-import { sopsSecretsLoader } from './nomad-jobs/app-secrets.js';
+import { sopsSecretsLoader } from './apps/app-secrets.js';
 import { wireRuntime } from './runtime/wire-runtime.js';
 import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';

@@ -18,7 +18,7 @@ import { cloneStep } from './steps/clone.js';
 import { forgeStep } from './steps/forge.js';
 import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
-import type { SubmitConfig } from './steps/submit.js';
+import type { SubmitConfig } from '../runtime/nomad/submit.js';
 import { testStep } from './steps/test.js';
 import type { RuntimeSource } from './runtime.js';
 import { forgeThenRetire, runtimeHealthyStep, runtimePlanStep, runtimeSubmitStep } from './steps/runtime-steps.js';

@@ -6,9 +6,9 @@ import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { Config } from '../config/load-config.js';
 import type { DockerContainers } from '../integrations/docker/docker-containers.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
-import type { LoadSecrets, SubmitConfig } from '../pipeline/steps/submit.js';
+import type { LoadSecrets, SubmitConfig } from './nomad/submit.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
-import { nomadRuntime } from './nomad-runtime.js';
+import { nomadRuntime } from './nomad/nomad-runtime.js';
 import { SelectedRuntime } from './select-runtime.js';
 
 export interface RuntimeWiring {

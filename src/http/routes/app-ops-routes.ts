@@ -13,12 +13,12 @@ import { type AgeKeyEnv, loadAgeIdentities } from '../../integrations/sops/age-i
 import { decryptSopsFile } from '../../integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../../integrations/sops/flatten-to-env.js';
 import { SopsError } from '../../integrations/sops/sops-error.js';
-import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../nomad-jobs/app-secrets.js';
-import { REDACTED, redactEnvList, redactSecretEnv } from '../../nomad-jobs/redact-secret-env.js';
-import { translateApp } from '../../nomad-jobs/translate-app.js';
+import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../apps/app-secrets.js';
+import { REDACTED, redactEnvList, redactSecretEnv } from '../../runtime/redact-secret-env.js';
+import { translateApp } from '../../runtime/nomad/translate-app.js';
 import { planApp } from '../../app-plan/plan-app.js';
 import { containerOptions, type DockerNetwork } from '../../runtime/docker/container-options.js';
-import type { SubmitConfig } from '../../pipeline/steps/submit.js';
+import type { SubmitConfig } from '../../runtime/nomad/submit.js';
 
 export interface AppOpsRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;

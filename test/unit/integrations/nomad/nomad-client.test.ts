@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { UpstreamError } from '../../../src/errors.js';
-import { NomadClient, type NomadClientConfig, splitWarnings } from '../../../src/integrations/nomad/nomad-client.js';
-import type { NomadJob } from '../../../src/integrations/nomad/nomad-types.js';
-import { closedPort } from '../../support/closed-port.js';
+import { UpstreamError } from '../../../../src/errors.js';
+import { NomadClient, type NomadClientConfig, splitWarnings } from '../../../../src/integrations/nomad/nomad-client.js';
+import type { NomadJob } from '../../../../src/integrations/nomad/nomad-types.js';
+import { closedPort } from '../../../support/closed-port.js';
 
 interface Recorded {
   method: string;

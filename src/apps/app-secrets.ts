@@ -7,7 +7,7 @@ import path from 'node:path';
 import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
 import { decryptSopsFile } from '../integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../integrations/sops/flatten-to-env.js';
-import type { LoadSecrets } from '../pipeline/steps/submit.js';
+import type { LoadSecrets } from '../runtime/nomad/submit.js';
 
 /** Looked for in this order; the first one present is used. */
 export const SECRETS_FILE_NAMES = ['secrets.enc.yaml', 'secrets.enc.yml', 'secrets.enc.json', 'secrets.enc.env'] as const;

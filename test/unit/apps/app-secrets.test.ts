@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findSecretsFile, sopsSecretsLoader } from '../../../src/nomad-jobs/app-secrets.js';
+import { findSecretsFile, sopsSecretsLoader } from '../../../src/apps/app-secrets.js';
 import { fixturesDir } from '../../support/fixtures-dir.js';
 
 describe('sopsSecretsLoader', () => {

@@ -5,9 +5,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseGoDuration } from '../../apps/go-duration.js';
 import { StepFailedError } from '../../errors.js';
-import type { AllocChange } from '../../integrations/nomad/alloc-progress.js';
-import { type WatchConfig, type WatchNomad, type WatchOutcome, watchRegistration } from '../../integrations/nomad/watch-registration.js';
-import { done, skipped, type Step, type StepContext } from '../step.js';
+import type { AllocChange } from './alloc-progress.js';
+import { type WatchConfig, type WatchNomad, type WatchOutcome, watchRegistration } from './watch-registration.js';
+import { done, skipped, type Step, type StepContext } from '../../pipeline/step.js';
 import type { Submission, SubmitContext } from './submit.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 

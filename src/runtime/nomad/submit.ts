@@ -1,8 +1,8 @@
 // Step 6: the app's secrets, its Nomad jobs, and their registration. The service job goes first, then one periodic
 // job per scheduled process. Decrypted values go into the jobs and nowhere else: not into reports, outputs or errors.
 import type { NomadClient, Registration } from '../../integrations/nomad/nomad-client.js';
-import { translateApp } from '../../nomad-jobs/translate-app.js';
-import { done, type Step, type StepContext } from '../step.js';
+import { translateApp } from './translate-app.js';
+import { done, type Step, type StepContext } from '../../pipeline/step.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
 export interface SubmitConfig {

@@ -2,14 +2,14 @@
 // the deployment (Nomad replaces, reverts and drains allocations itself, so retire and discard have nothing to
 // do), the plan asks Nomad's dry run, and the forge target comes from Consul or the allocation.
 import type { Logger } from 'pino';
-import { createServiceAddressResolver } from '../endpoints/resolve-service-address.js';
-import { InvalidInputError, UpstreamError } from '../errors.js';
-import type { NomadClient } from '../integrations/nomad/nomad-client.js';
-import type { NomadAllocationStub } from '../integrations/nomad/nomad-types.js';
-import { healthyStep, type HealthyConfig } from '../pipeline/steps/healthy.js';
-import { planStep } from '../pipeline/steps/plan.js';
-import { type LoadSecrets, submitJobs, submitStep, type SubmitConfig } from '../pipeline/steps/submit.js';
-import type { Runtime, RuntimeInstance } from '../pipeline/runtime.js';
+import { createServiceAddressResolver } from '../../endpoints/resolve-service-address.js';
+import { InvalidInputError, UpstreamError } from '../../errors.js';
+import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
+import type { NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
+import { healthyStep, type HealthyConfig } from './healthy.js';
+import { planStep } from './preflight-submit.js';
+import { type LoadSecrets, submitJobs, submitStep, type SubmitConfig } from './submit.js';
+import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;

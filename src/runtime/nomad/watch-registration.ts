@@ -4,8 +4,8 @@
 // current allocations are healthy. Allocation changes are passed to `onAllocChange` as they happen.
 import { UpstreamError } from '../../errors.js';
 import { AllocTracker, type AllocChange, allocPhase, explainAlloc } from './alloc-progress.js';
-import type { NomadClient } from './nomad-client.js';
-import type { NomadAllocationMetric, NomadAllocationStub, NomadDeployment, NomadEvaluation, NomadJob } from './nomad-types.js';
+import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
+import type { NomadAllocationMetric, NomadAllocationStub, NomadDeployment, NomadEvaluation, NomadJob } from '../../integrations/nomad/nomad-types.js';
 
 export interface WatchConfig {
   /** Longest server-side wait of one blocking query. */

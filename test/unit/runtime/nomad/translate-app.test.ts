@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { type AppSpec, infraspecSchema } from '../../../src/apps/infraspec-schema.js';
-import { ConfigError } from '../../../src/errors.js';
-import type { NomadJob, NomadTaskGroup } from '../../../src/integrations/nomad/nomad-types.js';
-import { redactSecretEnv } from '../../../src/nomad-jobs/redact-secret-env.js';
-import { translateApp, type TranslateInput } from '../../../src/nomad-jobs/translate-app.js';
+import { type AppSpec, infraspecSchema } from '../../../../src/apps/infraspec-schema.js';
+import { ConfigError } from '../../../../src/errors.js';
+import type { NomadJob, NomadTaskGroup } from '../../../../src/integrations/nomad/nomad-types.js';
+import { redactSecretEnv } from '../../../../src/runtime/redact-secret-env.js';
+import { translateApp, type TranslateInput } from '../../../../src/runtime/nomad/translate-app.js';
 
 const S = 1e9;
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { type AllocChange, AllocTracker, allocPhase, explainAlloc } from '../../../src/integrations/nomad/alloc-progress.js';
-import type { NomadAllocationStub, NomadTaskEvent } from '../../../src/integrations/nomad/nomad-types.js';
+import { type AllocChange, AllocTracker, allocPhase, explainAlloc } from '../../../../src/runtime/nomad/alloc-progress.js';
+import type { NomadAllocationStub, NomadTaskEvent } from '../../../../src/integrations/nomad/nomad-types.js';
 
 let time = 1;
 const event = (Type: string, DisplayMessage: string, Details: Record<string, string> = {}): NomadTaskEvent => ({ Type, Time: time++, DisplayMessage, Details });

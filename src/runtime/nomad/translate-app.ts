@@ -4,8 +4,8 @@
 // a replacement every time). What runs, with which env, resources and checks is the plan's decision; what is
 // Nomad's own here is DESIGN.md's "Nomad update strategy set by the translator" and NOMAD_API.md section 6
 // (port labels, reserved vs dynamic ports, Consul services, restart policy).
-import type { AppSpec } from '../apps/infraspec-schema.js';
-import { type AppPlan, type PlannedProcess, planApp } from '../app-plan/plan-app.js';
+import type { AppSpec } from '../../apps/infraspec-schema.js';
+import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-app.js';
 import type {
   NomadJob,
   NomadNetwork,
@@ -14,7 +14,7 @@ import type {
   NomadTask,
   NomadTaskGroup,
   NomadVolumeRequest,
-} from '../integrations/nomad/nomad-types.js';
+} from '../../integrations/nomad/nomad-types.js';
 
 export interface TranslateInput {
   spec: AppSpec;

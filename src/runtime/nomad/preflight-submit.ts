@@ -4,8 +4,8 @@
 import { StepFailedError, UpstreamError } from '../../errors.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { LoadSecrets } from './submit.js';
-import { translateApp } from '../../nomad-jobs/translate-app.js';
-import { done, type Step } from '../step.js';
+import { translateApp } from './translate-app.js';
+import { done, type Step } from '../../pipeline/step.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
 export function planStep(

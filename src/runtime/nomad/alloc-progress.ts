@@ -1,6 +1,6 @@
 // What an allocation is doing, in the words a person deploying wants: placed, running, healthy, unhealthy... plus
 // the task event that explains it. AllocTracker turns successive allocation lists into one change per transition.
-import type { NomadAllocationStub, NomadTaskEvent } from './nomad-types.js';
+import type { NomadAllocationStub, NomadTaskEvent } from '../../integrations/nomad/nomad-types.js';
 
 export type AllocPhase = 'placed' | 'running' | 'restarting' | 'healthy' | 'unhealthy' | 'failed' | 'stopped';
 
