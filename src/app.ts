@@ -30,7 +30,7 @@ import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { RepoCache } from './integrations/git/repo-cache.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
+import { deployPipeline, preflightPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
@@ -51,7 +51,7 @@ import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
 import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
 import { sopsSecretsLoader } from './apps/app-secrets.js';
-import { wireRuntime } from './runtime/wire-runtime.js';
+import { submitConfigOf, wireRuntime } from './runtime/wire-runtime.js';
 import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
@@ -146,7 +146,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
   const choice = await runtime.describe();
   log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
-  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, queue, log };
+  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, log };
   const integrationReport = () =>
     checkIntegrations(
       integrationChecks(config, { runtime, nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),

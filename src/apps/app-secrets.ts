@@ -1,5 +1,5 @@
 // Where an app's secrets live and how they become task env: `<spec dir>/secrets.enc.{yaml,yml,json,env}`, written
-// by SOPS for age recipients, decrypted and MAC-verified by integrations/sops. The submit step receives this as its
+// by SOPS for age recipients, decrypted and MAC-verified by integrations/sops. The runtime receives this as its
 // `loadSecrets`, so it never deals with SOPS itself. A file that fails to decrypt or verify throws (SopsError), and
 // the deploy stops before anything is registered.
 import { access } from 'node:fs/promises';
@@ -7,7 +7,9 @@ import path from 'node:path';
 import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
 import { decryptSopsFile } from '../integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../integrations/sops/flatten-to-env.js';
-import type { LoadSecrets } from '../runtime/nomad/submit.js';
+
+/** An app's decrypted secrets as env, or undefined when it has no secrets file. `skipped`: key names left out. */
+export type LoadSecrets = (specDir: string) => Promise<{ env: Record<string, string>; skipped: string[] } | undefined>;
 
 /** Looked for in this order; the first one present is used. */
 export const SECRETS_FILE_NAMES = ['secrets.enc.yaml', 'secrets.enc.yml', 'secrets.enc.json', 'secrets.enc.env'] as const;

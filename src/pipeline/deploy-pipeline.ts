@@ -3,7 +3,6 @@
 import type { Logger } from 'pino';
 import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
 import type { Config } from '../config/load-config.js';
-import type { DeployQueue } from '../deploys/deploy-queue.js';
 import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
@@ -18,7 +17,6 @@ import { cloneStep } from './steps/clone.js';
 import { forgeStep } from './steps/forge.js';
 import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
-import type { SubmitConfig } from '../runtime/nomad/submit.js';
 import { testStep } from './steps/test.js';
 import type { RuntimeSource } from './runtime.js';
 import { forgeThenRetire, runtimeHealthyStep, runtimePlanStep, runtimeSubmitStep } from './steps/runtime-steps.js';
@@ -33,7 +31,6 @@ export interface PipelineClients {
   /** Where submit, healthy and the forge target go: Nomad or the Docker engine. */
   readonly runtime: RuntimeSource;
   readonly ingress: CloudflaredIngress;
-  readonly queue: DeployQueue;
   readonly log: Logger;
 }
 
@@ -96,11 +93,6 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
     cleanup: deploy.cleanup,
     timeoutMs: deploy.timeoutMs,
   };
-}
-
-/** How jobs are translated for registration; `norn plan` uses the same, so a plan never drifts from a deploy. */
-export function submitConfigOf(config: Config): SubmitConfig {
-  return { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
 }
 
 export function workRootOf(config: Pick<Config, 'dataDir'>): string {

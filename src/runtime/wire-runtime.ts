@@ -6,7 +6,8 @@ import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { Config } from '../config/load-config.js';
 import type { DockerContainers } from '../integrations/docker/docker-containers.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
-import type { LoadSecrets, SubmitConfig } from './nomad/submit.js';
+import type { LoadSecrets } from '../apps/app-secrets.js';
+import type { SubmitConfig } from './nomad/submit.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { nomadRuntime } from './nomad/nomad-runtime.js';
 import { SelectedRuntime } from './select-runtime.js';
@@ -44,6 +45,11 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
             ),
     },
   );
+}
+
+/** How jobs are translated for registration; `norn plan` uses the same, so a plan never drifts from a deploy. */
+export function submitConfigOf(config: Config): SubmitConfig {
+  return { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
 }
 
 /** A TCP port free on this host right now, for an instance on host networking. */

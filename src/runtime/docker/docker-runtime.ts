@@ -12,7 +12,7 @@ import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
 import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
-import type { LoadSecrets } from '../nomad/submit.js';
+import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 

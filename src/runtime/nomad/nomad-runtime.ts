@@ -8,7 +8,8 @@ import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
 import { healthyStep, type HealthyConfig } from './healthy.js';
 import { planStep } from './preflight-submit.js';
-import { type LoadSecrets, submitJobs, submitStep, type SubmitConfig } from './submit.js';
+import type { LoadSecrets } from '../../apps/app-secrets.js';
+import { submitJobs, submitStep, type SubmitConfig } from './submit.js';
 import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 
 export interface NomadRuntimeConfig {

@@ -3,7 +3,7 @@
 // failure of the pull request: the step says so and passes; a job Nomad rejects or cannot place fails it.
 import { StepFailedError, UpstreamError } from '../../errors.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
-import type { LoadSecrets } from './submit.js';
+import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { translateApp } from './translate-app.js';
 import { done, type Step } from '../../pipeline/step.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';

@@ -3,6 +3,7 @@
 import type { NomadClient, Registration } from '../../integrations/nomad/nomad-client.js';
 import { translateApp } from './translate-app.js';
 import { done, type Step, type StepContext } from '../../pipeline/step.js';
+import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
 export interface SubmitConfig {
@@ -11,9 +12,6 @@ export interface SubmitConfig {
   datacenters?: string[];
   namespace?: string;
 }
-
-/** An app's decrypted secrets as env, or undefined when it has no secrets file. `skipped`: key names left out. */
-export type LoadSecrets = (specDir: string) => Promise<{ env: Record<string, string>; skipped: string[] } | undefined>;
 
 export interface SubmitDeps {
   nomad: Pick<NomadClient, 'register'>;
