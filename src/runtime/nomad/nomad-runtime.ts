@@ -7,7 +7,7 @@ import { InvalidInputError, UpstreamError } from '../../errors.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
 import { healthyStep, type HealthyConfig } from './healthy.js';
-import { planStep } from './preflight-submit.js';
+import { preflightSubmitStep } from './preflight-submit.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { submitJobs, submitStep, type SubmitConfig } from './submit.js';
 import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
@@ -33,14 +33,14 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     lastGoodImage: deps.lastGoodImage,
     resubmit: (ctx, image) => submitJobs(config.submit, submitDeps, ctx, image, 'rollback'),
   });
-  const plan = planStep(config.submit, submitDeps);
+  const preflightSubmit = preflightSubmitStep(config.submit, submitDeps);
   return {
     name: 'nomad',
     submit: (ctx) => submit.run(ctx),
     healthy: (ctx) => healthy.run(ctx),
     retire: async () => undefined,
     discard: async () => undefined,
-    plan: (ctx) => plan.run(ctx),
+    plan: (ctx) => preflightSubmit.run(ctx),
     serviceAddress: createServiceAddressResolver({ consulAddress: config.consul.address, consulToken: config.consul.token }, { nomad: deps.nomad, fetch, log: deps.log }),
     instances: (app, signal) => nomadInstances(deps.nomad, app, signal),
     // Teardown has always left Nomad jobs to Nomad's own tools.

@@ -8,7 +8,7 @@ import { jobsToRegister, planJobs } from './plan-jobs.js';
 import { done, type Step } from '../../pipeline/step.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 
-export function planStep(
+export function preflightSubmitStep(
   config: { appPostgresUrl?: string; datacenters?: string[]; namespace?: string },
   deps: { nomad: Pick<NomadClient, 'plan'>; loadSecrets: LoadSecrets },
 ): Step {

@@ -7,7 +7,7 @@ import { type AppSpec, infraspecSchema } from '../../../../src/apps/infraspec-sc
 import { StepFailedError } from '../../../../src/errors.js';
 import { NomadClient } from '../../../../src/integrations/nomad/nomad-client.js';
 import type { StepContext } from '../../../../src/pipeline/step.js';
-import { planStep } from '../../../../src/runtime/nomad/preflight-submit.js';
+import { preflightSubmitStep } from '../../../../src/runtime/nomad/preflight-submit.js';
 import { NomadSimulator } from '../../../support/nomad-simulator.js';
 
 const IMAGE = 'reg/shop:pr-7';
@@ -48,7 +48,7 @@ describe('preflight submit (Nomad plan, nothing registered)', function () {
 
   it('plans the service and periodic jobs, reports what Nomad would change, and registers nothing', async () => {
     const { ctx, reports } = context(appSpec({ web: { port: 8080 }, nightly: { schedule: '0 3 * * *', command: 'true' } }));
-    const result = await planStep({}, { nomad, loadSecrets: noSecrets }).run(ctx);
+    const result = await preflightSubmitStep({}, { nomad, loadSecrets: noSecrets }).run(ctx);
     expect(result).to.deep.include({ status: 'complete', message: 'plan accepted by Nomad' });
     const planned = reports.filter((r) => r.metadata?.action === 'nomad.planned').map((r) => r.metadata?.jobId);
     expect(planned).to.have.length(2);
@@ -58,7 +58,7 @@ describe('preflight submit (Nomad plan, nothing registered)', function () {
 
   it('does not plan a service job with no task groups, as a deploy would not register it', async () => {
     const { ctx, reports } = context(appSpec({ nightly: { schedule: '0 3 * * *', command: 'true' } }));
-    await planStep({}, { nomad, loadSecrets: noSecrets }).run(ctx);
+    await preflightSubmitStep({}, { nomad, loadSecrets: noSecrets }).run(ctx);
     const planned = reports.filter((r) => r.metadata?.action === 'nomad.planned').map((r) => r.metadata?.jobId);
     expect(planned).to.have.length(1);
     expect(planned).not.to.include('shop');
@@ -67,7 +67,7 @@ describe('preflight submit (Nomad plan, nothing registered)', function () {
   it('fails, naming the task group, when Nomad could not place the job', async () => {
     sim.setScenario({ image: IMAGE }, 'placement-failure');
     const { ctx } = context(appSpec({ web: { port: 8080 } }));
-    const err = await planStep({}, { nomad, loadSecrets: noSecrets }).run(ctx).then(() => undefined, (e: unknown) => e);
+    const err = await preflightSubmitStep({}, { nomad, loadSecrets: noSecrets }).run(ctx).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(StepFailedError);
     expect((err as Error).message).to.contain('could not place task group(s) web of shop');
   });
@@ -76,7 +76,7 @@ describe('preflight submit (Nomad plan, nothing registered)', function () {
     const closed = await closedPort();
     const unreachable = new NomadClient({ address: `http://127.0.0.1:${closed}` }, { fetch, log: pino({ level: 'silent' }) });
     const { ctx, reports } = context(appSpec({ web: { port: 8080 } }));
-    const result = await planStep({}, { nomad: unreachable, loadSecrets: noSecrets }).run(ctx);
+    const result = await preflightSubmitStep({}, { nomad: unreachable, loadSecrets: noSecrets }).run(ctx);
     expect(result).to.deep.include({ status: 'complete', message: 'translated; Nomad not reachable, plan skipped' });
     expect(reports.map((r) => r.message)).to.include('Nomad is not reachable; plan of shop skipped');
   });
