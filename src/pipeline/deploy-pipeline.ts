@@ -1,9 +1,9 @@
 // The nine steps of a deploy, in their published order, built from the clients the composition root made, and
 // each step's time limit. Preflight runs reuse the same clients with fewer steps.
 import type { Logger } from 'pino';
-import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
+import type { ResolveServiceAddress } from './ingress/resolve-service-address.js';
 import type { Config } from '../config/load-config.js';
-import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
+import type { CloudflaredIngress } from './ingress/cloudflared-ingress.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
 import type { RepoCache } from '../integrations/git/repo-cache.js';

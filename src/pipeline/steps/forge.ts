@@ -3,12 +3,12 @@
 // cloudflared. The address is resolved here (not taken from the healthy step), so the step also works on its
 // own, e.g. when re-run after fixing the config file. Without any cloudflared config file the deploy completes as
 // live but not routed (see below); README "Troubleshooting" says what an operator sees.
-import { endpointRoutes } from '../../endpoints/endpoint-routes.js';
-import { describeIngressChange } from '../../endpoints/describe-ingress-change.js';
-import type { ResolveServiceAddress } from '../../endpoints/resolve-service-address.js';
+import { endpointRoutes } from '../ingress/ingress-routes.js';
+import { describeIngressChange } from '../ingress/describe-ingress-change.js';
+import type { ResolveServiceAddress } from '../ingress/resolve-service-address.js';
 import { CommandError, StepFailedError } from '../../errors.js';
 import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
-import type { CloudflaredIngress } from '../../integrations/cloudflared/cloudflared-ingress.js';
+import type { CloudflaredIngress } from '../ingress/cloudflared-ingress.js';
 import { done, skipped, type Step } from '../step.js';
 
 export interface ForgeStepDeps {

@@ -2,7 +2,7 @@
 // the deployment (Nomad replaces, reverts and drains allocations itself, so retire and discard have nothing to
 // do), the plan asks Nomad's dry run, and the forge target comes from Consul or the allocation.
 import type { Logger } from 'pino';
-import { createServiceAddressResolver } from '../../endpoints/resolve-service-address.js';
+import { createServiceAddressResolver } from '../../pipeline/ingress/resolve-service-address.js';
 import { InvalidInputError, UpstreamError } from '../../errors.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';

@@ -2,8 +2,8 @@
 import Router from '@koa/router';
 import { isAppName } from '../../apps/infraspec-schema.js';
 import { CommandError, InvalidInputError } from '../../errors.js';
-import { teardownEndpoints } from '../../endpoints/teardown-endpoints.js';
-import type { CloudflaredIngress } from '../../integrations/cloudflared/cloudflared-ingress.js';
+import { teardownEndpoints } from '../../pipeline/ingress/teardown-endpoints.js';
+import type { CloudflaredIngress } from '../../pipeline/ingress/cloudflared-ingress.js';
 import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
 
 export function endpointApiRoutes(deps: { ingress: CloudflaredIngress }): Router {

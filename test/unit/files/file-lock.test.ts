@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileLock, LockTimeoutError } from '../../../src/integrations/cloudflared/file-lock.js';
+import { FileLock, LockTimeoutError } from '../../../src/files/file-lock.js';
 
 describe('FileLock', () => {
   let dir: string;

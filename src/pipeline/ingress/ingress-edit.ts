@@ -6,8 +6,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isScalar, type Scalar, type YAMLMap } from 'yaml';
 import { InvalidInputError } from '../../errors.js';
-import { CloudflaredConfigError } from './cloudflared-config-error.js';
-import { hostMatches, hostnameProblem, isCatchAll, ownerMarker, readIngress, type IngressDocument, type IngressRule } from './ingress-document.js';
+import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
+import { hostMatches, hostnameProblem, isCatchAll, ownerMarker, readIngress, type IngressDocument, type IngressRule } from '../../integrations/cloudflared/ingress-document.js';
 import { aboveLeadingComments, applySplices, itemStart, scalar, type ConfigText, type Splice } from './ingress-text.js';
 
 export interface IngressRoute {

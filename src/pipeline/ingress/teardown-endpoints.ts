@@ -1,6 +1,6 @@
 // `norn teardown <app>` and DELETE /api/apps/:app/endpoints: remove the cloudflared rules the app owns (those
 // marked `# norn:<app>`), leaving every other rule, and reload cloudflared when something was removed.
-import type { CloudflaredIngress, ReloadOutcome } from '../integrations/cloudflared/cloudflared-ingress.js';
+import type { CloudflaredIngress, ReloadOutcome } from './cloudflared-ingress.js';
 import { describeIngressChange } from './describe-ingress-change.js';
 
 export interface TeardownResult {

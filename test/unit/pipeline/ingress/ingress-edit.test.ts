@@ -1,10 +1,10 @@
 // Editing a cloudflared config for an app, starting from the real configs in cloudflared's repository: the
 // operator's text (comments, originRequest blocks, quoting, indentation) must survive byte for byte.
 import { expect } from 'chai';
-import { CloudflaredConfigError } from '../../../src/integrations/cloudflared/cloudflared-config-error.js';
-import { readIngress } from '../../../src/integrations/cloudflared/ingress-document.js';
-import { planAppRemoval, planAppRoutes } from '../../../src/integrations/cloudflared/ingress-edit.js';
-import { readFixture } from '../../support/fixtures-dir.js';
+import { CloudflaredConfigError } from '../../../../src/integrations/cloudflared/cloudflared-config-error.js';
+import { readIngress } from '../../../../src/integrations/cloudflared/ingress-document.js';
+import { planAppRemoval, planAppRoutes } from '../../../../src/pipeline/ingress/ingress-edit.js';
+import { readFixture } from '../../../support/fixtures-dir.js';
 
 const fixture = (name: string) => ({ path: name, text: readFixture(`cloudflared/${name}`).toString('utf8') });
 const shop = [

@@ -1,7 +1,7 @@
 // An app's `endpoints` as cloudflared ingress routes: the hostname of each URL (scheme, port and path dropped,
 // lowercased, duplicates merged: https://a and http://a/x are one rule) to the service URL of its instance.
-import type { AppSpec } from '../apps/infraspec-schema.js';
-import type { IngressRoute } from '../integrations/cloudflared/ingress-edit.js';
+import type { AppSpec } from '../../apps/infraspec-schema.js';
+import type { IngressRoute } from './ingress-edit.js';
 import type { ServiceAddress } from './resolve-service-address.js';
 
 export function endpointHostnames(endpoints: NonNullable<AppSpec['endpoints']>): string[] {

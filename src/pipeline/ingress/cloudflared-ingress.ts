@@ -1,6 +1,6 @@
 // The cloudflared config file as norn manages it: route an app's hostnames, remove them on teardown, list the
-// rules. Each change is a locked read-edit-validate-write (see file-lock.ts, ingress-edit.ts, write-file-atomic.ts),
-// so concurrent deploys, in this process or another, never lose each other's rules; an unchanged file is not
+// rules. Each change is a locked read-edit-validate-write (see files/file-lock.ts, ingress-edit.ts and
+// files/write-file-atomic.ts), so concurrent deploys, in this process or another, never lose each other's rules; an unchanged file is not
 // written and cloudflared is not restarted. The reload command runs after the lock is released (every writer
 // reloads after its own write, so the last reload sees every rule). A failed reload leaves a marker beside
 // the config, so the next run retries it even when the file needs no change.
@@ -8,12 +8,12 @@ import { access, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { commandFailed, type CommandRunner } from '../process/run-command.js';
-import { CloudflaredConfigError } from './cloudflared-config-error.js';
-import { FileLock, LockTimeoutError } from './file-lock.js';
-import { readIngress, type IngressRule } from './ingress-document.js';
+import { commandFailed, type CommandRunner } from '../../integrations/process/run-command.js';
+import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
+import { FileLock, LockTimeoutError } from '../../files/file-lock.js';
+import { readIngress, type IngressRule } from '../../integrations/cloudflared/ingress-document.js';
 import { planAppRemoval, planAppRoutes, type IngressPlan, type IngressRoute } from './ingress-edit.js';
-import { writeFileAtomic } from './write-file-atomic.js';
+import { writeFileAtomic } from '../../files/write-file-atomic.js';
 
 export interface CloudflaredIngressConfig {
   /** NORN_CLOUDFLARED_CONFIG (a leading ~/ is the home directory). Symlinks are followed and the target edited. */

@@ -2,7 +2,7 @@
 // where a block list item's "- " line starts, where the comment lines introducing it start, and how a value is
 // written as a YAML scalar.
 import { isMap, isScalar, stringify } from 'yaml';
-import { CloudflaredConfigError } from './cloudflared-config-error.js';
+import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
 
 /** The config file's path (for messages) and its current text. */
 export interface ConfigText {

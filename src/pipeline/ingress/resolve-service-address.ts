@@ -4,9 +4,9 @@
 // (`AllocatedResources.Shared.Ports[]`, label `{process}-http`, the static port the translator reserves for apps
 // with endpoints). A rule has one origin, so with several instances the first healthy one is routed.
 import type { Logger } from 'pino';
-import type { AppSpec } from '../apps/infraspec-schema.js';
-import { noAnswerError, StepFailedError, UpstreamError } from '../errors.js';
-import type { NomadAllocation, NomadAllocationStub } from '../integrations/nomad/nomad-types.js';
+import type { AppSpec } from '../../apps/infraspec-schema.js';
+import { noAnswerError, StepFailedError, UpstreamError } from '../../errors.js';
+import type { NomadAllocation, NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
 
 export interface ServiceAddress {
   readonly process: string;

@@ -1,11 +1,11 @@
 // Which address cloudflared gets for an app: the real NomadClient over a stub fetch answering with Nomad's wire
 // shapes (NOMAD_API.md, sections 1-2), and a stub of Consul's health API.
 import { expect } from 'chai';
-import type { AppSpec } from '../../../src/apps/infraspec-schema.js';
-import { createServiceAddressResolver, routedProcess } from '../../../src/endpoints/resolve-service-address.js';
-import { StepFailedError } from '../../../src/errors.js';
-import { NomadClient } from '../../../src/integrations/nomad/nomad-client.js';
-import { memoryLogger } from '../../support/memory-logger.js';
+import type { AppSpec } from '../../../../src/apps/infraspec-schema.js';
+import { createServiceAddressResolver, routedProcess } from '../../../../src/pipeline/ingress/resolve-service-address.js';
+import { StepFailedError } from '../../../../src/errors.js';
+import { NomadClient } from '../../../../src/integrations/nomad/nomad-client.js';
+import { memoryLogger } from '../../../support/memory-logger.js';
 
 const spec = (processes: Record<string, { port?: number; schedule?: string }>) =>
   ({ name: 'shop', processes, endpoints: [{ url: 'https://shop.example.com' }] }) as unknown as AppSpec;

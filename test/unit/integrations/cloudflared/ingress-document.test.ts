@@ -1,8 +1,8 @@
 // Validation of a cloudflared config as cloudflared itself would judge it, on the real configs from cloudflared's
 // repository and on broken variants of them.
 import { expect } from 'chai';
-import { readIngress } from '../../../src/integrations/cloudflared/ingress-document.js';
-import { readFixture } from '../../support/fixtures-dir.js';
+import { readIngress } from '../../../../src/integrations/cloudflared/ingress-document.js';
+import { readFixture } from '../../../support/fixtures-dir.js';
 
 const fixture = (name: string) => readFixture(`cloudflared/${name}`).toString('utf8');
 

@@ -1,5 +1,5 @@
 // One line for the saga, the API and the CLI saying what an ingress change did and whether cloudflared has it.
-import type { IngressChange } from '../integrations/cloudflared/cloudflared-ingress.js';
+import type { IngressChange } from './cloudflared-ingress.js';
 
 export function describeIngressChange(change: IngressChange): string {
   const parts = [
