@@ -33,6 +33,7 @@ import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
+import { ConsulClient } from './integrations/consul/consul-client.js';
 import { CloudflaredIngress } from './pipeline/ingress/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-api-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
@@ -130,9 +131,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
+  const consul = config.consul.address ? new ConsulClient({ address: config.consul.address, token: config.consul.token }, { fetch }) : undefined;
   const containers = createDockerContainers({ dockerHost: config.dockerHost });
   const runtime = wireRuntime(config, {
     nomad,
+    consul,
     containers,
     loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
     submitConfig: submitConfigOf(config),

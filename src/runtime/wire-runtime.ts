@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { Config } from '../config/load-config.js';
 import type { DockerContainers } from '../integrations/docker/docker-containers.js';
+import type { ConsulClient } from '../integrations/consul/consul-client.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
 import type { LoadSecrets } from '../apps/app-secrets.js';
 import type { SubmitConfig } from './nomad/submit.js';
@@ -14,6 +15,7 @@ import { SelectedRuntime } from './select-runtime.js';
 
 export interface RuntimeWiring {
   readonly nomad: NomadClient;
+  readonly consul?: ConsulClient;
   readonly containers: DockerContainers;
   readonly loadSecrets: LoadSecrets;
   readonly submitConfig: SubmitConfig;
@@ -35,9 +37,8 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
               {
                 submit: w.submitConfig,
                 healthy: { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
-                consul: config.consul,
               },
-              { nomad: w.nomad, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
+              { nomad: w.nomad, consul: w.consul, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
             )
           : new DockerRuntime(
               { network: config.docker.network, minHealthyMs: config.docker.minHealthyMs, healthyDeadlineMs: config.nomad.healthyDeadlineMs, appPostgresUrl: config.appPostgresUrl },

@@ -124,7 +124,7 @@ describe('forge step (cloudflared ingress)', () => {
       return body === undefined ? new Response('', { status: 404 }) : new Response(JSON.stringify(body), { status: 200 });
     }) as typeof fetch;
     const nomad = new NomadClient({ address: 'http://nomad.test:4646' }, { fetch: fetchFn, log });
-    const resolveServiceAddress = createServiceAddressResolver({}, { nomad, fetch: fetchFn, log });
+    const resolveServiceAddress = createServiceAddressResolver({ nomad, log });
     const result = await run(shopSpec(), { ingress: ingress(), resolveServiceAddress });
     expect(result.status === 'complete' && result.outputs.routes).to.deep.include({ hostname: 'shop.example.com', service: 'http://10.1.2.3:8080', process: 'web' });
   });

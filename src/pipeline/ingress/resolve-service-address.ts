@@ -5,7 +5,8 @@
 // with endpoints). A rule has one origin, so with several instances the first healthy one is routed.
 import type { Logger } from 'pino';
 import type { AppSpec } from '../../apps/infraspec-schema.js';
-import { noAnswerError, StepFailedError, UpstreamError } from '../../errors.js';
+import { StepFailedError } from '../../errors.js';
+import type { ConsulClient } from '../../integrations/consul/consul-client.js';
 import type { NomadAllocation, NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
 
 export interface ServiceAddress {
@@ -27,19 +28,6 @@ export interface AllocationReader {
   readAllocation(allocId: string, q?: { signal?: AbortSignal }): Promise<{ value: NomadAllocation }>;
 }
 
-export interface ServiceAddressConfig {
-  /** CONSUL_HTTP_ADDR, e.g. 127.0.0.1:8500 or https://consul:8501; unset: ask Nomad. */
-  readonly consulAddress?: string;
-  /** CONSUL_HTTP_TOKEN; sent as X-Consul-Token, never logged. */
-  readonly consulToken?: string;
-}
-
-interface ConsulHealthEntry {
-  Node?: { Node?: string; Address?: string };
-  Service?: { ID?: string; Address?: string; Port?: number };
-  Checks?: { Status?: string }[];
-}
-
 /** The process endpoints route to: `web` when it listens on a port, else the first such process by name. */
 export function routedProcess(spec: AppSpec): string | undefined {
   const listening = Object.keys(spec.processes)
@@ -48,15 +36,17 @@ export function routedProcess(spec: AppSpec): string | undefined {
   return listening.includes('web') ? 'web' : listening[0];
 }
 
-export function createServiceAddressResolver(
-  config: ServiceAddressConfig,
-  deps: { nomad: AllocationReader; fetch: typeof fetch; log: Logger },
-): ResolveServiceAddress {
+/** `consul`: the client built when CONSUL_HTTP_ADDR is set; without it, addresses come from Nomad. */
+export function createServiceAddressResolver(deps: {
+  nomad: AllocationReader;
+  consul?: Pick<ConsulClient, 'passingInstances'>;
+  log: Logger;
+}): ResolveServiceAddress {
   return async (spec, signal) => {
     const processName = routedProcess(spec);
     if (!processName) throw new StepFailedError('forge', `${spec.name} has endpoints but no process listens on a port`);
-    const found = config.consulAddress
-      ? await fromConsul(config, deps.fetch, `${spec.name}-${processName}`, signal)
+    const found = deps.consul
+      ? await fromConsul(deps.consul, `${spec.name}-${processName}`, signal)
       : await fromNomad(deps.nomad, spec.name, processName, signal);
     const address: ServiceAddress = { process: processName, ...found };
     deps.log.debug({ app: spec.name, ...address }, 'service address resolved');
@@ -87,25 +77,12 @@ function healthRank(a: NomadAllocationStub): number {
   return healthy === true ? 0 : healthy === false ? 2 : 1;
 }
 
-async function fromConsul(config: ServiceAddressConfig, fetchFn: typeof fetch, service: string, signal: AbortSignal) {
-  const base = (config.consulAddress!.includes('://') ? config.consulAddress! : `http://${config.consulAddress}`).replace(/\/+$/, '');
-  const url = `${base}/v1/health/service/${encodeURIComponent(service)}?passing=true`;
-  let res: Response;
-  try {
-    res = await fetchFn(url, { headers: config.consulToken ? { 'X-Consul-Token': config.consulToken } : {}, signal });
-  } catch (err) {
-    if (signal.aborted) throw signal.reason;
-    throw noAnswerError('consul', 'list healthy instances', base, err, 'is the Consul agent running? set CONSUL_HTTP_ADDR');
-  }
-  const body = await res.text();
-  if (!res.ok) throw new UpstreamError('consul', 'list healthy instances', res.status, body || res.statusText);
-  const entries = JSON.parse(body) as ConsulHealthEntry[];
-  // `?passing` already filters; sorting too keeps the choice right if a proxy or an old agent ignores it.
-  const passing = entries.filter((e) => (e.Checks ?? []).every((c) => c.Status === 'passing'));
+async function fromConsul(consul: Pick<ConsulClient, 'passingInstances'>, service: string, signal: AbortSignal) {
+  const { passing, listed } = await consul.passingInstances(service, signal);
   const chosen = passing[0];
   const address = chosen?.Service?.Address || chosen?.Node?.Address;
   if (!chosen || !address || !chosen.Service?.Port) {
-    throw new StepFailedError('forge', `no passing instance of Consul service ${service}`, { service, instances: entries.length });
+    throw new StepFailedError('forge', `no passing instance of Consul service ${service}`, { service, instances: listed });
   }
   const instance = chosen.Service.ID ?? `${chosen.Node?.Node ?? address}:${chosen.Service.Port}`;
   return { address, port: chosen.Service.Port, source: 'consul' as const, instance, healthyInstances: passing.length };

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { createServiceAddressResolver } from '../../pipeline/ingress/resolve-service-address.js';
 import { InvalidInputError, UpstreamError } from '../../errors.js';
+import type { ConsulClient } from '../../integrations/consul/consul-client.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
 import { healthyStep, type HealthyConfig } from './healthy.js';
@@ -15,12 +16,13 @@ import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;
   readonly healthy: HealthyConfig;
-  readonly consul: { readonly address?: string; readonly token?: string };
 }
 
 export interface NomadRuntimeDeps {
   readonly nomad: NomadClient;
   readonly loadSecrets: LoadSecrets;
+  /** Built when CONSUL_HTTP_ADDR is set: the forge target then comes from Consul's health API. */
+  readonly consul?: ConsulClient;
   lastGoodImage(app: string): Promise<string | undefined>;
   readonly log: Logger;
 }
@@ -41,7 +43,7 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     retire: async () => undefined,
     discard: async () => undefined,
     plan: (ctx) => preflightSubmit.run(ctx),
-    serviceAddress: createServiceAddressResolver({ consulAddress: config.consul.address, consulToken: config.consul.token }, { nomad: deps.nomad, fetch, log: deps.log }),
+    serviceAddress: createServiceAddressResolver({ nomad: deps.nomad, consul: deps.consul, log: deps.log }),
     instances: (app, signal) => nomadInstances(deps.nomad, app, signal),
     // Teardown has always left Nomad jobs to Nomad's own tools.
     stop: async (app) => ({ stopped: 0, note: `Nomad jobs are not stopped by teardown: run \`nomad job stop ${app}\`` }),

@@ -2,6 +2,7 @@
 // shapes (NOMAD_API.md, sections 1-2), and a stub of Consul's health API.
 import { expect } from 'chai';
 import type { AppSpec } from '../../../../src/apps/infraspec-schema.js';
+import { ConsulClient } from '../../../../src/integrations/consul/consul-client.js';
 import { createServiceAddressResolver, routedProcess } from '../../../../src/pipeline/ingress/resolve-service-address.js';
 import { StepFailedError } from '../../../../src/errors.js';
 import { NomadClient } from '../../../../src/integrations/nomad/nomad-client.js';
@@ -49,7 +50,7 @@ describe('resolveServiceAddress from Nomad', () => {
     const { log } = memoryLogger();
     const { fetchFn, asked } = stubFetch(routes);
     const nomad = new NomadClient({ address: 'http://nomad.test:4646' }, { fetch: fetchFn, log });
-    return { resolve: createServiceAddressResolver({}, { nomad, fetch: fetchFn, log }), asked };
+    return { resolve: createServiceAddressResolver({ nomad, log }), asked };
   };
 
   it("takes the healthy running allocation of the routed group and its `{process}-http` host port", async () => {
@@ -104,7 +105,8 @@ describe('resolveServiceAddress from Consul', () => {
       return fetchFn(input, init);
     }) as typeof fetch;
     const nomad = { jobAllocations: () => Promise.reject(new Error('Nomad must not be asked')), readAllocation: () => Promise.reject(new Error('no')) };
-    return { resolve: createServiceAddressResolver(config, { nomad, fetch: recording, log }), asked, lines, token: () => token };
+    const consul = new ConsulClient({ address: config.consulAddress, token: config.consulToken }, { fetch: recording });
+    return { resolve: createServiceAddressResolver({ nomad, consul, log }), asked, lines, token: () => token };
   };
 
   it('asks for passing instances and routes to the first one whose checks all pass', async () => {
