@@ -18,7 +18,7 @@ export function serviceUrl(target: Pick<ServiceAddress, 'address' | 'port'>): st
   return `http://${host}:${target.port}`;
 }
 
-export function endpointRoutes(spec: AppSpec, target: ServiceAddress): IngressRoute[] {
+export function ingressRoutes(spec: AppSpec, target: ServiceAddress): IngressRoute[] {
   const service = serviceUrl(target);
   return endpointHostnames(spec.endpoints ?? []).map((hostname) => ({ hostname, service }));
 }
