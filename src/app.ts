@@ -1,5 +1,7 @@
-// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. The only place that
-// constructs clients; everything else receives what it needs.
+// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. Every client of an
+// outside system (git, Docker, Nomad, Consul, PostgreSQL admin, cloudflared's file, the forges' status APIs) is
+// built here, once, and handed to what uses it. The clients open their own connections inside (PostgresAdmin one
+// per operation, the status clients through fetch), and so does PgEventRelay: one LISTEN connection of its own.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -50,7 +52,7 @@ import { createCommandRunner } from './integrations/process/run-command.js';
 import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
-import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
+import { createDockerClients } from './integrations/docker/create-docker-client.js';
 import { sopsSecretsLoader } from './apps/app-secrets.js';
 import { submitConfigOf, wireRuntime } from './runtime/wire-runtime.js';
 import type { SelectedRuntime } from './runtime/select-runtime.js';
@@ -122,7 +124,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     ? new PostgresAdmin({ adminUrl: config.postgresUrl, env: { PATH: config.env.PATH } }, { runner })
     : unconfiguredPostgres;
   const snapshots = new SnapshotStore({ knex });
-  const docker = createDockerClient({ dockerHost: config.dockerHost });
+  const { engine: docker, containers } = createDockerClients({ dockerHost: config.dockerHost });
   const nomad = new NomadClient(
     { address: config.nomad.address, token: config.nomad.token, namespace: config.nomad.namespace, region: config.nomad.region, tls: config.nomad.tls },
     { fetch, log },
@@ -132,7 +134,6 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { runner, log },
   );
   const consul = config.consul.address ? new ConsulClient({ address: config.consul.address, token: config.consul.token }, { fetch }) : undefined;
-  const containers = createDockerContainers({ dockerHost: config.dockerHost });
   const runtime = wireRuntime(config, {
     nomad,
     consul,
