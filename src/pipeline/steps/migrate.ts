@@ -1,5 +1,5 @@
 // Step 5: apply the SQL migrations from the checkout's `migrations` dir to the app's database (see
-// integrations/postgres/apply-migrations.ts for the once-only, checksummed, locked apply). A failure names the
+// pipeline/migrations/apply-migrations.ts for the once-only, checksummed, locked apply). A failure names the
 // file, PostgreSQL's message, and the snapshot step 4 took, so the operator knows what to restore.
 // When `migrations` is not a directory of the checkout it is a command (Norn's code reads it so): see
 // migrate-command.ts.
