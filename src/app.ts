@@ -153,7 +153,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, log };
   const integrationReport = () =>
     checkIntegrations(
-      integrationChecks(config, { runtime, nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),
+      integrationChecks(config, { runtime, nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, consul, fetch }, { timeoutMs: config.probeTimeoutMs }),
       { timeoutMs: config.probeTimeoutMs },
     );
   const pipeline = deployPipeline(config, clients);

@@ -15,6 +15,8 @@ export interface IntegrationClients {
   /** Absent when NORN_POSTGRES_URL is not set. */
   readonly postgres?: { readonly address: string; serverVersion(timeoutMs: number): Promise<string> };
   readonly ingress: { readonly configPath: string; listRules(): Promise<{ rules: readonly unknown[]; problems: readonly string[] }> };
+  /** Absent when CONSUL_HTTP_ADDR is not set. */
+  readonly consul?: { readonly baseUrl: string };
   readonly fetch: typeof fetch;
 }
 
@@ -90,8 +92,8 @@ export function integrationChecks(config: Config, clients: IntegrationClients, o
     },
     ...forgeChecks(config, clients.fetch, isSet),
   ];
-  if (config.consul.address) {
-    const base = (config.consul.address.includes('://') ? config.consul.address : `http://${config.consul.address}`).replace(/\/+$/, '');
+  if (clients.consul) {
+    const base = clients.consul.baseUrl;
     checks.push({
       name: 'consul',
       purpose: 'service addresses for cloudflared rules',
