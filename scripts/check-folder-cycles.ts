@@ -90,6 +90,6 @@ if (found.length === 0) {
       }
     }
   }
-  console.error('Each folder may import only folders later in the flow; see README "Architecture". Move the shared part or pass it in.');
+  console.error('README "Architecture" lists what each folder may import: move the shared part to a folder both may import, or pass it in.');
   process.exitCode = 1;
 }
