@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/errors.js';
 import { statusConfigFromEnv } from '../../../src/config/status-settings.js';
 
@@ -39,5 +43,18 @@ describe('status settings', () => {
     bad({ NORN_GITEA_TOKEN: 'secret-token' }, 'NORN_GITEA_URL');
     bad({ NORN_GITHUB_TOKEN: 'secret-token', NORN_GITHUB_API_URL: 'ftp://x' }, 'NORN_GITHUB_API_URL');
     bad({ NORN_STATUS_RETRY_MAX_SECONDS: 'soon' }, 'NORN_STATUS_RETRY_MAX_SECONDS');
+  });
+
+  it('are parsed once with the rest of the configuration, from the config file too, and fail the same way', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-status-cfg-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'norn.yaml'), 'NORN_GITLAB_TOKEN: gl-from-file\nNORN_STATUS_POLL_INTERVAL_MS: 250\n');
+      const c = loadConfig({ NORN_CONFIG: 'norn.yaml' }, dir);
+      expect(c.statuses.gitlab).to.deep.equal({ url: 'https://gitlab.com', token: 'gl-from-file' });
+      expect(c.statuses.pollIntervalMs).to.equal(250);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+    expect(() => loadConfig({ NORN_GITEA_TOKEN: 'secret-token' })).to.throw(ConfigError).with.property('variable', 'NORN_GITEA_URL');
   });
 });
