@@ -1,5 +1,7 @@
-// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. The only place that
-// constructs clients; everything else receives what it needs.
+// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. Every client of an
+// outside system (git, Docker, Nomad, Consul, PostgreSQL admin, cloudflared's file, the forges' status APIs) is
+// built here, once, and handed to what uses it. The clients open their own connections inside (PostgresAdmin one
+// per operation, the status clients through fetch), and so does PgEventRelay: one LISTEN connection of its own.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -30,11 +32,12 @@ import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { RepoCache } from './integrations/git/repo-cache.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
+import { deployPipeline, preflightPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
-import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
-import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
+import { ConsulClient } from './integrations/consul/consul-client.js';
+import { CloudflaredIngress } from './pipeline/ingress/cloudflared-ingress.js';
+import { endpointApiRoutes } from './http/routes/endpoint-api-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { secretRoutes } from './http/routes/secret-routes.js';
 import { AppSecretEditor } from './operations/edit-app-secret.js';
@@ -45,14 +48,15 @@ import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
+import { createStatusClients } from './integrations/forge-status/create-status-clients.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
-import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
-import { sopsSecretsLoader } from './nomad-jobs/app-secrets.js';
-import { wireRuntime } from './runtime/wire-runtime.js';
+import { createDockerClients } from './integrations/docker/create-docker-client.js';
+import { sopsSecretsLoader } from './apps/app-secrets.js';
+import { submitConfigOf, wireRuntime } from './runtime/wire-runtime.js';
 import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
@@ -85,7 +89,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const { knex } = store;
   const sagaLog = new SagaLog({ knex, redactor });
   // Commit statuses are written by a projector inside each append's transaction: register it before any append.
-  const statuses = wireStatusOutbox({ knex, sagaLog, log, config, redact: (text) => redactor.redact(text) });
+  const statusClients = createStatusClients(config.statuses, { log: log.child({ component: 'status-outbox' }), fetch });
+  const statuses = wireStatusOutbox({ knex, sagaLog, log, config, clients: statusClients, redact: (text) => redactor.redact(text) });
   // On PostgreSQL transactions commit out of seq order: live events pass through a reorder step first. SQLite has
   // one writer, so its commits are in seq order already.
   const ordered = store.client === 'postgres' ? new CommitOrder({ graceMs: 100, maxHoldMs: 10_000, pollMs: 25 }, { sagaLog, log }) : undefined;
@@ -121,7 +126,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     ? new PostgresAdmin({ adminUrl: config.postgresUrl, env: { PATH: config.env.PATH } }, { runner })
     : unconfiguredPostgres;
   const snapshots = new SnapshotStore({ knex });
-  const docker = createDockerClient({ dockerHost: config.dockerHost });
+  const { engine: docker, containers } = createDockerClients({ dockerHost: config.dockerHost });
   const nomad = new NomadClient(
     { address: config.nomad.address, token: config.nomad.token, namespace: config.nomad.namespace, region: config.nomad.region, tls: config.nomad.tls },
     { fetch, log },
@@ -130,9 +135,10 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { configPath: config.cloudflared.configPath, reloadCommand: config.cloudflared.reloadCommand, reloadTimeoutMs: config.cloudflared.reloadTimeoutMs },
     { runner, log },
   );
-  const containers = createDockerContainers({ dockerHost: config.dockerHost });
+  const consul = config.consul.address ? new ConsulClient({ address: config.consul.address, token: config.consul.token }, { fetch }) : undefined;
   const runtime = wireRuntime(config, {
     nomad,
+    consul,
     containers,
     loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
     submitConfig: submitConfigOf(config),
@@ -146,10 +152,10 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
   const choice = await runtime.describe();
   log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
-  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, queue, log };
+  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, log };
   const integrationReport = () =>
     checkIntegrations(
-      integrationChecks(config, { runtime, nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),
+      integrationChecks(config, { runtime, nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, consul, fetch }, { timeoutMs: config.probeTimeoutMs }),
       { timeoutMs: config.probeTimeoutMs },
     );
   const pipeline = deployPipeline(config, clients);

@@ -5,6 +5,6 @@ export type { SecretEditAnswer } from '../operations/edit-app-secret.js';
 export type { NomadJob, NomadPlanResponse } from '../integrations/nomad/nomad-types.js';
 export type { Snapshot } from '../snapshots/snapshot-store.js';
 export type { RestoreSnapshotResult } from '../snapshots/restore-snapshot.js';
-export type { IngressListing } from '../integrations/cloudflared/cloudflared-ingress.js';
+export type { IngressListing } from '../pipeline/ingress/cloudflared-ingress.js';
 export type { IngressRule } from '../integrations/cloudflared/ingress-document.js';
-export type { TeardownResult } from '../endpoints/teardown-endpoints.js';
+export type { TeardownResult } from '../pipeline/ingress/teardown-endpoints.js';

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { SETTINGS } from './settings.js';
+import { statusConfigFromEnv, type StatusConfig } from './status-settings.js';
 
 export interface Config {
   readonly port: number;
@@ -68,6 +69,8 @@ export interface Config {
   readonly postgresUrl?: string;
   readonly appPostgresUrl?: string;
   readonly snapshotsDir: string;
+  /** Commit statuses: which forges get them, with what token, and how the outbox retries. */
+  readonly statuses: StatusConfig;
   /** Everything else NORN_* (and SOPS_*, NOMAD_*, DOCKER_HOST) for integrations that read their own settings. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -177,6 +180,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
   if (v.NORN_WEBHOOK_BUFFER_BYTES < v.NORN_MAX_BODY_BYTES) {
     throw new ConfigError('NORN_WEBHOOK_BUFFER_BYTES', `must be at least NORN_MAX_BODY_BYTES (${v.NORN_MAX_BODY_BYTES}), or no body of the largest size could ever be read`);
   }
+  const env = { ...fileValues, ...processEnv };
   const resolve = (p: string) => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir()));
   return {
     port: v.NORN_PORT,
@@ -241,7 +245,8 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     postgresUrl: v.NORN_POSTGRES_URL,
     appPostgresUrl: v.NORN_APP_POSTGRES_URL,
     snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),
-    env: { ...fileValues, ...processEnv },
+    statuses: statusConfigFromEnv(env),
+    env,
   };
 }
 

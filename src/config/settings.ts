@@ -8,7 +8,7 @@ export interface Setting {
   readonly secret?: boolean;
 }
 
-import { STATUS_SETTINGS } from '../statuses/status-config.js';
+import { STATUS_SETTINGS } from './status-settings.js';
 
 export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_CONFIG', help: 'optional YAML file of NORN_* settings (environment variables win)' },

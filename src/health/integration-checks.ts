@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Config } from '../config/load-config.js';
 import { loadAgeIdentities } from '../integrations/sops/age-identities.js';
-import { statusConfigFromEnv } from '../statuses/status-config.js';
 import type { IntegrationCheck } from './integration-report.js';
 
 export interface IntegrationClients {
@@ -16,6 +15,8 @@ export interface IntegrationClients {
   /** Absent when NORN_POSTGRES_URL is not set. */
   readonly postgres?: { readonly address: string; serverVersion(timeoutMs: number): Promise<string> };
   readonly ingress: { readonly configPath: string; listRules(): Promise<{ rules: readonly unknown[]; problems: readonly string[] }> };
+  /** Absent when CONSUL_HTTP_ADDR is not set. */
+  readonly consul?: { readonly baseUrl: string };
   readonly fetch: typeof fetch;
 }
 
@@ -91,8 +92,8 @@ export function integrationChecks(config: Config, clients: IntegrationClients, o
     },
     ...forgeChecks(config, clients.fetch, isSet),
   ];
-  if (config.consul.address) {
-    const base = (config.consul.address.includes('://') ? config.consul.address : `http://${config.consul.address}`).replace(/\/+$/, '');
+  if (clients.consul) {
+    const base = clients.consul.baseUrl;
     checks.push({
       name: 'consul',
       purpose: 'service addresses for cloudflared rules',
@@ -186,7 +187,7 @@ function cloudflaredCheck(config: Config, clients: IntegrationClients, isSet: (n
 }
 
 function forgeChecks(config: Config, fetchFn: typeof fetch, isSet: (name: string) => boolean): IntegrationCheck[] {
-  const forges = statusConfigFromEnv(config.env);
+  const forges = config.statuses;
   const entries = [
     { name: 'github', endpoint: forges.github, token: 'NORN_GITHUB_TOKEN', url: 'NORN_GITHUB_API_URL', path: '' },
     { name: 'gitea', endpoint: forges.gitea, token: 'NORN_GITEA_TOKEN', url: 'NORN_GITEA_URL', path: '/api/v1/version' },

@@ -1,10 +1,9 @@
 // The nine steps of a deploy, in their published order, built from the clients the composition root made, and
 // each step's time limit. Preflight runs reuse the same clients with fewer steps.
 import type { Logger } from 'pino';
-import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
+import type { ResolveServiceAddress } from './ingress/resolve-service-address.js';
 import type { Config } from '../config/load-config.js';
-import type { DeployQueue } from '../deploys/deploy-queue.js';
-import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
+import type { CloudflaredIngress } from './ingress/cloudflared-ingress.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
 import type { RepoCache } from '../integrations/git/repo-cache.js';
@@ -18,7 +17,6 @@ import { cloneStep } from './steps/clone.js';
 import { forgeStep } from './steps/forge.js';
 import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
-import type { SubmitConfig } from './steps/submit.js';
 import { testStep } from './steps/test.js';
 import type { RuntimeSource } from './runtime.js';
 import { forgeThenRetire, runtimeHealthyStep, runtimePlanStep, runtimeSubmitStep } from './steps/runtime-steps.js';
@@ -33,7 +31,6 @@ export interface PipelineClients {
   /** Where submit, healthy and the forge target go: Nomad or the Docker engine. */
   readonly runtime: RuntimeSource;
   readonly ingress: CloudflaredIngress;
-  readonly queue: DeployQueue;
   readonly log: Logger;
 }
 
@@ -96,11 +93,6 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
     cleanup: deploy.cleanup,
     timeoutMs: deploy.timeoutMs,
   };
-}
-
-/** How jobs are translated for registration; `norn plan` uses the same, so a plan never drifts from a deploy. */
-export function submitConfigOf(config: Config): SubmitConfig {
-  return { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
 }
 
 export function workRootOf(config: Pick<Config, 'dataDir'>): string {

@@ -2,7 +2,7 @@
 // and the operator views (instances, logs) go through this one interface; Nomad (clusters) and the local Docker
 // engine (one machine) implement it from the same plan of the spec (app-plan/plan-app.ts).
 import type { AppSpec } from '../apps/infraspec-schema.js';
-import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
+import type { ResolveServiceAddress } from './ingress/resolve-service-address.js';
 import type { StepContext, StepResult } from './step.js';
 
 export type RuntimeName = 'nomad' | 'docker';

@@ -5,14 +5,17 @@ import type { Logger } from 'pino';
 import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { Config } from '../config/load-config.js';
 import type { DockerContainers } from '../integrations/docker/docker-containers.js';
+import type { ConsulClient } from '../integrations/consul/consul-client.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
-import type { LoadSecrets, SubmitConfig } from '../pipeline/steps/submit.js';
+import type { LoadSecrets } from '../apps/app-secrets.js';
+import type { SubmitConfig } from './nomad/submit.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
-import { nomadRuntime } from './nomad-runtime.js';
+import { nomadRuntime } from './nomad/nomad-runtime.js';
 import { SelectedRuntime } from './select-runtime.js';
 
 export interface RuntimeWiring {
   readonly nomad: NomadClient;
+  readonly consul?: ConsulClient;
   readonly containers: DockerContainers;
   readonly loadSecrets: LoadSecrets;
   readonly submitConfig: SubmitConfig;
@@ -34,9 +37,8 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
               {
                 submit: w.submitConfig,
                 healthy: { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
-                consul: config.consul,
               },
-              { nomad: w.nomad, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
+              { nomad: w.nomad, consul: w.consul, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
             )
           : new DockerRuntime(
               { network: config.docker.network, minHealthyMs: config.docker.minHealthyMs, healthyDeadlineMs: config.nomad.healthyDeadlineMs, appPostgresUrl: config.appPostgresUrl },
@@ -44,6 +46,11 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
             ),
     },
   );
+}
+
+/** How jobs are translated for registration; `norn plan` uses the same, so a plan never drifts from a deploy. */
+export function submitConfigOf(config: Config): SubmitConfig {
+  return { appPostgresUrl: config.appPostgresUrl, datacenters: [...config.nomad.datacenters], namespace: config.nomad.namespace };
 }
 
 /** A TCP port free on this host right now, for an instance on host networking. */

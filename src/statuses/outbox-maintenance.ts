@@ -2,7 +2,7 @@
 // start-up reconciliation of contexts left pending after their deploy ended.
 import type { Knex } from 'knex';
 import { ENDED_STATUSES, fromDeployRow, type DeployRow } from '../deploys/deploy-record.js';
-import type { StatusClient } from './commit-status.js';
+import type { StatusClient } from '../integrations/forge-status/status-client.js';
 import { groupOf, insertRow, lastInGroup, normalize, sameStatus, type OutboxRow } from './outbox-rows.js';
 import { finalStatusOf } from './status-mapping.js';
 

@@ -1,6 +1,6 @@
 // The status_outbox table's rows and the queries the projector, the deliverer and reconciliation share.
 import type { Knex } from 'knex';
-import type { StatusState } from './commit-status.js';
+import type { StatusState } from '../integrations/forge-status/status-client.js';
 
 export type OutboxStatus = 'queued' | 'delivered' | 'skipped' | 'dropped';
 

@@ -2,7 +2,7 @@
 // and the outbox's own status.* events) maps to nothing, so reporting a status never enqueues another.
 import type { DeployKind, DeployRecord } from '../deploys/deploy-record.js';
 import type { SagaEvent } from '../events/saga-event.js';
-import type { StatusState } from './commit-status.js';
+import type { StatusState } from '../integrations/forge-status/status-client.js';
 
 export interface StatusUpdate {
   readonly state: StatusState;

@@ -1,14 +1,10 @@
-// Composition of commit statuses for the composition root: one client per forge with a token, the projector
-// registered on the saga log (call this before anything appends events), and the outbox worker.
+// Composition of commit statuses for the composition root: the projector registered on the saga log (call this
+// before anything appends events) and the outbox worker, over the forge clients the root built.
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load-config.js';
 import type { SagaLog } from '../events/saga-log.js';
-import { GiteaStatusClient } from '../integrations/gitea/gitea-status-client.js';
-import { GitHubStatusClient } from '../integrations/github/github-status-client.js';
-import { GitLabStatusClient } from '../integrations/gitlab/gitlab-status-client.js';
-import type { StatusClient } from './commit-status.js';
-import { statusConfigFromEnv, type StatusConfig } from './status-config.js';
+import type { StatusClient } from '../integrations/forge-status/status-client.js';
 import { StatusOutbox } from './status-outbox.js';
 import { statusProjector } from './status-projector.js';
 
@@ -24,14 +20,15 @@ export function wireStatusOutbox(input: {
   knex: Knex;
   sagaLog: SagaLog;
   log: Logger;
-  config: Pick<Config, 'publicUrl' | 'env'>;
-  fetch?: typeof fetch;
+  config: Pick<Config, 'publicUrl' | 'statuses'>;
+  /** One client per forge statuses go to (createStatusClients); `generic` included when configured. */
+  clients: Record<string, StatusClient>;
   /** Masks configured secrets in a forge's error text before it is kept (last_error) or logged. */
   redact?: (text: string) => string;
 }): WiredStatusOutbox {
-  const settings = statusConfigFromEnv(input.config.env);
+  const settings = input.config.statuses;
   const log = input.log.child({ component: 'status-outbox' });
-  const clients = redactedClients(statusClients(settings, { log, fetch: input.fetch ?? globalThis.fetch }), input.redact);
+  const clients = redactedClients(input.clients, input.redact);
   const forges = Object.keys(clients);
   input.sagaLog.addProjector(statusProjector({ publicUrl: input.config.publicUrl, forges: new Set(forges) }));
   const outbox = new StatusOutbox(settings, { knex: input.knex, sagaLog: input.sagaLog, log, clients });
@@ -44,18 +41,6 @@ export function wireStatusOutbox(input: {
     },
     stop: () => outbox.stop(),
   };
-}
-
-export function statusClients(settings: StatusConfig, deps: { log: Logger; fetch: typeof fetch }): Record<string, StatusClient> {
-  const timeoutMs = settings.requestTimeoutMs;
-  const clients: Record<string, StatusClient> = {};
-  if (settings.github) clients.github = new GitHubStatusClient({ token: settings.github.token, apiUrl: settings.github.url, timeoutMs }, { log: deps.log, fetch: deps.fetch });
-  if (settings.gitea) clients.gitea = new GiteaStatusClient({ ...settings.gitea, timeoutMs }, { fetch: deps.fetch });
-  if (settings.forgejo) clients.forgejo = new GiteaStatusClient({ ...settings.forgejo, timeoutMs }, { fetch: deps.fetch });
-  if (settings.gitlab) clients.gitlab = new GitLabStatusClient({ ...settings.gitlab, timeoutMs }, { fetch: deps.fetch });
-  const mirror = settings.genericForge ? clients[settings.genericForge] : undefined;
-  if (mirror) clients.generic = mirror;
-  return clients;
 }
 
 /** The clients with the reason of every failed send passed through `redact`: forges echo tokens and URLs back. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CommandError } from '../../src/errors.js';
 import { CloudflaredConfigError } from '../../src/integrations/cloudflared/cloudflared-config-error.js';
-import { CloudflaredIngress } from '../../src/integrations/cloudflared/cloudflared-ingress.js';
+import { CloudflaredIngress } from '../../src/pipeline/ingress/cloudflared-ingress.js';
 import { readIngress } from '../../src/integrations/cloudflared/ingress-document.js';
 import { createCommandRunner } from '../../src/integrations/process/run-command.js';
 import { readFixture } from '../support/fixtures-dir.js';
@@ -123,7 +123,7 @@ describe('CloudflaredIngress on a config file', () => {
   });
 
   it('keeps every rule when two processes update the same file at once', async () => {
-    const moduleUrl = pathToFileURL(path.join(repoRoot, 'src/integrations/cloudflared/cloudflared-ingress.ts')).href;
+    const moduleUrl = pathToFileURL(path.join(repoRoot, 'src/pipeline/ingress/cloudflared-ingress.ts')).href;
     const runnerUrl = pathToFileURL(path.join(repoRoot, 'src/integrations/process/run-command.ts')).href;
     const child = (prefix: string) =>
       new Promise<void>((resolve, reject) => {

@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { type AppSpec, infraspecSchema } from '../../src/apps/infraspec-schema.js';
 import { StepFailedError, UpstreamError } from '../../src/errors.js';
 import { NomadClient } from '../../src/integrations/nomad/nomad-client.js';
-import { healthyStep, type HealthyConfig } from '../../src/pipeline/steps/healthy.js';
-import { type LoadSecrets, submitJobs, submitStep } from '../../src/pipeline/steps/submit.js';
+import { healthyStep, type HealthyConfig } from '../../src/runtime/nomad/healthy.js';
+import type { LoadSecrets } from '../../src/apps/app-secrets.js';
+import { submitJobs, submitStep } from '../../src/runtime/nomad/submit.js';
 import type { StepContext, StepOutputs, StepResult } from '../../src/pipeline/step.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
 

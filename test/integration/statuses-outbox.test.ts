@@ -3,6 +3,8 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import type { AppSpec } from '../../src/apps/infraspec-schema.js';
+import { statusConfigFromEnv } from '../../src/config/status-settings.js';
+import { createStatusClients } from '../../src/integrations/forge-status/create-status-clients.js';
 import { DeployQueue } from '../../src/deploys/deploy-queue.js';
 import { DeployScheduler } from '../../src/deploys/deploy-scheduler.js';
 import { SagaLog } from '../../src/events/saga-log.js';
@@ -51,21 +53,20 @@ const cloneSeenAtForge = (sim: ForgeSimulator): Step => ({
 async function startReceiver(knex: Knex, isPostgres: boolean, sim: ForgeSimulator, logLines: string[], opts: { runScheduler: boolean }): Promise<Receiver> {
   const { log, lines } = memoryLogger();
   const sagaLog = new SagaLog({ knex });
+  const settings = statusConfigFromEnv({
+    NORN_GITHUB_TOKEN: TOKEN,
+    NORN_GITHUB_API_URL: sim.url,
+    NORN_GITEA_URL: sim.url,
+    NORN_GITEA_TOKEN: TOKEN,
+    NORN_STATUS_POLL_INTERVAL_MS: '50',
+    NORN_STATUS_RETRY_BASE_MS: '20',
+  });
   const statuses = wireStatusOutbox({
     knex,
     sagaLog,
     log,
-    config: {
-      publicUrl: PUBLIC_URL,
-      env: {
-        NORN_GITHUB_TOKEN: TOKEN,
-        NORN_GITHUB_API_URL: sim.url,
-        NORN_GITEA_URL: sim.url,
-        NORN_GITEA_TOKEN: TOKEN,
-        NORN_STATUS_POLL_INTERVAL_MS: '50',
-        NORN_STATUS_RETRY_BASE_MS: '20',
-      },
-    },
+    config: { publicUrl: PUBLIC_URL, statuses: settings },
+    clients: createStatusClients(settings, { log: log.child({ component: 'status-outbox' }), fetch }),
   });
   const queue = new DeployQueue({ knex, sagaLog, isPostgres });
   const scheduler = new DeployScheduler(

@@ -13,12 +13,12 @@ import { type AgeKeyEnv, loadAgeIdentities } from '../../integrations/sops/age-i
 import { decryptSopsFile } from '../../integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../../integrations/sops/flatten-to-env.js';
 import { SopsError } from '../../integrations/sops/sops-error.js';
-import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../nomad-jobs/app-secrets.js';
-import { REDACTED, redactEnvList, redactSecretEnv } from '../../nomad-jobs/redact-secret-env.js';
-import { translateApp } from '../../nomad-jobs/translate-app.js';
+import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../apps/app-secrets.js';
+import { REDACTED, redactEnvList, redactSecretEnv } from '../../runtime/redact-secret-env.js';
+import { jobsToRegister, planJobs } from '../../runtime/nomad/plan-jobs.js';
 import { planApp } from '../../app-plan/plan-app.js';
 import { containerOptions, type DockerNetwork } from '../../runtime/docker/container-options.js';
-import type { SubmitConfig } from '../../pipeline/steps/submit.js';
+import type { SubmitConfig } from '../../runtime/nomad/submit.js';
 
 export interface AppOpsRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
@@ -92,17 +92,14 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
       ctx.body = answer;
       return;
     }
-    const translated = await operatorFixable(async () => translateApp({ spec: app.spec, image, secrets: secrets?.env ?? {}, ...deps.submitConfig }));
-    const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic];
-    const { secretEnvKeys } = translated;
+    const { jobs, secretEnvKeys } = await operatorFixable(async () => jobsToRegister({ spec: app.spec, image, secrets: secrets?.env ?? {}, ...deps.submitConfig }));
     const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: jobs.map((j) => redactSecretEnv(j, secretEnvKeys)), secretEnvKeys, plan: null, warnings: app.warnings.map((w) => ({ path: w.path, reason: w.reason })) };
     try {
-      const signal = AbortSignal.timeout(deps.planTimeoutMs ?? 10_000);
-      const plan: NonNullable<PlanAnswer['plan']> = [];
-      for (const job of jobs) {
-        const result = await deps.nomad.plan(job, { signal });
-        plan.push({ jobId: job.ID, result: { ...result, Diff: redactPlanDiff(result.Diff, publicEnvKeys(job, secretEnvKeys)) } });
-      }
+      const planned = await planJobs(deps.nomad, jobs, AbortSignal.timeout(deps.planTimeoutMs ?? 10_000));
+      const plan: NonNullable<PlanAnswer['plan']> = planned.map(({ job, result }) => ({
+        jobId: job.ID,
+        result: { ...result, Diff: redactPlanDiff(result.Diff, publicEnvKeys(job, secretEnvKeys)) },
+      }));
       ctx.body = { ...answer, plan };
     } catch (err) {
       // The jobs are still worth showing when Nomad is down or refuses the plan; the message says which.

@@ -53,9 +53,19 @@ export function dockerConnectionOptions(config: DockerClientConfig): Dockerode.D
   }
 }
 
-export function createDockerClient(config: DockerClientConfig): DockerEngine {
+/**
+ * The image side (build, push, test and migrate containers) and the runtime's container operations, over one
+ * dockerode connection: one engine, one set of sockets and one ssh session, whoever asks.
+ */
+export function createDockerClients(config: DockerClientConfig): { readonly engine: DockerEngine; readonly containers: DockerContainers } {
   const address = config.dockerHost?.trim() || `unix://${DEFAULT_DOCKER_SOCKET}`;
-  return new DockerEngine(new Dockerode(dockerConnectionOptions(config)), { address: withoutCredentials(address) });
+  const dockerode = new Dockerode(dockerConnectionOptions(config));
+  return { engine: new DockerEngine(dockerode, { address: withoutCredentials(address) }), containers: new DockerContainers(dockerode) };
+}
+
+/** The image side alone (tests and benchmarks that start no runtime). */
+export function createDockerClient(config: DockerClientConfig): DockerEngine {
+  return createDockerClients(config).engine;
 }
 
 /** An ssh:// or tcp:// address may carry a user (or password): messages show only scheme, host and path. */
@@ -68,9 +78,4 @@ function withoutCredentials(address: string): string {
   } catch {
     return address;
   }
-}
-
-/** The container operations of the Docker runtime, on the same engine. */
-export function createDockerContainers(config: DockerClientConfig): DockerContainers {
-  return new DockerContainers(new Dockerode(dockerConnectionOptions(config)));
 }

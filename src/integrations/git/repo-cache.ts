@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { FileLock, LockTimeoutError } from '../cloudflared/file-lock.js';
+import { FileLock, LockTimeoutError } from '../../files/file-lock.js';
 import type { GitClient } from './git-client.js';
 
 export interface RepoCacheConfig {

@@ -1,7 +1,7 @@
 // Commit statuses on Gitea and Forgejo (same API): POST {url}/api/v1/repos/{owner}/{repo}/statuses/{sha} with
 // `Authorization: token <token>`. States pending/success/error/failure (Gitea also knows warning).
-import type { CommitStatus, SendResult, StatusClient, StatusTarget } from '../../statuses/commit-status.js';
-import { postStatus, resultOf } from '../../statuses/post-status.js';
+import type { CommitStatus, SendResult, StatusClient, StatusTarget } from '../forge-status/status-client.js';
+import { postStatus, resultOf } from '../forge-status/post-status.js';
 
 export interface GiteaStatusConfig {
   /** Base URL of the Gitea or Forgejo instance, e.g. https://gitea.example.com. */

@@ -9,8 +9,8 @@ import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import { noAnswerReason } from '../../errors.js';
-import { classifyResponse } from '../../statuses/classify-response.js';
-import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../../statuses/commit-status.js';
+import { classifyResponse } from '../forge-status/classify-response.js';
+import { redact, type CommitStatus, type SendResult, type StatusClient, type StatusTarget } from '../forge-status/status-client.js';
 
 const StatusOctokit = Octokit.plugin(retry, throttling);
 

@@ -2,8 +2,8 @@
 // GitLab's statuses are a state machine (pending -> running -> success/failed/canceled) and it answers 400
 // "Cannot transition status via :run from :running" when a context is set to the state it already has. That is
 // the commit already saying what we want, so it counts as delivered (the description keeps its earlier text).
-import type { CommitStatus, SendResult, StatusClient, StatusState, StatusTarget } from '../../statuses/commit-status.js';
-import { postStatus, resultOf } from '../../statuses/post-status.js';
+import type { CommitStatus, SendResult, StatusClient, StatusState, StatusTarget } from '../forge-status/status-client.js';
+import { postStatus, resultOf } from '../forge-status/post-status.js';
 
 export interface GitLabStatusConfig {
   /** https://gitlab.com or a self-managed instance's base URL. */

@@ -3,12 +3,12 @@
 // cloudflared. The address is resolved here (not taken from the healthy step), so the step also works on its
 // own, e.g. when re-run after fixing the config file. Without any cloudflared config file the deploy completes as
 // live but not routed (see below); README "Troubleshooting" says what an operator sees.
-import { endpointRoutes } from '../../endpoints/endpoint-routes.js';
-import { describeIngressChange } from '../../endpoints/describe-ingress-change.js';
-import type { ResolveServiceAddress } from '../../endpoints/resolve-service-address.js';
+import { ingressRoutes } from '../ingress/ingress-routes.js';
+import { describeIngressChange } from '../ingress/describe-ingress-change.js';
+import type { ResolveServiceAddress } from '../ingress/resolve-service-address.js';
 import { CommandError, StepFailedError } from '../../errors.js';
 import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
-import type { CloudflaredIngress } from '../../integrations/cloudflared/cloudflared-ingress.js';
+import type { CloudflaredIngress } from '../ingress/cloudflared-ingress.js';
 import { done, skipped, type Step } from '../step.js';
 
 export interface ForgeStepDeps {
@@ -22,7 +22,7 @@ export function forgeStep(deps: ForgeStepDeps): Step {
     async run({ spec, signal, report }) {
       if (!spec.endpoints?.length) return skipped('no endpoints');
       const target = await deps.resolveServiceAddress(spec, signal);
-      const routes = endpointRoutes(spec, target);
+      const routes = ingressRoutes(spec, target);
       const others = target.healthyInstances > 1 ? `, 1 of ${target.healthyInstances} healthy instances` : '';
       report(`routing ${routes.map((r) => r.hostname).join(', ')} to ${routes[0]!.service} (${target.process}, ${target.source} ${target.instance}${others})`, {
         action: 'cloudflared.target',

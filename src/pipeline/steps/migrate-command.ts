@@ -7,7 +7,7 @@ import type { ClientConfig } from 'pg';
 import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
 import type { DockerEngine } from '../../integrations/docker/docker-engine.js';
 import { OutputRelay } from '../../integrations/docker/output-relay.js';
-import { withMigrationLock } from '../../integrations/postgres/apply-migrations.js';
+import { withMigrationLock } from '../migrations/apply-migrations.js';
 import type { StepContext } from '../step.js';
 
 export interface MigrationCommandConfig {

@@ -1,5 +1,5 @@
 // Step 5: apply the SQL migrations from the checkout's `migrations` dir to the app's database (see
-// integrations/postgres/apply-migrations.ts for the once-only, checksummed, locked apply). A failure names the
+// pipeline/migrations/apply-migrations.ts for the once-only, checksummed, locked apply). A failure names the
 // file, PostgreSQL's message, and the snapshot step 4 took, so the operator knows what to restore.
 // When `migrations` is not a directory of the checkout it is a command (Norn's code reads it so): see
 // migrate-command.ts.
@@ -9,8 +9,8 @@ import path from 'node:path';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 import { InvalidInputError, StepFailedError } from '../../errors.js';
 import type { DockerEngine } from '../../integrations/docker/docker-engine.js';
-import { applyMigrations, MigrationChangedError, MigrationFailedError } from '../../integrations/postgres/apply-migrations.js';
-import { listMigrationFiles, resolveMigrationsDir } from '../../integrations/postgres/migration-files.js';
+import { applyMigrations, MigrationChangedError, MigrationFailedError } from '../migrations/apply-migrations.js';
+import { listMigrationFiles, resolveMigrationsDir } from '../migrations/migration-files.js';
 import { snapshotTimestamp } from '../../snapshots/take-snapshot.js';
 import { done, skipped, type Step, type StepContext } from '../step.js';
 import { runMigrationCommand, type MigrationCommandConfig } from './migrate-command.js';

@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import { parseGoDuration } from '../../apps/go-duration.js';
 import { prebuiltImage, type AppSpec } from '../../apps/infraspec-schema.js';
 import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-app.js';
-import { routedProcess } from '../../endpoints/resolve-service-address.js';
+import { routedProcess } from '../../pipeline/ingress/resolve-service-address.js';
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
 import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
-import type { LoadSecrets } from '../../pipeline/steps/submit.js';
+import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 

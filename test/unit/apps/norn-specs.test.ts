@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { prebuiltImage } from '../../../src/apps/infraspec-schema.js';
 import { parseSpecFile, type LoadedApp } from '../../../src/apps/load-app-specs.js';
-import { translateApp } from '../../../src/nomad-jobs/translate-app.js';
+import { translateApp } from '../../../src/runtime/nomad/translate-app.js';
 import { fixturesDir } from '../../support/fixtures-dir.js';
 
 const DIR = path.join(fixturesDir(), 'norn-specs');

@@ -7,7 +7,7 @@ import type { DeployRecord } from '../../../src/deploys/deploy-record.js';
 import { SagaLog } from '../../../src/events/saga-log.js';
 import { GiteaStatusClient } from '../../../src/integrations/gitea/gitea-status-client.js';
 import { GitHubStatusClient } from '../../../src/integrations/github/github-status-client.js';
-import type { StatusClient } from '../../../src/statuses/commit-status.js';
+import type { StatusClient } from '../../../src/integrations/forge-status/status-client.js';
 import { StatusOutbox, type StatusOutboxConfig } from '../../../src/statuses/status-outbox.js';
 import { statusProjector } from '../../../src/statuses/status-projector.js';
 import { STEP_NAMES, type StepName } from '../../../src/pipeline/step.js';
