@@ -14,14 +14,14 @@ import { isAppName } from '../apps/infraspec-schema.js';
 import type { LoadedApp } from '../apps/load-app-specs.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
-import { FileLock, LockTimeoutError } from '../integrations/cloudflared/file-lock.js';
-import { writeFileAtomic } from '../integrations/cloudflared/write-file-atomic.js';
+import { FileLock, LockTimeoutError } from '../files/file-lock.js';
+import { writeFileAtomic } from '../files/write-file-atomic.js';
 import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
 import { emptySopsYaml } from '../integrations/sops/create-sops-yaml.js';
 import { editSopsYaml, type SopsEdit, type SopsEditOutcome } from '../integrations/sops/edit-sops-yaml.js';
 import { creationRuleFor } from '../integrations/sops/sops-config.js';
 import { SopsError } from '../integrations/sops/sops-error.js';
-import { findSecretsFile, SECRETS_FILE_NAMES } from '../nomad-jobs/app-secrets.js';
+import { findSecretsFile, SECRETS_FILE_NAMES } from '../apps/app-secrets.js';
 import { recordOperation } from './operation-saga.js';
 
 /** What a shell can pass as a variable name; `sops` is the metadata block of the file, never a value. */
