@@ -385,6 +385,7 @@ export class SimCluster {
     if (healthy) {
       state.HealthyAllocs += 1;
       this.armProgressDeadline(d, alloc.TaskGroup);
+      if (this.autoPromotable(d)) return this.promote(d);
     } else {
       state.UnhealthyAllocs += 1;
     }
@@ -444,6 +445,15 @@ export class SimCluster {
   }
 
   failDeployment(d: NomadDeployment, description: string): number | undefined {
+    // The scheduler stops the canaries a failed deployment never promoted (Nomad's reconciler,
+    // cancelUnneededCanaries); the old allocations keep running.
+    for (const state of Object.values(d.TaskGroups)) {
+      if (state.Promoted) continue;
+      for (const id of state.PlacedCanaries ?? []) {
+        const canary = this.allocs.get(id);
+        if (canary) this.stopAlloc(canary, 'alloc not needed due to job update');
+      }
+    }
     const revert = Object.values(d.TaskGroups).some((s) => s.AutoRevert);
     const record = this.jobs.get(`${d.Namespace}/${d.JobID}`);
     const stable = record?.versions.filter((v) => v.job.Stable && v.job.Version! < d.JobVersion).at(-1);
@@ -454,6 +464,12 @@ export class SimCluster {
     const spec = { ...job };
     this.upsert(spec, d.Namespace, scenarios, 'deployment-watcher');
     return stable.job.Version;
+  }
+
+  /** Nomad promotes by itself only when every group with canaries has AutoPromote and all its canaries are healthy. */
+  private autoPromotable(d: NomadDeployment): boolean {
+    const canaryGroups = Object.values(d.TaskGroups).filter((s) => s.DesiredCanaries > 0 && !s.Promoted);
+    return canaryGroups.length > 0 && canaryGroups.every((s) => s.AutoPromote && s.HealthyAllocs >= s.DesiredCanaries);
   }
 
   promote(d: NomadDeployment): void {
