@@ -40,6 +40,7 @@ import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
 import { runRoutes } from './http/routes/run-routes.js';
 import { preflightRoutes } from './http/routes/preflight-routes.js';
+import { canaryRoutes } from './http/routes/canary-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
@@ -243,7 +244,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), preflightRoutes({ manualPreflight }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {

@@ -10,6 +10,7 @@ import { healthyStep, type HealthyConfig } from '../pipeline/steps/healthy.js';
 import { planStep } from '../pipeline/steps/plan.js';
 import { type LoadSecrets, submitJobs, submitStep, type SubmitConfig } from '../pipeline/steps/submit.js';
 import type { Runtime, RuntimeInstance } from '../pipeline/runtime.js';
+import { nomadCanary } from './nomad-canary.js';
 
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;
@@ -49,6 +50,7 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     },
     // Nomad keeps running what was registered and reverts failed deployments itself.
     recoverInterrupted: async () => undefined,
+    canary: nomadCanary(deps.nomad),
   };
 }
 
