@@ -1,13 +1,17 @@
 // Canary deployments end to end on the Nomad simulator: a process with `canary` deploys its new version as
 // canaries beside the old allocations, the deploy's health gate waits and says for what, `norn canary` shows it,
-// and `norn promote` / `norn canary fail` decide (recorded as operator sagas). On the Docker runtime the verbs are
-// refused with the reason.
+// and `norn promote` / `norn canary fail` decide (recorded as operator sagas). On the Docker runtime (real engine)
+// a canary spec deploys without a canary stage, saying so in the plan and the saga, and the verbs are refused.
 import { expect } from 'chai';
 import { canaryCommandWith, promoteCommandWith } from '../../src/cli/canary-command.js';
 import type { Confirmer } from '../../src/cli/confirm.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
+import { planCommand } from '../../src/cli/plan-command.js';
+import { removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { nonce } from '../support/docker-fixture.js';
 import { dockerHost, requireDocker } from '../support/services.js';
-import { eventually, specFor, startTestService, type TestService } from '../support/test-service.js';
+import { githubPush, post } from '../support/signed-delivery.js';
+import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { captureIo } from '../unit/cli/capture-io.js';
 
 const nobody: Confirmer = { isInteractive: false, ask: async () => '' };
@@ -128,17 +132,46 @@ describe('canary deployments (norn canary, promote, canary fail)', function () {
   });
 });
 
-describe('canary verbs on the Docker runtime', function () {
-  this.timeout(30_000);
+describe('canary specs on the Docker runtime', function () {
+  this.timeout(180_000);
+  const app = `cnry-${nonce()}`;
+  let repo: TestRepo;
   let svc: TestService;
   before(async () => {
     await requireDocker();
-    svc = await startTestService({ env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost() }, specs: { shop: specFor('shop', 'file:///nowhere.git') } });
+    repo = createTestRepo(app);
+    const spec = webAppSpec(app, repo.url);
+    (spec.processes as { web: Record<string, unknown> }).web.canary = { count: 1, evaluateAfter: '1m' };
+    svc = await startTestService({
+      env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_DOCKER_MIN_HEALTHY_SECONDS: '1', NORN_HEALTHY_DEADLINE_SECONDS: '30' },
+      specs: { [app]: spec },
+    });
   });
-  after(() => svc?.close());
+  after(async () => {
+    await svc?.close();
+    repo?.remove();
+    await removeAppContainers(app);
+  });
 
-  it('are refused with 409 saying that Docker runs no canaries', async () => {
-    for (const [method, path] of [['GET', '/api/apps/shop/canary'], ['POST', '/api/apps/shop/canary/promote'], ['POST', '/api/apps/shop/canary/fail']] as const) {
+  it('deploys without a canary stage, and says so in norn plan and in the saga', async () => {
+    const plan = captureIo();
+    expect(await planCommand([app, '--image', 'norn-base:latest'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, plan.io), plan.err()).to.equal(0);
+    expect(plan.err()).to.contain('warning: processes.web.canary: not acted on by the Docker runtime');
+
+    const sha = repo.commit(webAppFiles('v1'));
+    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
+    const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
+    const saga = await eventually('the deploy to end', async () => {
+      const answer = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string }; events: SagaEvent[] };
+      return ['queued', 'running'].includes(answer.saga.status) ? undefined : answer;
+    }, 150_000);
+    expect(saga.saga.status).to.equal('succeeded');
+    const warning = saga.events.find((e) => e.action === 'runtime.warning');
+    expect(warning?.message).to.contain('processes.web.canary: not acted on by the Docker runtime').and.contain('canaries need the Nomad runtime');
+  });
+
+  it('refuses the canary verbs with 409 saying that Docker runs no canaries', async () => {
+    for (const [method, path] of [['GET', `/api/apps/${app}/canary`], ['POST', `/api/apps/${app}/canary/promote`], ['POST', `/api/apps/${app}/canary/fail`]] as const) {
       const res = await svc.api(path, method === 'POST' ? { method, body: '{}' } : {});
       expect(res.status, path).to.equal(409);
       expect(((await res.json()) as { error: string }).error).to.contain('the docker runtime runs no canaries');
