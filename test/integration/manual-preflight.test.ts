@@ -3,9 +3,11 @@
 // tests, plans with Nomad, registers nothing, and becomes nobody's "current image".
 import { expect } from 'chai';
 import { preflightCommandWith } from '../../src/cli/preflight-command.js';
+import { ForgeSimulator } from '../support/forge-simulator.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { dockerHost, requireDocker } from '../support/services.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { githubPullRequest, post } from '../support/signed-delivery.js';
+import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { expectSubsequence } from '../support/subsequence.js';
 import { captureIo } from '../unit/cli/capture-io.js';
 
@@ -20,14 +22,17 @@ describe('manual preflight (norn preflight)', function () {
   this.timeout(180_000);
   let repo: TestRepo;
   let svc: TestService;
+  let sim: ForgeSimulator;
   let mainSha: string;
+  let firstSagaId: string;
 
   before(async () => {
     await requireDocker();
     repo = createTestRepo('manualpf');
     mainSha = repo.commit({ Dockerfile: 'FROM norn-base:latest\n', 'check.sh': 'exit 0\n' });
+    sim = await ForgeSimulator.start({ token: 'forge-token' });
     svc = await startTestService({
-      env: { DOCKER_HOST: dockerHost() },
+      env: { DOCKER_HOST: dockerHost(), NORN_GITHUB_API_URL: sim.url, NORN_GITHUB_TOKEN: 'forge-token', NORN_STATUS_POLL_INTERVAL_MS: '50' },
       specs: {
         manualpf: {
           name: 'manualpf',
@@ -40,6 +45,7 @@ describe('manual preflight (norn preflight)', function () {
   });
   after(async () => {
     await svc?.close();
+    await sim?.close();
     repo?.remove();
   });
 
@@ -56,6 +62,7 @@ describe('manual preflight (norn preflight)', function () {
     expect(lines.at(-1)).to.match(/^image manualpf:[0-9a-f]{12} \(built to check, not pushed\)$/);
 
     const sagaId = /\(saga ([0-9a-f-]{36})\)/.exec(lines[0]!)![1]!;
+    firstSagaId = sagaId;
     const answer = await saga(sagaId);
     expect(answer.saga).to.include({ kind: 'preflight', trigger: 'manual', status: 'succeeded', commitSha: mainSha });
     const steps = answer.events.filter((e) => e.action === 'step.complete').map((e) => e.metadata.step);
@@ -66,6 +73,8 @@ describe('manual preflight (norn preflight)', function () {
     // A preflight's image was never run nor pushed: the app still has no current image to roll back to or run.
     const app = (await (await svc.api('/api/apps/manualpf')).json()) as { currentImage: string | null };
     expect(app.currentImage).to.equal(null);
+    // No forge has delivered this repository yet, so the receiver does not know where a status would go.
+    expect(sim.statusesFor(mainSha)).to.deep.equal([]);
   });
 
   it('checks another branch, and exits 1 naming the step that failed', async () => {
@@ -75,6 +84,23 @@ describe('manual preflight (norn preflight)', function () {
     expect(code).to.equal(1);
     expect(c.lines()[0]).to.contain(`refs/heads/broken @ ${broken.slice(0, 12)}`);
     expect(c.lines().find((l) => l.startsWith('✗ failed'))).to.match(/^✗ failed at test: /);
+  });
+
+  it('reports norn/preflight/<app> on the commit once a forge has delivered the app\'s repository', async () => {
+    const head = repo.commit({ 'feature.txt': 'x' }, 'feature', 'feature');
+    const pr = await post(`${svc.url}/api/webhooks/github`, githubPullRequest({ secret: TEST_SECRET, repoUrl: repo.url, sha: head }));
+    expect(pr.status).to.equal(202);
+    await eventually('the pull request\'s status', async () => sim.statusesFor(head, 'norn/preflight/manualpf').find((s) => s.state !== 'pending'), 100_000);
+
+    const c = captureIo();
+    expect(await preflight(['manualpf', 'main'], env(), c.io), c.err()).to.equal(0);
+    const sagaId = /\(saga ([0-9a-f-]{36})\)/.exec(c.lines()[0]!)![1]!;
+    const status = await eventually('the manual preflight\'s status', async () => sim.statusesFor(mainSha, 'norn/preflight/manualpf').find((s) => s.state !== 'pending'), 30_000);
+    expect(status).to.include({ forge: 'github', state: 'success' });
+    expect(status.description).to.contain('preflight passed');
+    expect(status.targetUrl).to.contain(sagaId);
+    // The first preflight of this same commit, before any forge delivery, reported nothing.
+    expect(sim.statusesFor(mainSha).filter((s) => s.targetUrl?.includes(firstSagaId))).to.deep.equal([]);
   });
 
   it('refuses a hostile or unknown ref naming the field, and queues nothing', async () => {
