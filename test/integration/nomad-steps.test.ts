@@ -290,6 +290,23 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     expect(sim.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(GOOD);
   });
 
+  it('fails canaries still not healthy at the deadline, so no deployment is left waiting', async () => {
+    // Nomad's own healthy_deadline (5m) scaled to 3s, past the step's deadline: the step's deadline comes first.
+    await sim.close();
+    sim = await NomadSimulator.start({ timeFactor: 0.01, stepMs: 30 });
+    nomad = new NomadClient({ address: sim.url }, { fetch, log: pino({ level: 'silent' }) });
+    const canary = appSpec({ processes: { web: { port: 8080, health: { path: '/healthz' }, canary: { count: 1, evaluateAfter: '100ms' } } } });
+    await deploy(canary, GOOD);
+    sim.setScenario({ image: BAD }, 'progress-deadline');
+    const { error, reports } = await deploy(canary, BAD, { deadlineMs: 1500 });
+    const err = failure(error);
+    expect(err.message).to.contain('still running at the deadline');
+    expect(reports.find((r) => r.metadata?.action === 'canary.failed')?.metadata).to.include({ by: 'deadline' });
+    const last = sim.deployments('shop').at(-1)!;
+    expect(last.Status).to.equal('failed');
+    expect(sim.allocations('shop').filter((a) => a.DeploymentID === last.ID).map((a) => a.DesiredStatus)).to.deep.equal(['stop']);
+  });
+
   it('skips healthy for an app without service processes, after registering its periodic jobs', async () => {
     const spec = appSpec({ processes: { nightly: { schedule: '@daily' } } });
     const { submitted, result } = await deploy(spec, GOOD);
