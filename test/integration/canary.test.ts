@@ -118,6 +118,11 @@ describe('canary deployments (norn canary, promote, canary fail)', function () {
     const c = captureIo();
     expect(await promoteCommandWith({ confirmer: nobody })(['shop', '--yes'], env(), c.io)).to.equal(1);
     expect(c.err()).to.match(/^norn: app: no canary of shop waits for a decision: its latest deployment [0-9a-f]{8} \(job version \d+\) is (successful|failed)/);
+    const asked = typist('shop');
+    const interactive = captureIo();
+    expect(await canaryCommandWith({ confirmer: asked })(['fail', 'shop'], env(), interactive.io)).to.equal(1);
+    expect(asked.questions, 'nothing to decide: nothing is asked').to.deep.equal([]);
+    expect(interactive.err()).to.match(/^norn: no canary of shop waits for a decision \(deployment [0-9a-f]{8} is (successful|failed)\); nothing was done\n$/);
     const before = svc.nomad.requests.filter((r) => r.path.startsWith('/v1/deployment/promote') || r.path.startsWith('/v1/deployment/fail')).length;
     for (const [path, code] of [
       ['/api/apps/nope/canary/promote', 404],
