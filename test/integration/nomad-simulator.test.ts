@@ -174,8 +174,9 @@ describe('NomadSimulator (the Nomad API test double)', function () {
     expect(d.TaskGroups.web).to.include({ DesiredCanaries: 1, Promoted: false });
     expect(d.TaskGroups.web!.PlacedCanaries).to.have.length(1);
     expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion).sort()).to.deep.equal([0, 1]);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(sim.deployments('shop')[1]!.Status, 'no promotion, no progress').to.equal('running');
+    // Past the progress deadline (10m, scaled to 600ms): healthy canaries waiting for promotion are not failed by it.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(sim.deployments('shop')[1]!.Status, 'no promotion, no progress, no failure').to.equal('running');
     const res = await call('POST', `/v1/deployment/promote/${d.ID}`, { DeploymentID: d.ID, All: true });
     expect(res.status).to.equal(200);
     await waitFor('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');

@@ -272,7 +272,9 @@ export class SimCluster {
     state.RequireProgressBy = new Date(deadline).toISOString();
     this.later(ms, () => {
       if (d.Status !== 'running' || state.RequireProgressBy !== new Date(deadline).toISOString()) return;
-      if (!this.groupComplete(d, group)) this.failDeployment(d, 'Failed due to progress deadline');
+      // Healthy canaries waiting for promotion are not failed by the deadline: the deployment waits for a person.
+      const awaitingPromotion = state.DesiredCanaries > 0 && !state.Promoted && state.HealthyAllocs >= state.DesiredCanaries;
+      if (!this.groupComplete(d, group) && !awaitingPromotion) this.failDeployment(d, 'Failed due to progress deadline');
     });
   }
 
@@ -481,6 +483,8 @@ export class SimCluster {
     }
     for (const s of Object.values(d.TaskGroups)) if (s.DesiredCanaries > 0) s.Promoted = true;
     d.ModifyIndex = this.bump('deployments');
+    // A promotion resets the progress deadline, as a healthy allocation does.
+    for (const [name, s] of Object.entries(d.TaskGroups)) if (s.DesiredCanaries > 0) this.armProgressDeadline(d, name);
     const job = this.versionOf(d);
     for (const g of job?.TaskGroups ?? []) this.advanceGroup(d, g);
     this.maybeComplete(d);
