@@ -3,6 +3,7 @@
 import { getJson } from './api.js';
 import { DeployBook, fromEnvelope, fromEvent, isEnded } from './deploys.js';
 import { LiveSocket } from './live.js';
+import { operatePanel } from './operate-panel.js';
 import { badge, branchOf, fmtDuration, h, sagaHref, shortSha, stepChips, time } from './view.js';
 
 export async function homePage(main, page) {
@@ -14,6 +15,7 @@ export async function homePage(main, page) {
     h('section', { 'aria-labelledby': 'apps-h' }, h('h2', { id: 'apps-h' }, 'Apps'), appsBox),
     h('section', { 'aria-labelledby': 'feed-h' }, h('h2', { id: 'feed-h' }, 'Deploys'), feedBox),
     h('section', { 'aria-labelledby': 'deliveries-h' }, h('h2', { id: 'deliveries-h' }, 'Recent deliveries'), deliveriesBox),
+    operatePanel(page),
   );
 
   let apps = { apps: [], errors: [] };
