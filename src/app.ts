@@ -19,6 +19,7 @@ import { DeployQueue } from './deploys/deploy-queue.js';
 import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
+import { ManualPreflight } from './deploys/manual-preflight.js';
 import { CommitOrder } from './events/commit-order.js';
 import { LiveHub } from './events/live-hub.js';
 import { PgEventRelay } from './events/pg-event-relay.js';
@@ -43,6 +44,8 @@ import { secretRoutes } from './http/routes/secret-routes.js';
 import { AppSecretEditor } from './operations/edit-app-secret.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
 import { runRoutes } from './http/routes/run-routes.js';
+import { preflightRoutes } from './http/routes/preflight-routes.js';
+import { canaryRoutes } from './http/routes/canary-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
@@ -212,6 +215,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   );
   const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
   const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
+  const manualPreflight = new ManualPreflight({ catalog, git, queue, onQueued: () => scheduler.wake() });
   const snapshotApi = snapshotRoutes({
     catalog,
     snapshots,
@@ -251,7 +255,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {

@@ -2,11 +2,13 @@
 // The `norn` command: parses the command name and hands over. `serve` runs the service; `validate` reads local
 // files; the others talk to a running service's HTTP API (NORN_URL, default http://127.0.0.1:8800; NORN_API_TOKEN).
 import { appsCommand, statusCommand } from './cli/app-commands.js';
+import { canaryCommand, promoteCommand } from './cli/canary-command.js';
 import { deliveriesCommand, deliveryCommand, redeliverCommand } from './cli/delivery-commands.js';
 import { deployCommand } from './cli/deploy-command.js';
 import { doctorCommand } from './cli/doctor-command.js';
 import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
+import { preflightCommand } from './cli/preflight-command.js';
 import { invokeCommand, runsCommand } from './cli/run-commands.js';
 import { sagaCommand } from './cli/saga-command.js';
 import { secretsCommand } from './cli/secrets-command.js';
@@ -22,6 +24,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'start the receiver (norn serve --help lists every setting)' },
   validate: { run: validateCommand, help: 'validate the app specs in a directory: norn validate [dir]' },
   deploy: { run: deployCommand, help: 'deploy an app and follow it live: norn deploy <app> [ref] [--json]' },
+  preflight: { run: preflightCommand, help: 'clone, build (no push), test and plan a ref, changing nothing, followed live: norn preflight <app> [ref] [--json]' },
+  canary: { run: canaryCommand, help: 'an app\'s canaries and whether they wait for a decision: norn canary <app> | norn canary fail <app> [--yes]' },
+  promote: { run: promoteCommand, help: 'promote the canaries waiting for it, rolling out the rest: norn promote <app> [--yes]' },
   watch: { run: watchCommand, help: 'follow the live feed: norn watch [app]' },
   saga: { run: sagaCommand, help: 'a saga\'s event log: norn saga <id> | norn saga --app <app> [--limit N]' },
   apps: { run: appsCommand, help: 'the apps with their last deploy' },

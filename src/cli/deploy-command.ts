@@ -1,13 +1,15 @@
 // `norn deploy <app> [ref] [--json]`: ask the service to deploy, then follow that saga on /ws until it ends.
 // Exit 0 when it succeeded, 1 when it failed (or was superseded or interrupted), with the failed step's error.
-import { apiCommand } from './api-command.js';
+import { apiCommand, type CliIo } from './api-command.js';
 import type { ApiClient } from './api-client.js';
 import type { QueuedDeploy, SagaAnswer } from './api-types.js';
-import { DeployProgress } from './deploy-progress.js';
+import { DeployProgress, type RunKind } from './deploy-progress.js';
 import { deployView, type ViewMode } from './deploy-view.js';
 import { followLiveFeed, type LiveFeedDeps } from './live-feed.js';
 
-export function deployCommandWith(feedDeps: LiveFeedDeps & { retryDelaysMs?: readonly number[] } = {}) {
+export type FollowDeps = LiveFeedDeps & { retryDelaysMs?: readonly number[] };
+
+export function deployCommandWith(feedDeps: FollowDeps = {}) {
   return apiCommand({
     usage: 'norn deploy <app> [ref] [--json]   (ref: branch, tag or commit; default: the app\'s tracked branch)',
     options: { json: { type: 'boolean' } },
@@ -15,39 +17,51 @@ export function deployCommandWith(feedDeps: LiveFeedDeps & { retryDelaysMs?: rea
     async run({ api, args, io }) {
       const [app, ref] = args.positionals as [string, string | undefined];
       const answer = await api.post<{ deploys: QueuedDeploy[] }>(`/api/apps/${encodeURIComponent(app)}/deploy`, ref ? { ref } : {});
-      const queued = answer.deploys[0];
-      if (!queued) {
-        io.err.write('norn: the receiver queued nothing\n');
-        return 1;
-      }
-      const progress = new DeployProgress(queued.sagaId);
-      const mode: ViewMode = args.values.json ? 'json' : io.out.isTTY ? 'tty' : 'plain';
-      const view = deployView(mode, { app, progress, out: io.out, err: io.err });
-      try {
-        await followLiveFeed(
-          api,
-          {
-            app,
-            since: await seqBefore(api, queued.sagaId),
-            retryDelaysMs: feedDeps.retryDelaysMs,
-            onReconnecting: ({ since, reason }) => view.notice(`live stream dropped (${reason}); resuming after event ${since}…`),
-          },
-          (env) => {
-            if (!progress.apply(env, Date.now())) return false;
-            view.show(env);
-            return progress.isFinished;
-          },
-          feedDeps,
-        );
-      } finally {
-        view.close();
-      }
-      return progress.outcome === 'succeeded' ? 0 : 1;
+      return followQueued(api, { app, queued: answer.deploys[0], kind: 'deploy', json: args.values.json === true, io }, feedDeps);
     },
   });
 }
 
 export const deployCommand = deployCommandWith();
+
+/**
+ * Follows a queued run (a deploy or a preflight) on the live feed until it ends, showing each step as it goes.
+ * Returns the exit code: 0 when it succeeded, 1 otherwise.
+ */
+export async function followQueued(
+  api: ApiClient,
+  run: { app: string; queued: QueuedDeploy | undefined; kind: RunKind; json: boolean; io: CliIo },
+  feedDeps: FollowDeps,
+): Promise<number> {
+  const { app, queued, io } = run;
+  if (!queued) {
+    io.err.write('norn: the receiver queued nothing\n');
+    return 1;
+  }
+  const progress = new DeployProgress(queued.sagaId, run.kind);
+  const mode: ViewMode = run.json ? 'json' : io.out.isTTY ? 'tty' : 'plain';
+  const view = deployView(mode, { app, progress, out: io.out, err: io.err });
+  try {
+    await followLiveFeed(
+      api,
+      {
+        app,
+        since: await seqBefore(api, queued.sagaId),
+        retryDelaysMs: feedDeps.retryDelaysMs,
+        onReconnecting: ({ since, reason }) => view.notice(`live stream dropped (${reason}); resuming after event ${since}…`),
+      },
+      (env) => {
+        if (!progress.apply(env, Date.now())) return false;
+        view.show(env);
+        return progress.isFinished;
+      },
+      feedDeps,
+    );
+  } finally {
+    view.close();
+  }
+  return progress.outcome === 'succeeded' ? 0 : 1;
+}
 
 /**
  * The seq just before the saga's deploy.queued event: following from there replays the whole saga, so nothing

@@ -18,8 +18,13 @@ export interface StepState {
 
 export type Outcome = 'queued' | 'running' | 'succeeded' | 'failed';
 
+/** The steps a preflight runs (pipeline/deploy-pipeline.ts preflightPipeline; its plan reports as `submit`). */
+export const PREFLIGHT_STEPS: readonly string[] = ['clone', 'build', 'test', 'submit', 'cleanup'];
+
+export type RunKind = 'deploy' | 'preflight';
+
 export class DeployProgress {
-  readonly steps: StepState[] = STEP_NAMES.map((name) => ({ name, status: 'pending', progress: [] }));
+  readonly steps: StepState[];
   outcome: Outcome = 'queued';
   ref?: string;
   commitSha?: string;
@@ -32,7 +37,12 @@ export class DeployProgress {
   /** Why a deploy ended without running to the end: failed, superseded, interrupted. */
   reason?: string;
 
-  constructor(readonly sagaId: string) {}
+  constructor(
+    readonly sagaId: string,
+    readonly kind: RunKind = 'deploy',
+  ) {
+    this.steps = (kind === 'preflight' ? PREFLIGHT_STEPS : STEP_NAMES).map((name) => ({ name, status: 'pending', progress: [] }));
+  }
 
   get isFinished(): boolean {
     return this.outcome === 'succeeded' || this.outcome === 'failed';

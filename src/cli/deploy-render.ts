@@ -39,7 +39,7 @@ function envelopeLines(env: Envelope, progress: DeployProgress): string[] {
 
 /** The terminal frame: header, the nine steps, and the outcome (or a notice such as "reconnecting"). */
 export function frameLines(app: string, progress: DeployProgress, opts: { now: number; tick: number; notice?: string }): string[] {
-  const lines = [`deploy ${app} ${progress.ref ?? ''} @ ${progress.commitSha?.slice(0, 12) ?? '?'}  saga ${progress.sagaId}`];
+  const lines = [`${progress.kind} ${app} ${progress.ref ?? ''} @ ${progress.commitSha?.slice(0, 12) ?? '?'}  saga ${progress.sagaId}`];
   for (const step of progress.steps) {
     const spinner = SPINNER[opts.tick % SPINNER.length]!;
     if (step.status === 'running') {
@@ -95,6 +95,7 @@ function endLines(progress: DeployProgress): string[] {
   if (progress.outcome === 'succeeded') {
     const took = progress.durationMs === undefined ? '' : ` in ${formatDuration(progress.durationMs)}`;
     const routing = progress.notRouted ? [`! live, not routed: ${progress.notRouted}`] : [];
+    if (progress.kind === 'preflight') return [`✓ preflight passed${took}`, ...(progress.imageTag ? [`image ${progress.imageTag} (built to check, not pushed)`] : [])];
     return [`✓ deployed${took}`, ...routing, ...(progress.imageTag ? [`image ${progress.imageTag}`] : [])];
   }
   const step = progress.failedStep;

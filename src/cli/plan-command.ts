@@ -20,6 +20,7 @@ export const planCommand = apiCommand({
     if (answer.runtime === 'docker') {
       const redacted = answer.secretEnvKeys.length ? `; secret env values shown as <redacted> (${answer.secretEnvKeys.join(', ')})` : '';
       io.err.write(`${answer.containers?.length ?? 0} container(s) a deploy of ${answer.app} would start on the Docker engine with image ${answer.image}${redacted}\n`);
+      for (const w of answer.warnings ?? []) io.err.write(`warning: ${w.path}: ${w.reason}\n`);
       io.out.write(`${JSON.stringify(answer.containers ?? [], null, 2)}\n`);
       return 0;
     }

@@ -199,7 +199,9 @@ export class DeployQueue {
 
   /** The image of the app's newest successful deploy: what runs now, and what a rollback goes back to. */
   async lastSucceededImage(app: string): Promise<string | undefined> {
-    return (await this.list({ app, status: 'succeeded', limit: 1 }))[0]?.imageTag ?? undefined;
+    // A preflight (pull request or manual) succeeds too, but its image was built for checking, never run nor pushed.
+    const row = await this.deps.knex<DeployRow>('deploys').where({ app, status: 'succeeded', kind: 'deploy' }).orderBy('queued_seq', 'desc').first('image_tag');
+    return row?.image_tag ?? undefined;
   }
 
   async countByStatus(): Promise<Record<string, number>> {

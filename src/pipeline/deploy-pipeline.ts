@@ -69,8 +69,9 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
       if (step === 'clone') return config.cloneTimeoutMs;
       // The test command has its own limit; the step's leaves room to start and remove the container.
       if (step === 'test') return config.testTimeoutMs + 60_000;
-      // The health gate may follow a rollback deployment after its own deadline.
-      if (step === 'healthy') return 2 * config.nomad.healthyDeadlineMs + 60_000;
+      // The health gate may wait up to one deadline for canaries (evaluateAfter, capped), then follows the rollout
+      // and possibly a rollback deployment, each within its own deadline.
+      if (step === 'healthy') return 3 * config.nomad.healthyDeadlineMs + 60_000;
       if (step === 'forge') return config.cloudflared.reloadTimeoutMs + 60_000;
       return config.stepTimeoutMs;
     },

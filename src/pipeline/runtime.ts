@@ -3,6 +3,7 @@
 // engine (one machine) implement it from the same plan of the spec (app-plan/plan-app.ts).
 import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { ResolveServiceAddress } from './ingress/resolve-service-address.js';
+import type { CanaryControl } from './canary-control.js';
 import type { StepContext, StepResult } from './step.js';
 
 export type RuntimeName = 'nomad' | 'docker';
@@ -51,6 +52,8 @@ export interface Runtime {
    * that runs those itself (Nomad's periodic jobs).
    */
   runOnce?(request: OneOffRun): Promise<OneOffOutcome>;
+  /** Canary deployments (`norn canary`, `promote`, `canary fail`); undefined on a runtime that runs no canaries. */
+  readonly canary?: CanaryControl;
 }
 
 export interface OneOffRun {

@@ -155,6 +155,52 @@ describe('NomadSimulator (the Nomad API test double)', function () {
     expect(allocs.headers.get('x-nomad-knownleader')).to.equal('true');
   });
 
+  /** A version 0 running, then version 1 registered with canaries; resolves once its canary is healthy. */
+  async function canaryRollout(update: Record<string, unknown>) {
+    const canaryJob = (image: string) => {
+      const job = serviceJob(image);
+      job.TaskGroups[0]!.Update = { MaxParallel: 1, MinHealthyTime: 30 * S, AutoRevert: false, Canary: 1, ...update };
+      return job;
+    };
+    await register(canaryJob('reg/shop:1'));
+    await waitFor('version 0 to be deployed', () => sim.deployments('shop')[0]?.Status === 'successful');
+    await register(canaryJob('reg/shop:2'));
+    await waitFor('a healthy canary', () => (sim.deployments('shop')[1]?.TaskGroups.web?.HealthyAllocs ?? 0) >= 1);
+    return sim.deployments('shop')[1]!;
+  }
+
+  it('places canaries beside the old allocations and waits for promotion; POST /v1/deployment/promote rolls out the rest', async () => {
+    const d = await canaryRollout({});
+    expect(d.TaskGroups.web).to.include({ DesiredCanaries: 1, Promoted: false });
+    expect(d.TaskGroups.web!.PlacedCanaries).to.have.length(1);
+    expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion).sort()).to.deep.equal([0, 1]);
+    // Past the progress deadline (10m, scaled to 600ms): healthy canaries waiting for promotion are not failed by it.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(sim.deployments('shop')[1]!.Status, 'no promotion, no progress, no failure').to.equal('running');
+    const res = await call('POST', `/v1/deployment/promote/${d.ID}`, { DeploymentID: d.ID, All: true });
+    expect(res.status).to.equal(200);
+    await waitFor('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');
+    expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion)).to.deep.equal([1]);
+  });
+
+  it('promotes by itself with AutoPromote once every canary is healthy', async () => {
+    await canaryRollout({ AutoPromote: true });
+    await waitFor('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');
+    expect(sim.deployments('shop')[1]!.TaskGroups.web).to.include({ Promoted: true });
+  });
+
+  it('POST /v1/deployment/fail stops the unpromoted canaries and keeps the old allocations; a second fail is refused', async () => {
+    const d = await canaryRollout({});
+    const res = await call('POST', `/v1/deployment/fail/${d.ID}`, { DeploymentID: d.ID });
+    expect(await res.json()).to.include({ RevertedJobVersion: null });
+    expect(sim.deployments('shop')[1]).to.include({ Status: 'failed', StatusDescription: 'Deployment marked as failed' });
+    const canary = sim.allocations('shop').find((a) => a.ID === d.TaskGroups.web!.PlacedCanaries![0])!;
+    expect(canary).to.include({ DesiredStatus: 'stop', DesiredDescription: 'alloc not needed due to job update' });
+    expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion)).to.deep.equal([0]);
+    const again = await call('POST', `/v1/deployment/fail/${d.ID}`, { DeploymentID: d.ID });
+    expect([again.status, await again.text()]).to.deep.equal([500, "can't fail terminal deployment: deployment status failed"]);
+  });
+
   it('rejects a bad index or wait with 400', async () => {
     expect(await (await call('GET', '/v1/job/shop/allocations?index=abc')).text()).to.equal('Invalid index');
     expect(await (await call('GET', '/v1/job/shop/allocations?index=1&wait=soon')).text()).to.equal('Invalid wait time');

@@ -227,7 +227,9 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     await deploy(canary, GOOD);
     const { result, reports } = await deploy(canary, 'reg/shop:v2');
     expect(result?.status).to.equal('complete');
-    expect(reports.map((r) => r.message).join('\n')).to.match(/canaries of "web" healthy .*: promoting/);
+    expect(reports.map((r) => r.message).join('\n')).to.match(/canaries of "web" healthy, 0\.1s \(evaluateAfter\) after they were placed: promoting/);
+    const canaryLines = reports.filter((r) => String(r.metadata?.action).startsWith('canary.')).map((r) => r.metadata!.action);
+    expect([canaryLines[0], canaryLines.at(-1)]).to.deep.equal(['canary.placed', 'canary.promoted']);
     expect(sim.deployments('shop').at(-1)!.TaskGroups.web).to.include({ Promoted: true, DesiredCanaries: 1 });
     const running = sim.allocations('shop').filter((a) => a.DesiredStatus === 'run');
     expect(running.map((a) => a.JobVersion)).to.deep.equal([1]);
@@ -241,6 +243,69 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     const err = failure((await deploy(canary, BAD)).error);
     expect(err.message).to.include('Deployment marked as failed').and.include('task group "web"');
     expect(err.detail).to.include({ rolledBackTo: GOOD });
+  });
+
+  /** Starts a canary deploy of `image` and resolves once its canaries wait for promotion. */
+  async function canaryWaiting(image: string, evaluateAfter: string) {
+    const spec = appSpec({ processes: { web: { port: 8080, health: { path: '/healthz' }, canary: { count: 1, evaluateAfter } } } });
+    await deploy(spec, GOOD);
+    lastGood = GOOD;
+    const s = context(spec, { imageTag: image });
+    const submitted = await submit().run(s.ctx);
+    if (submitted.status !== 'complete') throw new Error('submit skipped');
+    const h = context(spec, { imageTag: image, ...submitted.outputs });
+    const running = healthy({ deadlineMs: 15_000 }).run(h.ctx).then(
+      (result) => ({ result, error: undefined as unknown }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
+    const started = Date.now();
+    while (!h.reports.some((r) => r.metadata?.action === 'canary.waiting')) {
+      if (Date.now() - started > 10_000) throw new Error(`the canaries never waited for promotion: ${h.reports.map((r) => r.message).join('; ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { running, reports: h.reports, deployment: sim.deployments('shop').at(-1)! };
+  }
+
+  it('waits for promotion, saying for what and until when, and goes on when an operator promotes', async () => {
+    const { running, reports, deployment } = await canaryWaiting('reg/shop:v2', '1h');
+    const waiting = reports.find((r) => r.metadata?.action === 'canary.waiting')!;
+    expect(waiting.message).to.contain('norn promote shop').and.contain('norn canary fail shop').and.contain('(evaluateAfter 15s)');
+    expect(reports.find((r) => r.metadata?.action === 'canary.window-capped')?.message).to.contain('evaluateAfter 1h is longer than the health deadline');
+    expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion).sort()).to.deep.equal([0, 1]);
+    await nomad.promoteDeployment(deployment.ID);
+    const { result } = await running;
+    expect(result?.status).to.equal('complete');
+    expect(reports.find((r) => r.metadata?.action === 'canary.promoted')?.metadata).to.include({ by: 'operator' });
+    expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion)).to.deep.equal([1]);
+  });
+
+  it('fails the deploy when an operator fails the canaries: they stop, the old version keeps running, and it rolls back', async () => {
+    const { running, reports, deployment } = await canaryWaiting(BAD, '1h');
+    await nomad.failDeployment(deployment.ID);
+    const err = failure((await running).error);
+    expect(err.message).to.contain('failed: canaries failed by an operator (norn canary fail)');
+    expect(err.detail).to.include({ rolledBackTo: GOOD, rollbackHealthy: true });
+    expect(reports.find((r) => r.metadata?.action === 'canary.failed')?.metadata).to.include({ by: 'operator' });
+    const canary = sim.allocations('shop').find((a) => a.DeploymentID === deployment.ID)!;
+    expect(canary.DesiredStatus).to.equal('stop');
+    expect(sim.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(GOOD);
+  });
+
+  it('fails canaries still not healthy at the deadline, so no deployment is left waiting', async () => {
+    // Nomad's own healthy_deadline (5m) scaled to 3s, past the step's deadline: the step's deadline comes first.
+    await sim.close();
+    sim = await NomadSimulator.start({ timeFactor: 0.01, stepMs: 30 });
+    nomad = new NomadClient({ address: sim.url }, { fetch, log: pino({ level: 'silent' }) });
+    const canary = appSpec({ processes: { web: { port: 8080, health: { path: '/healthz' }, canary: { count: 1, evaluateAfter: '100ms' } } } });
+    await deploy(canary, GOOD);
+    sim.setScenario({ image: BAD }, 'progress-deadline');
+    const { error, reports } = await deploy(canary, BAD, { deadlineMs: 1500 });
+    const err = failure(error);
+    expect(err.message).to.contain('still running at the deadline');
+    expect(reports.find((r) => r.metadata?.action === 'canary.failed')?.metadata).to.include({ by: 'deadline' });
+    const last = sim.deployments('shop').at(-1)!;
+    expect(last.Status).to.equal('failed');
+    expect(sim.allocations('shop').filter((a) => a.DeploymentID === last.ID).map((a) => a.DesiredStatus)).to.deep.equal(['stop']);
   });
 
   it('skips healthy for an app without service processes, after registering its periodic jobs', async () => {

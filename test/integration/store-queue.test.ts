@@ -90,6 +90,16 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect((await queue.claimNext('w', 30_000))?.deploy.id).to.equal(later.id);
     });
 
+    it('takes the last good image from deploys only: a later preflight that passed built an image nothing runs', async () => {
+      const done = (id: string, imageTag: string) =>
+        queue.finish(id, { status: 'succeeded', imageTag }, { sagaId: id, app: 'shop', source: 't', category: 'deploy', action: 'deploy.complete', message: 'ok', metadata: {} });
+      await enqueue(input('shop', 'a'));
+      await done((await queue.claimNext('w', 30_000))!.deploy.id, 'reg/shop:aaaa');
+      await enqueue(input('shop', 'b', { kind: 'preflight', trigger: 'manual', forge: null, repoFullName: null }));
+      await done((await queue.claimNext('w', 30_000))!.deploy.id, 'shop:bbbb');
+      expect(await queue.lastSucceededImage('shop')).to.equal('reg/shop:aaaa');
+    });
+
     it('claims each deploy once when workers race for it', async () => {
       for (const app of ['a1', 'a2', 'a3', 'a4']) await enqueue(input(app, 'e'));
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => queue.claimNext(`w${i}`, 30_000)));

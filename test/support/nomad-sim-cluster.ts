@@ -272,7 +272,9 @@ export class SimCluster {
     state.RequireProgressBy = new Date(deadline).toISOString();
     this.later(ms, () => {
       if (d.Status !== 'running' || state.RequireProgressBy !== new Date(deadline).toISOString()) return;
-      if (!this.groupComplete(d, group)) this.failDeployment(d, 'Failed due to progress deadline');
+      // Healthy canaries waiting for promotion are not failed by the deadline: the deployment waits for a person.
+      const awaitingPromotion = state.DesiredCanaries > 0 && !state.Promoted && state.HealthyAllocs >= state.DesiredCanaries;
+      if (!this.groupComplete(d, group) && !awaitingPromotion) this.failDeployment(d, 'Failed due to progress deadline');
     });
   }
 
@@ -385,6 +387,7 @@ export class SimCluster {
     if (healthy) {
       state.HealthyAllocs += 1;
       this.armProgressDeadline(d, alloc.TaskGroup);
+      if (this.autoPromotable(d)) return this.promote(d);
     } else {
       state.UnhealthyAllocs += 1;
     }
@@ -444,6 +447,15 @@ export class SimCluster {
   }
 
   failDeployment(d: NomadDeployment, description: string): number | undefined {
+    // The scheduler stops the canaries a failed deployment never promoted (Nomad's reconciler,
+    // cancelUnneededCanaries); the old allocations keep running.
+    for (const state of Object.values(d.TaskGroups)) {
+      if (state.Promoted) continue;
+      for (const id of state.PlacedCanaries ?? []) {
+        const canary = this.allocs.get(id);
+        if (canary) this.stopAlloc(canary, 'alloc not needed due to job update');
+      }
+    }
     const revert = Object.values(d.TaskGroups).some((s) => s.AutoRevert);
     const record = this.jobs.get(`${d.Namespace}/${d.JobID}`);
     const stable = record?.versions.filter((v) => v.job.Stable && v.job.Version! < d.JobVersion).at(-1);
@@ -456,6 +468,12 @@ export class SimCluster {
     return stable.job.Version;
   }
 
+  /** Nomad promotes by itself only when every group with canaries has AutoPromote and all its canaries are healthy. */
+  private autoPromotable(d: NomadDeployment): boolean {
+    const canaryGroups = Object.values(d.TaskGroups).filter((s) => s.DesiredCanaries > 0 && !s.Promoted);
+    return canaryGroups.length > 0 && canaryGroups.every((s) => s.AutoPromote && s.HealthyAllocs >= s.DesiredCanaries);
+  }
+
   promote(d: NomadDeployment): void {
     if (d.Status !== 'running') throw new SimHttpError(500, `can't promote terminal deployment: deployment status ${d.Status}`);
     for (const [name, s] of Object.entries(d.TaskGroups)) {
@@ -465,6 +483,8 @@ export class SimCluster {
     }
     for (const s of Object.values(d.TaskGroups)) if (s.DesiredCanaries > 0) s.Promoted = true;
     d.ModifyIndex = this.bump('deployments');
+    // A promotion resets the progress deadline, as a healthy allocation does.
+    for (const [name, s] of Object.entries(d.TaskGroups)) if (s.DesiredCanaries > 0) this.armProgressDeadline(d, name);
     const job = this.versionOf(d);
     for (const g of job?.TaskGroups ?? []) this.advanceGroup(d, g);
     this.maybeComplete(d);

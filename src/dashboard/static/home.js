@@ -4,6 +4,7 @@ import { getJson } from './api.js';
 import { DeployBook, fromEnvelope, fromEvent, isEnded } from './deploys.js';
 import { LiveSocket } from './live.js';
 import { secretsPanel } from './secrets-panel.js';
+import { operatePanel } from './operate-panel.js';
 import { badge, branchOf, fmtDuration, h, sagaHref, shortSha, stepChips, time } from './view.js';
 
 export async function homePage(main, page) {
@@ -16,6 +17,7 @@ export async function homePage(main, page) {
     h('section', { 'aria-labelledby': 'feed-h' }, h('h2', { id: 'feed-h' }, 'Deploys'), feedBox),
     h('section', { 'aria-labelledby': 'deliveries-h' }, h('h2', { id: 'deliveries-h' }, 'Recent deliveries'), deliveriesBox),
     secretsPanel(page),
+    operatePanel(page),
   );
 
   let apps = { apps: [], errors: [] };

@@ -15,6 +15,7 @@ import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
+import { dockerSpecNotices } from './docker-spec-notices.js';
 
 export interface DockerRuntimeConfig {
   readonly network: DockerNetwork;
@@ -54,6 +55,7 @@ export class DockerRuntime implements Runtime {
   ) {}
 
   async submit(ctx: StepContext) {
+    for (const notice of dockerSpecNotices(ctx.spec)) ctx.report(`${notice.path}: ${notice.reason}`, { action: 'runtime.warning', runtime: 'docker', path: notice.path });
     const plan = await this.planFor(ctx);
     const image = plan.image;
     if (!(await this.deps.containers.hasImage(image))) {

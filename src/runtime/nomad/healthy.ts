@@ -10,6 +10,7 @@ import { type WatchConfig, type WatchNomad, type WatchOutcome, watchRegistration
 import { done, skipped, type Step, type StepContext } from '../../pipeline/step.js';
 import type { Submission, SubmitContext } from './submit.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
+import { CanaryGate } from './canary-gate.js';
 
 export interface HealthyConfig extends WatchConfig {
   /** How long to follow a deployment before failing the step. */
@@ -31,20 +32,42 @@ export interface HealthyDeps {
 /** Norn v2's default observation window for canaries before it promotes them. */
 const DEFAULT_CANARY_WINDOW = '2m';
 
+/**
+ * Each canary process's `evaluateAfter` in ms, capped at the health deadline: the step's own time limit leaves room
+ * for one deadline of rollout after the canaries and one for a rollback, not more.
+ */
+function canaryWindows(spec: StepContext['spec'], capMs: number): Map<string, { windowMs: number; asked: string }> {
+  const windows = new Map<string, { windowMs: number; asked: string }>();
+  for (const [name, proc] of Object.entries(spec.processes)) {
+    if (!proc.canary) continue;
+    const asked = proc.canary.evaluateAfter ?? DEFAULT_CANARY_WINDOW;
+    windows.set(name, { windowMs: Math.min(parseGoDuration(asked), capMs), asked });
+  }
+  return windows;
+}
+
 export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
   const sleep = deps.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
   const now = deps.now ?? Date.now;
 
-  const watch = (ctx: StepContext, evalId: string, deadlineMs: number): Promise<WatchOutcome> =>
-    watchRegistration(config, { nomad: deps.nomad, sleep, now }, {
+  const watch = (ctx: StepContext, evalId: string, deadlineMs: number, opts: { rollback?: boolean } = {}): Promise<WatchOutcome> => {
+    const windows = canaryWindows(ctx.spec, config.deadlineMs);
+    // Canaries are watched for their evaluateAfter before the rollout goes on: the deadline grows by that much.
+    const longest = opts.rollback ? 0 : Math.max(0, ...[...windows.values()].map((w) => w.windowMs));
+    const gate = new CanaryGate(
+      { app: ctx.app, windowMs: (group) => windows.get(group)?.windowMs ?? 0, promoteWhenHealthy: opts.rollback },
+      { nomad: deps.nomad, now, note: (message, metadata) => ctx.report(message, metadata) },
+    );
+    return watchRegistration(config, { nomad: deps.nomad, sleep, now }, {
       jobId: ctx.spec.name,
       evalId,
-      deadline: now() + deadlineMs,
+      deadline: now() + deadlineMs + longest,
       signal: ctx.signal,
       onAllocChange: (change) => ctx.report(progressLine(change), { action: 'alloc.progress', ...change }),
       onNote: (message) => ctx.report(message),
-      canaryWindowMs: (group) => parseGoDuration(ctx.spec.processes[group]?.canary?.evaluateAfter ?? DEFAULT_CANARY_WINDOW),
+      canaries: gate,
     });
+  };
 
   return {
     name: 'healthy',
@@ -53,6 +76,15 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       const evalId = typeof ctx.outputs.evalId === 'string' ? ctx.outputs.evalId : '';
       if (groups.length === 0 || !evalId) return skipped('the service job has no task groups');
 
+      for (const [name, w] of canaryWindows(ctx.spec, config.deadlineMs)) {
+        if (parseGoDuration(w.asked) > w.windowMs) {
+          ctx.report(
+            `processes.${name}.canary.evaluateAfter ${w.asked} is longer than the health deadline (NORN_HEALTHY_DEADLINE_SECONDS, ${Math.round(config.deadlineMs / 1000)}s): ` +
+              `its canaries are promoted after ${Math.round(w.windowMs / 1000)}s unless an operator decides first; raise NORN_HEALTHY_DEADLINE_SECONDS to watch them longer`,
+            { action: 'canary.window-capped', process: name },
+          );
+        }
+      }
       const outcome = await watch(ctx, evalId, config.deadlineMs);
       if (outcome.ok) return done(outcome.deploymentId ? { deploymentId: outcome.deploymentId } : {}, outcome.summary);
 
@@ -78,7 +110,7 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       }
       ctx.report(`rolling back ${ctx.app} to ${good}`, { action: 'deploy.rollback', image: good, failedImage: image ?? null });
       const rollback = await deps.resubmit(ctx, good);
-      const after = rollback.evalId ? await watch(ctx, rollback.evalId, config.rollbackDeadlineMs ?? config.deadlineMs) : undefined;
+      const after = rollback.evalId ? await watch(ctx, rollback.evalId, config.rollbackDeadlineMs ?? config.deadlineMs, { rollback: true }) : undefined;
       ctx.report(after?.ok ? `rollback to ${good} is healthy` : `rollback to ${good} is not healthy either: ${after?.reason ?? 'not registered'}`);
       throw new StepFailedError('healthy', `${outcome.reason}; rolled back to ${good}`, {
         ...detail,

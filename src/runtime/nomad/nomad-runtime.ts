@@ -12,6 +12,7 @@ import { preflightSubmitStep } from './preflight-submit.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { submitJobs, submitStep, type SubmitConfig } from './submit.js';
 import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
+import { nomadCanary } from './nomad-canary.js';
 
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;
@@ -52,6 +53,7 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     },
     // Nomad keeps running what was registered and reverts failed deployments itself.
     recoverInterrupted: async () => undefined,
+    canary: nomadCanary(deps.nomad),
   };
 }
 

@@ -34,10 +34,19 @@ export interface WatchRequest {
   deadline: number;
   signal: AbortSignal;
   onAllocChange(change: AllocChange): void;
-  /** Something a person should know: a canary promotion, an auto-revert. */
+  /** Something a person should know: an auto-revert. */
   onNote(message: string): void;
-  /** How long a group's canaries must stay healthy before Norn promotes them. */
-  canaryWindowMs(taskGroup: string): number;
+  /** Who decides about canaries (pipeline/steps/canary-gate.ts); without it they wait for an operator. */
+  canaries?: CanaryPolicy;
+}
+
+/** Shown every read of the deployment until it fails; `wakeInMs` bounds the next blocking query so a timed decision is on time. */
+export interface CanaryPolicy {
+  review(d: NomadDeployment, signal: AbortSignal): Promise<{ wakeInMs?: number }>;
+  /** The deadline came with the deployment still running. */
+  atDeadline(d: NomadDeployment, signal: AbortSignal): Promise<void>;
+  /** Why the deployment failed when an operator failed its canaries; undefined otherwise. */
+  operatorFailure(d: NomadDeployment): string | undefined;
 }
 
 export type WatchOutcome =
@@ -112,47 +121,30 @@ class Watch {
     const allocLoop = this.watchDeploymentAllocs(deploymentId, stopAllocs.signal);
     try {
       let index = 0;
-      let canariesHealthySince: number | undefined;
+      let wakeInMs: number | undefined;
       for (;;) {
-        const read = await this.call(() =>
-          this.deps.nomad.readDeployment(deploymentId, { index, waitMs: this.waitMs(canariesHealthySince), signal: this.req.signal }),
-        );
+        const read = await this.call(() => this.deps.nomad.readDeployment(deploymentId, { index, waitMs: this.waitMs(wakeInMs), signal: this.req.signal }));
         const d = read.value;
         index = read.index;
         if (d.Status === 'successful') {
+          await this.req.canaries?.review(d, this.req.signal);
           // The allocation loop may not have seen the last health change yet; report it before passing.
           const final = await this.deps.nomad.deploymentAllocations(deploymentId, { signal: this.req.signal }).catch(() => undefined);
           if (final) this.tracker.update(final.value);
           return { ok: true, deploymentId, summary: `deployment ${short(d.ID)} of job version ${d.JobVersion} successful` };
         }
         if (d.Status === 'failed' || d.Status === 'cancelled' || d.Status === 'blocked') return await this.explain(d, false);
-        if (this.waitMs() <= 0) return await this.explain(d, true);
-        canariesHealthySince = await this.handleCanaries(d, canariesHealthySince);
+        if (this.waitMs() <= 0) {
+          await this.req.canaries?.atDeadline(d, this.req.signal);
+          return await this.explain(d, true);
+        }
+        wakeInMs = (await this.req.canaries?.review(d, this.req.signal))?.wakeInMs;
       }
     } finally {
       stopAllocs.abort();
       this.req.signal.removeEventListener('abort', onAbort);
       await allocLoop;
     }
-  }
-
-  /** Norn promotes canaries once they stayed healthy for the group's window, and fails them when one is unhealthy. */
-  private async handleCanaries(d: NomadDeployment, healthySince: number | undefined): Promise<number | undefined> {
-    const waiting = Object.entries(d.TaskGroups).filter(([, s]) => s.DesiredCanaries > 0 && !s.Promoted);
-    if (waiting.length === 0) return undefined;
-    const sick = waiting.find(([, s]) => s.UnhealthyAllocs > 0);
-    if (sick) {
-      this.req.onNote(`canary of task group "${sick[0]}" is unhealthy: failing deployment ${short(d.ID)}`);
-      await this.call(() => this.deps.nomad.failDeployment(d.ID, { signal: this.req.signal }));
-      return undefined;
-    }
-    if (!waiting.every(([, s]) => s.HealthyAllocs >= s.DesiredCanaries)) return undefined;
-    const since = healthySince ?? this.deps.now();
-    const window = Math.max(...waiting.map(([g]) => this.req.canaryWindowMs(g)));
-    if (this.deps.now() - since < window) return since;
-    this.req.onNote(`canaries of ${waiting.map(([g]) => `"${g}"`).join(', ')} healthy for ${Math.round(window / 1000)}s: promoting`);
-    await this.call(() => this.deps.nomad.promoteDeployment(d.ID, { signal: this.req.signal }));
-    return undefined;
   }
 
   private async watchDeploymentAllocs(deploymentId: string, signal: AbortSignal): Promise<void> {
@@ -209,7 +201,8 @@ class Watch {
       [];
     const inGroup = allocs.filter((a) => a.TaskGroup === group);
     const alloc = newest(inGroup.filter((a) => ['failed', 'unhealthy'].includes(allocPhase(a)))) ?? newest(inGroup);
-    const status = timedOut ? `still ${d.Status} at the deadline` : `${d.Status}: ${d.StatusDescription}`;
+    const byOperator = this.req.canaries?.operatorFailure(d);
+    const status = timedOut ? `still ${d.Status} at the deadline` : `${d.Status}: ${byOperator ?? d.StatusDescription}`;
     const where = group ? `; task group "${group}": ${alloc ? allocText(alloc) : 'no allocation was placed'}` : '';
     const failure: Failure = { ok: false, timedOut, deployment: d, taskGroup: group, allocId: alloc?.ID, reason: `deployment ${short(d.ID)} ${status}${where}` };
     if (d.Status === 'failed' && Object.values(d.TaskGroups).some((s) => s.AutoRevert)) {
@@ -227,10 +220,10 @@ class Watch {
     return { ok: false, timedOut: true, reason: `gave up at the deadline: ${what}` };
   }
 
-  /** Time left for one blocking query: the deadline, the configured cap, and a pending canary promotion. */
-  private waitMs(canariesHealthySince?: number): number {
+  /** Time left for one blocking query: the deadline, the configured cap, and a timed canary decision. */
+  private waitMs(wakeInMs?: number): number {
     const left = this.req.deadline - this.deps.now();
-    const cap = canariesHealthySince === undefined ? this.config.blockingWaitMs : Math.min(this.config.blockingWaitMs, 250);
+    const cap = wakeInMs === undefined ? this.config.blockingWaitMs : Math.min(this.config.blockingWaitMs, Math.max(1, wakeInMs));
     return Math.min(left, cap);
   }
 

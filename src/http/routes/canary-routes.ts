@@ -1,0 +1,84 @@
+// Canary deployments: `GET /api/apps/:app/canary` (the latest deployment's canaries, and when the running deploy
+// promotes them by itself), `POST /api/apps/:app/canary/promote` and `POST /api/apps/:app/canary/fail`. Each
+// decision is an operator saga (`promote`, `canary fail`) whose id the answer carries; the deploy waiting in its
+// health gate sees the decision and says so in its own saga.
+import Router from '@koa/router';
+import { isAppName } from '../../apps/infraspec-schema.js';
+import type { AppCatalog } from '../../apps/app-catalog.js';
+import type { DeployQueue } from '../../deploys/deploy-queue.js';
+import { InvalidInputError, NotFoundError, StepFailedError } from '../../errors.js';
+import type { SagaLog } from '../../events/saga-log.js';
+import { recordOperation } from '../../operations/operation-saga.js';
+import type { CanaryControl } from '../../pipeline/canary-control.js';
+import type { RuntimeSource } from '../../pipeline/runtime.js';
+
+export interface CanaryRouteDeps {
+  readonly catalog: Pick<AppCatalog, 'get'>;
+  readonly runtime: RuntimeSource;
+  readonly queue: Pick<DeployQueue, 'list'>;
+  readonly sagaLog: Pick<SagaLog, 'append' | 'forSaga'>;
+}
+
+const TIMEOUT_MS = 15_000;
+
+export function canaryRoutes(deps: CanaryRouteDeps): Router {
+  const r = new Router({ prefix: '/api/apps/:app/canary' });
+
+  const appOf = (name: string | undefined): string => {
+    if (!name || !isAppName(name)) throw new InvalidInputError('app', 'must be an app name (lower-case letters, digits, dashes)');
+    if (!deps.catalog.get(name)) throw new NotFoundError('app', name);
+    return name;
+  };
+
+  const controlOf = async (): Promise<{ runtime: string; canary: CanaryControl }> => {
+    let runtime;
+    try {
+      runtime = await deps.runtime.require('canary');
+    } catch (err) {
+      if (err instanceof StepFailedError) throw new InvalidInputError('runtime', err.message, 409);
+      throw err;
+    }
+    if (!runtime.canary) {
+      throw new InvalidInputError(
+        'runtime',
+        `the ${runtime.name} runtime runs no canaries: a deploy there starts every new instance beside the old ones and replaces them once healthy, so there is nothing to promote or fail (canaries need the Nomad runtime)`,
+        409,
+      );
+    }
+    return { runtime: runtime.name, canary: runtime.canary };
+  };
+
+  /** The deploy of `app` running now, and when its health gate promotes the canaries by itself (if it said). */
+  const runningDeploy = async (app: string) => {
+    const [running] = (await deps.queue.list({ app, status: 'running', limit: 5 })).filter((d) => d.kind === 'deploy');
+    if (!running) return null;
+    const waiting = (await deps.sagaLog.forSaga(running.id)).filter((e) => e.action === 'canary.waiting').at(-1);
+    const promoteAt = typeof waiting?.metadata.promoteAt === 'string' ? waiting.metadata.promoteAt : null;
+    return { sagaId: running.id, commitSha: running.commitSha, promoteAt };
+  };
+
+  r.get('/', async (ctx) => {
+    const app = appOf(ctx.params.app);
+    const { runtime, canary } = await controlOf();
+    const [deployment, deploy] = await Promise.all([canary.latest(app, AbortSignal.timeout(TIMEOUT_MS)), runningDeploy(app)]);
+    ctx.body = { app, runtime, deployment, deploy };
+  });
+
+  for (const [path, verb, decide] of [
+    ['/promote', 'promote', (c: CanaryControl, app: string) => c.promote(app, AbortSignal.timeout(TIMEOUT_MS))],
+    ['/fail', 'canary fail', (c: CanaryControl, app: string) => c.fail(app, AbortSignal.timeout(TIMEOUT_MS))],
+  ] as const) {
+    r.post(path, async (ctx) => {
+      const app = appOf(ctx.params.app);
+      const { canary } = await controlOf();
+      const deploy = await runningDeploy(app);
+      const summary = verb === 'promote' ? `promote ${app}'s canaries` : `fail ${app}'s canaries`;
+      const { sagaId, result } = await recordOperation(deps.sagaLog, { app, verb, summary, metadata: { deploySagaId: deploy?.sagaId ?? null } }, async () => {
+        const decision = await decide(canary, app);
+        return { message: decision.message, metadata: { deploymentId: decision.deploymentId }, result: decision };
+      });
+      ctx.body = { app, sagaId, deploymentId: result.deploymentId, message: result.message, deploySagaId: deploy?.sagaId ?? null };
+    });
+  }
+  return r;
+}

@@ -1,0 +1,185 @@
+// Canary deployments end to end on the Nomad simulator: a process with `canary` deploys its new version as
+// canaries beside the old allocations, the deploy's health gate waits and says for what, `norn canary` shows it,
+// and `norn promote` / `norn canary fail` decide (recorded as operator sagas). On the Docker runtime (real engine)
+// a canary spec deploys without a canary stage, saying so in the plan and the saga, and the verbs are refused.
+import { expect } from 'chai';
+import { canaryCommandWith, promoteCommandWith } from '../../src/cli/canary-command.js';
+import type { Confirmer } from '../../src/cli/confirm.js';
+import { createTestRepo, type TestRepo } from '../support/git-repos.js';
+import { planCommand } from '../../src/cli/plan-command.js';
+import { removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { nonce } from '../support/docker-fixture.js';
+import { dockerHost, requireDocker } from '../support/services.js';
+import { githubPush, post } from '../support/signed-delivery.js';
+import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { captureIo } from '../unit/cli/capture-io.js';
+
+const nobody: Confirmer = { isInteractive: false, ask: async () => '' };
+const typist = (answer: string): Confirmer & { questions: string[] } => {
+  const questions: string[] = [];
+  return { isInteractive: true, questions, ask: async (q) => (questions.push(q), answer) };
+};
+
+interface SagaEvent {
+  action: string;
+  message: string;
+  metadata: Record<string, unknown>;
+}
+
+describe('canary deployments (norn canary, promote, canary fail)', function () {
+  this.timeout(60_000);
+  let repo: TestRepo;
+  let svc: TestService;
+
+  const spec = (image: string) => specFor('shop', repo.url, { image, processes: { web: { port: 8080, health: { path: '/health' }, canary: { count: 1, evaluateAfter: '1h' } } } });
+  const env = () => ({ NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir });
+  const events = async (sagaId: string) => ((await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: SagaEvent[] }).events;
+  const status = async (sagaId: string) => ((await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; error: string | null } }).saga;
+
+  /** Deploys `image` and resolves once the deploy is finished (first deploy) or its canaries wait for a decision. */
+  async function deploy(image: string, until: 'done' | 'waiting'): Promise<string> {
+    svc.writeSpec('shop', spec(image));
+    await eventually('the catalog to load the new spec', async () => (svc.service.catalog.get('shop')?.spec.image === image ? true : undefined));
+    const res = await svc.api('/api/apps/shop/deploy', { method: 'POST', body: '{}' });
+    expect(res.status).to.equal(202);
+    const { sagaId } = ((await res.json()) as { deploys: { sagaId: string }[] }).deploys[0]!;
+    if (until === 'done') await eventually('the deploy to succeed', async () => ((await status(sagaId)).status === 'succeeded' ? true : undefined), 30_000);
+    else await eventually('the canaries to wait for promotion', async () => ((await events(sagaId)).some((e) => e.action === 'canary.waiting') ? true : undefined), 30_000);
+    return sagaId;
+  }
+
+  before(async () => {
+    repo = createTestRepo('shop');
+    repo.commit({ 'README.md': 'shop' });
+    svc = await startTestService({ env: { NORN_RUNTIME: 'nomad' } });
+    await deploy('registry.example/shop:1', 'done');
+  });
+  after(async () => {
+    await svc?.close();
+    repo?.remove();
+  });
+
+  it('waits for a decision, shows it, refuses to promote without confirmation, and promotes with --yes', async () => {
+    const sagaId = await deploy('registry.example/shop:2', 'waiting');
+    const waiting = (await events(sagaId)).find((e) => e.action === 'canary.waiting')!;
+    expect(waiting.message).to.contain('waiting for promotion: `norn promote shop` rolls out the rest, `norn canary fail shop` stops them');
+    expect(waiting.message).to.contain('(evaluateAfter 720s)');
+    expect((await events(sagaId)).find((e) => e.action === 'canary.window-capped')?.message).to.contain('evaluateAfter 1h is longer than the health deadline');
+
+    const shown = captureIo();
+    expect(await canaryCommandWith({ confirmer: nobody })(['shop'], env(), shown.io)).to.equal(0);
+    expect(shown.out()).to.match(/^shop {2}deployment [0-9a-f]{8} {2}job version 1 {2}running/);
+    expect(shown.lines().map((l) => l.trim())).to.include.members(['process  canaries  healthy  unhealthy  promoted', 'web      1/1       1        0          no', 'waiting for promotion']);
+    expect(shown.out()).to.contain(`the deploy (saga ${sagaId}) promotes them itself at ${String(waiting.metadata.promoteAt)}`);
+    expect(shown.out()).to.contain('promote: norn promote shop    fail: norn canary fail shop');
+
+    const refused = captureIo();
+    expect(await promoteCommandWith({ confirmer: nobody })(['shop'], env(), refused.io)).to.equal(1);
+    expect(refused.err()).to.contain('no terminal to confirm on, so repeat with --yes');
+    const wrongName = typist('shpo');
+    const mistyped = captureIo();
+    expect(await promoteCommandWith({ confirmer: wrongName })(['shop'], env(), mistyped.io)).to.equal(1);
+    expect(wrongName.questions[0]).to.contain('promote the canaries of web in deployment');
+    expect(svc.nomad.deployments('shop').at(-1)!.TaskGroups.web!.Promoted).to.equal(false);
+
+    const promoted = captureIo();
+    expect(await promoteCommandWith({ confirmer: nobody })(['shop', '--yes'], env(), promoted.io), promoted.err()).to.equal(0);
+    expect(promoted.lines()[0]).to.match(/^promoted the canaries of "web" in deployment [0-9a-f]{8} \(job version 1\): Nomad rolls out the rest$/);
+    const operationId = /^recorded as saga ([0-9a-f-]{36})$/.exec(promoted.lines()[1]!)?.[1];
+    expect(operationId).to.be.a('string');
+    expect(promoted.lines()[2]).to.equal(`the deploy goes on in saga ${sagaId} (norn saga ${sagaId})`);
+
+    await eventually('the deploy to succeed', async () => ((await status(sagaId)).status === 'succeeded' ? true : undefined), 30_000);
+    expect((await events(sagaId)).find((e) => e.action === 'canary.promoted')?.metadata).to.include({ by: 'operator' });
+    const operation = await events(operationId!);
+    expect(operation.map((e) => e.action)).to.deep.equal(['operation.start', 'operation.complete']);
+    expect(operation[0]!.metadata).to.include({ verb: 'promote', deploySagaId: sagaId });
+    const running = svc.nomad.allocations('shop').filter((a) => a.DesiredStatus === 'run');
+    expect(running.map((a) => a.Job!.TaskGroups[0]!.Tasks[0]!.Config.image)).to.deep.equal(['registry.example/shop:2']);
+  });
+
+  it('fails the canaries with norn canary fail --yes: the deploy fails saying who decided, and rolls back', async () => {
+    const sagaId = await deploy('registry.example/shop:3', 'waiting');
+    const failed = captureIo();
+    expect(await canaryCommandWith({ confirmer: nobody })(['fail', 'shop', '--yes'], env(), failed.io), failed.err()).to.equal(0);
+    expect(failed.lines()[0], failed.out()).to.match(/^failed deployment [0-9a-f]{8} \(job version 2\): its canaries of "web" stop, the previous version keeps serving$/);
+    const d = await eventually('the deploy to end', async () => {
+      const s = await status(sagaId);
+      return s.status === 'running' ? undefined : s;
+    }, 30_000);
+    expect(d.status).to.equal('failed');
+    expect(d.error).to.contain('canaries failed by an operator (norn canary fail)').and.contain('rolled back to registry.example/shop:2');
+    const operationId = /^recorded as saga ([0-9a-f-]{36})$/.exec(failed.lines()[1]!)![1]!;
+    expect((await events(operationId))[0]!.metadata).to.include({ verb: 'canary fail' });
+    expect(svc.nomad.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal('registry.example/shop:2');
+  });
+
+  it('refuses a decision when no canary waits, and an unknown or hostile app, changing nothing', async () => {
+    const c = captureIo();
+    expect(await promoteCommandWith({ confirmer: nobody })(['shop', '--yes'], env(), c.io)).to.equal(1);
+    expect(c.err()).to.match(/^norn: app: no canary of shop waits for a decision: its latest deployment [0-9a-f]{8} \(job version \d+\) is (successful|failed)/);
+    const asked = typist('shop');
+    const interactive = captureIo();
+    expect(await canaryCommandWith({ confirmer: asked })(['fail', 'shop'], env(), interactive.io)).to.equal(1);
+    expect(asked.questions, 'nothing to decide: nothing is asked').to.deep.equal([]);
+    expect(interactive.err()).to.match(/^norn: no canary of shop waits for a decision \(deployment [0-9a-f]{8} is (successful|failed)\); nothing was done\n$/);
+    const before = svc.nomad.requests.filter((r) => r.path.startsWith('/v1/deployment/promote') || r.path.startsWith('/v1/deployment/fail')).length;
+    for (const [path, code] of [
+      ['/api/apps/nope/canary/promote', 404],
+      ['/api/apps/Bad..App/canary/fail', 400],
+      ['/api/apps/shop/canary/fail', 409],
+    ] as const) {
+      const res = await svc.api(path, { method: 'POST', body: '{}' });
+      expect(res.status, path).to.equal(code);
+      expect(((await res.json()) as { error: string }).error, path).to.be.a('string').that.is.not.empty;
+    }
+    expect(svc.nomad.requests.filter((r) => r.path.startsWith('/v1/deployment/promote') || r.path.startsWith('/v1/deployment/fail')).length).to.equal(before);
+  });
+});
+
+describe('canary specs on the Docker runtime', function () {
+  this.timeout(180_000);
+  const app = `cnry-${nonce()}`;
+  let repo: TestRepo;
+  let svc: TestService;
+  before(async () => {
+    await requireDocker();
+    repo = createTestRepo(app);
+    const spec = webAppSpec(app, repo.url);
+    (spec.processes as { web: Record<string, unknown> }).web.canary = { count: 1, evaluateAfter: '1m' };
+    svc = await startTestService({
+      env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_DOCKER_MIN_HEALTHY_SECONDS: '1', NORN_HEALTHY_DEADLINE_SECONDS: '30' },
+      specs: { [app]: spec },
+    });
+  });
+  after(async () => {
+    await svc?.close();
+    repo?.remove();
+    await removeAppContainers(app);
+  });
+
+  it('deploys without a canary stage, and says so in norn plan and in the saga', async () => {
+    const plan = captureIo();
+    expect(await planCommand([app, '--image', 'norn-base:latest'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, plan.io), plan.err()).to.equal(0);
+    expect(plan.err()).to.contain('warning: processes.web.canary: not acted on by the Docker runtime');
+
+    const sha = repo.commit(webAppFiles('v1'));
+    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
+    const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
+    const saga = await eventually('the deploy to end', async () => {
+      const answer = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string }; events: SagaEvent[] };
+      return ['queued', 'running'].includes(answer.saga.status) ? undefined : answer;
+    }, 150_000);
+    expect(saga.saga.status).to.equal('succeeded');
+    const warning = saga.events.find((e) => e.action === 'runtime.warning');
+    expect(warning?.message).to.contain('processes.web.canary: not acted on by the Docker runtime').and.contain('canaries need the Nomad runtime');
+  });
+
+  it('refuses the canary verbs with 409 saying that Docker runs no canaries', async () => {
+    for (const [method, path] of [['GET', `/api/apps/${app}/canary`], ['POST', `/api/apps/${app}/canary/promote`], ['POST', `/api/apps/${app}/canary/fail`]] as const) {
+      const res = await svc.api(path, method === 'POST' ? { method, body: '{}' } : {});
+      expect(res.status, path).to.equal(409);
+      expect(((await res.json()) as { error: string }).error).to.contain('the docker runtime runs no canaries');
+    }
+  });
+});
