@@ -44,6 +44,10 @@ import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
+import { snapshotTransferRoutes } from './http/routes/snapshot-transfer-routes.js';
+import { withMigrationLock } from './integrations/postgres/apply-migrations.js';
+import { importSnapshot } from './snapshots/import-snapshot.js';
+import { takeManualSnapshot } from './snapshots/manual-snapshot.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
@@ -211,6 +215,26 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => queue.isRunning(name) })
       : undefined,
   });
+  const pgAdmin = postgres instanceof PostgresAdmin ? postgres : undefined;
+  const snapshotTransferApi = snapshotTransferRoutes({
+    catalog,
+    snapshots,
+    sagaLog,
+    importMaxBytes: config.snapshotImportMaxBytes,
+    currentCommit: async (name) => (await queue.list({ app: name, status: 'succeeded', limit: 10 })).find((d) => d.kind === 'deploy')?.commitSha,
+    take: pgAdmin
+      ? (input) =>
+          takeManualSnapshot(input, {
+            snapshotsDir: config.snapshotsDir,
+            postgres: pgAdmin,
+            snapshots,
+            clock,
+            withMigrationLock: (database, signal, work) => withMigrationLock(pgAdmin.clientConfig(database), signal, work),
+            runningDeployStep: async (name) => (await queue.list({ app: name, status: 'running', limit: 10 })).find((d) => d.kind === 'deploy')?.currentStep ?? undefined,
+          })
+      : undefined,
+    import: pgAdmin ? (input) => importSnapshot(input, { snapshotsDir: config.snapshotsDir, snapshots, clock, readArchive: (file, o) => pgAdmin.listArchive(file, o) }) : undefined,
+  });
   const opsApi = appOpsRoutes({
     catalog,
     nomad,
@@ -240,7 +264,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {

@@ -68,6 +68,8 @@ export interface Config {
   readonly postgresUrl?: string;
   readonly appPostgresUrl?: string;
   readonly snapshotsDir: string;
+  /** NORN_SNAPSHOT_IMPORT_MAX_MB in bytes. */
+  readonly snapshotImportMaxBytes: number;
   /** Everything else NORN_* (and SOPS_*, NOMAD_*, DOCKER_HOST) for integrations that read their own settings. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -142,6 +144,7 @@ const schema = z.object({
   NORN_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_APP_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_SNAPSHOTS_DIR: optionalText,
+  NORN_SNAPSHOT_IMPORT_MAX_MB: int(1, 1024 * 1024),
   NORN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -241,6 +244,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     postgresUrl: v.NORN_POSTGRES_URL,
     appPostgresUrl: v.NORN_APP_POSTGRES_URL,
     snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),
+    snapshotImportMaxBytes: v.NORN_SNAPSHOT_IMPORT_MAX_MB * 1024 * 1024,
     env: { ...fileValues, ...processEnv },
   };
 }
