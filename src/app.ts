@@ -40,6 +40,10 @@ import { instanceRoutes } from './http/routes/instance-routes.js';
 import { runRoutes } from './http/routes/run-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
+import { SchedulePauses } from './runs/schedule-pauses.js';
+import { ProcessVerbs } from './runs/process-verbs.js';
+import { processVerbRoutes } from './http/routes/process-verb-routes.js';
+import { NomadBatchJobs } from './runtime/nomad-batch-jobs.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
@@ -133,6 +137,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { runner, log },
   );
   const containers = createDockerContainers({ dockerHost: config.dockerHost });
+  const pauses = new SchedulePauses({ knex });
   const runtime = wireRuntime(config, {
     nomad,
     containers,
@@ -142,10 +147,21 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     lastGoodImage: (name) => queue.lastSucceededImage(name),
     sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
     routedServices: async (name) => (await ingress.listRules()).rules.filter((r) => r.owner === name && r.service).map((r) => r.service!),
+    pausedSchedules: async (name) => new Set((await pauses.ofApp(name)).keys()),
     log,
   });
   const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });
-  const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
+  const schedules = new ScheduleRunner({ catalog, runtime, runs, pauses, log });
+  const processVerbs = new ProcessVerbs({
+    runtime,
+    runs,
+    pauses,
+    sagaLog,
+    nomadJobs: new NomadBatchJobs({ nomad, pollWaitMs: config.nomad.blockingWaitMs }),
+    currentImage: (name) => queue.lastSucceededImage(name),
+    clock: () => new Date(),
+    log,
+  });
   const choice = await runtime.describe();
   log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
   const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, queue, log };
@@ -264,7 +280,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {
