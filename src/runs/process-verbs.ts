@@ -6,6 +6,7 @@
 //   pause       a schedule stops launching (kept in the store: the Docker schedule runner skips it, and on Nomad the
 //   resume      periodic job is registered disabled, now and by every deploy) until it is resumed
 // Runs keep their run sagas (`run.start` → `run.complete`/`run.failed`); pause and resume are operation sagas.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LoadedApp } from '../apps/load-app-specs.js';
 import { parseGoDuration } from '../apps/go-duration.js';
@@ -15,7 +16,6 @@ import type { SagaLog } from '../events/saga-log.js';
 import { recordOperation } from '../operations/operation-saga.js';
 import type { RuntimeSource } from '../pipeline/runtime.js';
 import type { NomadBatchJobs, NomadBatchRun, PauseOutcome } from '../runtime/nomad-batch-jobs.js';
-import { randomUUID } from 'node:crypto';
 import { DEFAULT_RUN_TIMEOUT_MS, type ProcessRuns, type RunRecord, type RunTrigger } from './process-runs.js';
 import type { SchedulePause, SchedulePauses } from './schedule-pauses.js';
 
