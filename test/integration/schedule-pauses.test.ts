@@ -1,18 +1,21 @@
-// The Docker schedule runner against the store's pauses (SQLite in memory, real migrations): a paused schedule does
-// not run when due, the others of the app still do, and a resumed one runs again. The runtime is a recording fake.
+// The Docker schedule runner against the store's pauses, on SQLite and on a real PostgreSQL (real migrations): a
+// paused schedule does not run when due, the others of the app still do, and a resumed one runs again. The runtime
+// is a recording fake.
 import { expect } from 'chai';
-import { infraspecSchema } from '../../../src/apps/infraspec-schema.js';
-import type { LoadedApp } from '../../../src/apps/load-app-specs.js';
-import { SagaLog } from '../../../src/events/saga-log.js';
-import type { OneOffRun, Runtime, RuntimeSource } from '../../../src/pipeline/runtime.js';
-import { ProcessRuns } from '../../../src/runs/process-runs.js';
-import { SchedulePauses } from '../../../src/runs/schedule-pauses.js';
-import { ScheduleRunner } from '../../../src/runs/schedule-runner.js';
-import { createStore, type Store } from '../../../src/store/create-store.js';
-import { memoryLogger } from '../../support/memory-logger.js';
+import { infraspecSchema } from '../../src/apps/infraspec-schema.js';
+import type { LoadedApp } from '../../src/apps/load-app-specs.js';
+import { SagaLog } from '../../src/events/saga-log.js';
+import type { OneOffRun, Runtime, RuntimeSource } from '../../src/pipeline/runtime.js';
+import { ProcessRuns } from '../../src/runs/process-runs.js';
+import { SchedulePauses } from '../../src/runs/schedule-pauses.js';
+import { ScheduleRunner } from '../../src/runs/schedule-runner.js';
+import { createStore, type Store } from '../../src/store/create-store.js';
+import { memoryLogger } from '../support/memory-logger.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/services.js';
 
-describe('ScheduleRunner and paused schedules', () => {
+for (const engine of ['sqlite', 'postgres'] as const) describe(`ScheduleRunner and paused schedules (${engine})`, () => {
   let store: Store;
+  let scratch: ScratchDatabase | undefined;
   let started: string[];
   let runner: ScheduleRunner;
   let pauses: SchedulePauses;
@@ -31,7 +34,8 @@ describe('ScheduleRunner and paused schedules', () => {
   const due = new Date('2026-12-07T03:00:00Z');
 
   beforeEach(async () => {
-    store = await createStore({ sqliteFile: ':memory:' });
+    scratch = engine === 'postgres' ? await createScratchDatabase('norn_pauses') : undefined;
+    store = await createStore(scratch ? { databaseUrl: scratch.url, sqliteFile: '' } : { sqliteFile: ':memory:' });
     started = [];
     const runtime = {
       name: 'docker',
@@ -50,6 +54,7 @@ describe('ScheduleRunner and paused schedules', () => {
   afterEach(async () => {
     await runner.stop();
     await store.close();
+    await scratch?.drop();
   });
 
   it('skips a paused schedule when it is due and runs the others', async () => {
