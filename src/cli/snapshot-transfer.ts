@@ -32,6 +32,10 @@ export async function exportSnapshotVerb(api: ApiClient, app: string, ts: string
   const sagaId = res.headers.get('x-norn-saga-id') ?? 'unknown';
   const body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]);
   if (output === '-') {
+    if ((stdout as Writable & { isTTY?: boolean }).isTTY) {
+      body.destroy();
+      throw new UsageError('-o - writes the binary dump to stdout, which is a terminal here; redirect it (> file) or give -o file');
+    }
     await pipeline(body, stdout, { end: false });
     io.err.write(`snapshot ${ts} written to stdout\n  saga ${sagaId}\n`);
     return 0;

@@ -79,6 +79,9 @@ describe('norn snapshots take, export and import against the running service and
     expect(events.map((e) => e.action)).to.deep.equal(['operation.start', 'operation.complete']);
     expect(events[0]!.metadata.verb).to.equal('snapshots take');
     taken = (await list())[0]!;
+    const listing = captureIo();
+    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop'], env, listing.io)).to.equal(0);
+    expect(listing.lines()[1]).to.match(new RegExp(`^${taken.ts} +- .*-manual-${taken.ts}\\.dump {2}\\(manual\\)$`));
     expect(taken).to.include({ kind: 'manual' });
     expect(line).to.contain(taken.ts);
     expect(fs.readFileSync(taken.path).subarray(0, 5).toString()).to.equal('PGDMP');
@@ -109,6 +112,13 @@ describe('norn snapshots take, export and import against the running service and
     expect(await snapshotsCommandWith({ confirmer: person(null), stdout })(['shop', 'export', taken.ts, '-o', '-'], env, c.io), c.err()).to.equal(0);
     expect(Buffer.concat(chunks).equals(fs.readFileSync(taken.path))).to.equal(true);
     expect(c.out()).to.equal('');
+  });
+
+  it('does not write the binary dump to a terminal', async () => {
+    const tty = Object.assign(new PassThrough(), { isTTY: true });
+    const c = captureIo();
+    expect(await snapshotsCommandWith({ confirmer: person(null), stdout: tty })(['shop', 'export', taken.ts, '-o', '-'], env, c.io)).to.equal(2);
+    expect(c.err()).to.contain('-o - writes the binary dump to stdout, which is a terminal here');
   });
 
   it('says when the snapshot to export does not exist', async () => {
