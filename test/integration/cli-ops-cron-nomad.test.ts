@@ -71,6 +71,11 @@ describe('norn cron and norn invoke on Nomad (simulator)', function () {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
+  it('plans the function jobs with the others (norn plan)', async () => {
+    const plan = (await (await svc.api(`/api/apps/${app}/plan`)).json()) as { jobs: { ID: string }[] };
+    expect(plan.jobs.map((j) => j.ID)).to.deep.equal([`${app}-tick`, `${app}-fail`, `${app}-greet`]);
+  });
+
   it('registers the periodic job enabled and each function as a parameterized job that takes a payload', () => {
     expect(sim.job(`${app}-tick`)!.Periodic).to.include({ Enabled: true, Spec: '*/5 * * * *' });
     const greet = sim.job(`${app}-greet`)!;

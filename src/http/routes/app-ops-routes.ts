@@ -45,7 +45,7 @@ export interface PlanAnswer {
   readonly app: string;
   readonly image: string;
   readonly imageSource: ImageSource;
-  /** The jobs a deploy registers (the service job when it has task groups, then the periodic ones), redacted. */
+  /** The jobs a deploy registers (the service job when it has task groups, the periodic ones, the functions'), redacted. */
   readonly jobs: NomadJob[];
   readonly secretEnvKeys: string[];
   /** Nomad's plan of each job, in the order of `jobs`, its diff redacted; null when Nomad could not plan. */
@@ -93,7 +93,7 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
       return;
     }
     const translated = await operatorFixable(async () => translateApp({ spec: app.spec, image, secrets: secrets?.env ?? {}, ...deps.submitConfig }));
-    const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic];
+    const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic, ...translated.functions];
     const { secretEnvKeys } = translated;
     const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: jobs.map((j) => redactSecretEnv(j, secretEnvKeys)), secretEnvKeys, plan: null, warnings: app.warnings.map((w) => ({ path: w.path, reason: w.reason })) };
     try {

@@ -18,7 +18,7 @@ export function planStep(
       const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
       const secrets = await deps.loadSecrets(ctx.specDir);
       const jobs = translateApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, ...config });
-      const all = [...(jobs.service ? [jobs.service] : []), ...jobs.periodic];
+      const all = [...(jobs.service ? [jobs.service] : []), ...jobs.periodic, ...jobs.functions];
       ctx.report(`translated ${all.map((j) => j.ID).join(', ') || 'no jobs'} (plan only, nothing registered)`);
       for (const job of all) {
         let plan;
