@@ -296,7 +296,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   schedules.start();
   ledgerMaintenance.start();
   const stopWorkers = async () => {
-    await schedules.stop();
+    await Promise.all([schedules.stop(), processVerbs.stop()]);
     await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();
     await ledgerMaintenance.stop();

@@ -59,7 +59,17 @@ export interface ProcessVerbsDeps {
 }
 
 export class ProcessVerbs {
+  /** Ends the following of Nomad runs when the receiver stops (Nomad keeps running them). */
+  private readonly stopping = new AbortController();
+  /** Docker runs started by run-now, awaited at stop as the schedule runner awaits its own. */
+  private readonly running = new Set<Promise<unknown>>();
+
   constructor(private readonly deps: ProcessVerbsDeps) {}
+
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('the receiver is stopping'));
+    await Promise.allSettled([...this.running]);
+  }
 
   /** The app's scheduled processes with their cron spec and whether they are paused. */
   async schedules(app: LoadedApp): Promise<ScheduleView[]> {
@@ -90,7 +100,9 @@ export class ProcessVerbs {
       return { sagaId: started.sagaId, process, trigger: 'manual', startedAt: started.startedAt, nomadJobId: started.nomadJobId };
     }
     const started = await this.deps.runs.start(app, process, 'manual');
-    void started.done.catch((err: unknown) => this.deps.log.warn({ app: app.name, process, err: errorMessage(err) }, 'manual run failed'));
+    const done = started.done.catch((err: unknown) => this.deps.log.warn({ app: app.name, process, err: errorMessage(err) }, 'manual run failed'));
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
     return { sagaId: started.sagaId, process, trigger: 'manual', startedAt: started.startedAt };
   }
 
@@ -155,7 +167,7 @@ export class ProcessVerbs {
     const meta = { process, trigger, image, args: 0, nomadJobId, ...(opts.payloadBytes ? { payloadBytes: opts.payloadBytes } : {}) };
     await this.deps.sagaLog.append({ ...base, action: 'run.start', message: `${process} started (${trigger}) as Nomad job ${nomadJobId}`, metadata: meta });
     const done = (async (): Promise<RunRecord> => {
-      const end = await this.deps.nomadJobs.waitForEnd(nomadJobId, { timeoutMs });
+      const end = await this.deps.nomadJobs.waitForEnd(nomadJobId, { timeoutMs, signal: this.stopping.signal });
       if (end.timedOut && !opts.stopAtTimeout) return fromNomad(app.name, process, { ...end, status: 'running' }, { sagaId, trigger, image } as RunRecord);
       const ok = end.status === 'succeeded';
       const how = end.timedOut ? `was stopped after ${Math.round(timeoutMs / 1000)}s` : end.exitCode === null ? `failed: ${end.error ?? 'no exit code'}` : `exited with code ${end.exitCode}`;
