@@ -48,11 +48,19 @@ import { preflightRoutes } from './http/routes/preflight-routes.js';
 import { canaryRoutes } from './http/routes/canary-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
+import { SchedulePauses } from './runs/schedule-pauses.js';
+import { ProcessVerbs } from './runs/process-verbs.js';
+import { processVerbRoutes } from './http/routes/process-verb-routes.js';
+import { NomadBatchJobs } from './runtime/nomad-batch-jobs.js';
 import { createStore, type Store } from './store/create-store.js';
 import { wireMetrics } from './metrics/wire-metrics.js';
 import { wireStatusOutbox } from './statuses/wire-status-outbox.js';
 import { createStatusClients } from './integrations/forge-status/create-status-clients.js';
 import { snapshotRoutes } from './http/routes/snapshot-routes.js';
+import { snapshotTransferRoutes } from './http/routes/snapshot-transfer-routes.js';
+import { withMigrationLock } from './pipeline/migrations/apply-migrations.js';
+import { importSnapshot } from './snapshots/import-snapshot.js';
+import { takeManualSnapshot } from './snapshots/manual-snapshot.js';
 import { createCommandRunner } from './integrations/process/run-command.js';
 import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
@@ -139,6 +147,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     { runner, log },
   );
   const consul = config.consul.address ? new ConsulClient({ address: config.consul.address, token: config.consul.token }, { fetch }) : undefined;
+  const pauses = new SchedulePauses({ knex });
   const runtime = wireRuntime(config, {
     nomad,
     consul,
@@ -149,10 +158,21 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     lastGoodImage: (name) => queue.lastSucceededImage(name),
     sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
     routedServices: async (name) => (await ingress.listRules()).rules.filter((r) => r.owner === name && r.service).map((r) => r.service!),
+    pausedSchedules: async (name) => new Set((await pauses.ofApp(name)).keys()),
     log,
   });
   const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });
-  const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
+  const schedules = new ScheduleRunner({ catalog, runtime, runs, pauses, log });
+  const processVerbs = new ProcessVerbs({
+    runtime,
+    runs,
+    pauses,
+    sagaLog,
+    nomadJobs: new NomadBatchJobs({ nomad, pollWaitMs: config.nomad.blockingWaitMs }),
+    currentImage: (name) => queue.lastSucceededImage(name),
+    clock: () => new Date(),
+    log,
+  });
   const choice = await runtime.describe();
   log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
   const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, log };
@@ -223,6 +243,26 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => queue.isRunning(name) })
       : undefined,
   });
+  const pgAdmin = postgres instanceof PostgresAdmin ? postgres : undefined;
+  const snapshotTransferApi = snapshotTransferRoutes({
+    catalog,
+    snapshots,
+    sagaLog,
+    importMaxBytes: config.snapshotImportMaxBytes,
+    currentCommit: async (name) => (await queue.list({ app: name, status: 'succeeded', limit: 10 })).find((d) => d.kind === 'deploy')?.commitSha,
+    take: pgAdmin
+      ? (input) =>
+          takeManualSnapshot(input, {
+            snapshotsDir: config.snapshotsDir,
+            postgres: pgAdmin,
+            snapshots,
+            clock,
+            withMigrationLock: (database, signal, work) => withMigrationLock(pgAdmin.clientConfig(database), signal, work),
+            runningDeployStep: async (name) => (await queue.list({ app: name, status: 'running', limit: 10 })).find((d) => d.kind === 'deploy')?.currentStep ?? undefined,
+          })
+      : undefined,
+    import: pgAdmin ? (input) => importSnapshot(input, { snapshotsDir: config.snapshotsDir, snapshots, clock, readArchive: (file, o) => pgAdmin.listArchive(file, o) }) : undefined,
+  });
   const opsApi = appOpsRoutes({
     catalog,
     nomad,
@@ -255,7 +295,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {
@@ -271,7 +311,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   schedules.start();
   ledgerMaintenance.start();
   const stopWorkers = async () => {
-    await schedules.stop();
+    await Promise.all([schedules.stop(), processVerbs.stop()]);
     await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();
     await ledgerMaintenance.stop();

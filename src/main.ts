@@ -10,6 +10,7 @@ import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
 import { preflightCommand } from './cli/preflight-command.js';
 import { invokeCommand, runsCommand } from './cli/run-commands.js';
+import { cronCommand } from './cli/cron-commands.js';
 import { sagaCommand } from './cli/saga-command.js';
 import { secretsCommand } from './cli/secrets-command.js';
 import { serveCommand } from './cli/serve-command.js';
@@ -35,10 +36,11 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   delivery: { run: deliveryCommand, help: 'why a delivery did or did not deploy: norn delivery <id>' },
   redeliver: { run: redeliverCommand, help: 'run a recorded delivery again: norn redeliver <id>' },
   plan: { run: planCommand, help: 'the Nomad jobs a deploy would register and what would change: norn plan <app> [--image TAG]' },
-  runs: { run: runsCommand, help: 'recent runs of an app\'s scheduled and function processes: norn runs <app> [--limit N]' },
-  invoke: { run: invokeCommand, help: 'run a function process once and print its output: norn invoke <app> <process> [args...]' },
+  runs: { run: runsCommand, help: 'recent runs of an app\'s scheduled and function processes: norn runs <app> [process] [--limit N]' },
+  invoke: { run: invokeCommand, help: 'run a function process once and print its output: norn invoke <app> <process> [args...] [--payload FILE|-]' },
+  cron: { run: cronCommand, help: 'scheduled processes: norn cron <app> [run <process> [--wait] | pause <process> | resume <process> | history <process>]' },
   secrets: { run: secretsCommand, help: 'norn secrets decrypt <file> (local, with SOPS_AGE_KEY_FILE) | norn secrets keys <app> | norn secrets set|delete <app> KEY' },
-  snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes]]' },
+  snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes] | take | export <ts> [-o file|-] | import <file> [--yes]]' },
   teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },
   ingress: { run: ingressCommand, help: 'cloudflared\'s current ingress rules' },
   doctor: { run: doctorCommand, help: 'which integrations the receiver is configured for, and which answer; exit 1 when one does not' },

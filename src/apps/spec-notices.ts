@@ -35,7 +35,7 @@ export function specNotices(spec: AppSpec, raw: unknown): SpecNotice[] {
   for (const [name, proc] of Object.entries(spec.processes)) {
     const at = `processes.${name}`;
     if (proc.function !== undefined) {
-      note(`${at}.function`, 'not deployed by a push: a function runs when invoked. On the Docker runtime: norn invoke <app> <process> (or POST /api/apps/:app/processes/:process/invoke); on Nomad this receiver does not register or invoke functions, so run it as a scheduled process or outside Norn');
+      note(`${at}.function`, 'not deployed by a push: a function runs when invoked, with norn invoke <app> <process> [--payload FILE] (or POST /api/apps/:app/processes/:process/invoke); on Nomad a deploy registers it as the parameterized job <app>-<process> and an invocation dispatches it');
     }
     if (proc.scaling.auto !== undefined || proc.scaling.max !== undefined || proc.scaling.per_region !== undefined) {
       note(`${at}.scaling`, `only min is acted on (${proc.scaling.min} instance(s)); max, per_region and auto are not: scale with Nomad's autoscaler if you need it`);

@@ -69,6 +69,46 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
+  /** A GET answered with a file: the response, for the caller to stream; a refusal throws as for JSON requests. */
+  async download(path: string): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.deps.fetch(`${this.baseUrl}${path}`, { method: 'GET', headers: { accept: 'application/octet-stream, application/json', ...this.authHeaders() } });
+    } catch {
+      throw this.unreachable();
+    }
+    if (!res.ok) throw await this.refusal('GET', path, res);
+    return res;
+  }
+
+  /** POSTs a file's bytes (`application/octet-stream`) and answers the JSON reply, as `post` does. */
+  async upload<T>(path: string, body: ReadableStream<Uint8Array>, length: number): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.deps.fetch(`${this.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { accept: 'application/json', ...this.authHeaders(), 'content-type': 'application/octet-stream', 'content-length': String(length) },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    } catch {
+      throw this.unreachable();
+    }
+    if (!res.ok) throw await this.refusal('POST', path, res);
+    return (await res.json()) as T;
+  }
+
+  private async refusal(method: string, path: string, res: Response): Promise<ApiError> {
+    const text = await res.text().catch(() => '');
+    let json: { error?: unknown; hint?: unknown } = {};
+    try {
+      json = JSON.parse(text) as typeof json;
+    } catch {
+      // Not JSON: the status line says it.
+    }
+    return new ApiError(res.status, typeof json.error === 'string' ? json.error : `${method} ${path} failed (${res.status} ${res.statusText})`, typeof json.hint === 'string' ? json.hint : undefined);
+  }
+
   /** Headers for the WebSocket upgrade (the same bearer token as the API). */
   authHeaders(): Record<string, string> {
     return this.config.token ? { authorization: `Bearer ${this.config.token}` } : {};

@@ -4,7 +4,7 @@ import { formatBytes, textTable } from './text-table.js';
 
 export function snapshotTable(app: string, snapshots: readonly Snapshot[]): string[] {
   if (snapshots.length === 0) return [`no snapshots of ${app}`];
-  const rows = snapshots.map((s) => [s.ts, s.commitSha?.slice(0, 12) ?? '-', formatBytes(s.size), `${s.path}${s.kind === 'pre-restore' ? '  (pre-restore)' : ''}`]);
+  const rows = snapshots.map((s) => [s.ts, s.commitSha?.slice(0, 12) ?? '-', formatBytes(s.size), `${s.path}${s.kind === 'deploy' ? '' : `  (${s.kind})`}`]);
   return textTable(['TIMESTAMP', 'COMMIT', 'SIZE', 'FILE'], rows, { alignRight: [2] });
 }
 

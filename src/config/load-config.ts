@@ -71,6 +71,8 @@ export interface Config {
   readonly snapshotsDir: string;
   /** Commit statuses: which forges get them, with what token, and how the outbox retries. */
   readonly statuses: StatusConfig;
+  /** NORN_SNAPSHOT_IMPORT_MAX_MB in bytes. */
+  readonly snapshotImportMaxBytes: number;
   /** Everything else NORN_* (and SOPS_*, NOMAD_*, DOCKER_HOST) for integrations that read their own settings. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -145,6 +147,7 @@ const schema = z.object({
   NORN_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_APP_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   NORN_SNAPSHOTS_DIR: optionalText,
+  NORN_SNAPSHOT_IMPORT_MAX_MB: int(1, 1024 * 1024),
   NORN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -246,6 +249,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     appPostgresUrl: v.NORN_APP_POSTGRES_URL,
     snapshotsDir: v.NORN_SNAPSHOTS_DIR ? resolve(v.NORN_SNAPSHOTS_DIR) : path.join(resolve(v.NORN_DATA_DIR), 'snapshots'),
     statuses: statusConfigFromEnv(env),
+    snapshotImportMaxBytes: v.NORN_SNAPSHOT_IMPORT_MAX_MB * 1024 * 1024,
     env,
   };
 }

@@ -51,6 +51,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_POSTGRES_URL', help: 'admin URL of the PostgreSQL server holding app databases (snapshot, migrate, restore); unset: the libpq environment (PGHOST, PGUSER, PGPASSWORD, ...) when set', secret: true },
   { name: 'NORN_APP_POSTGRES_URL', help: 'app-facing URL of that server, for the DATABASE_URL given to apps', secret: true },
   { name: 'NORN_SNAPSHOTS_DIR', help: 'where database snapshots are kept (default <data dir>/snapshots)' },
+  { name: 'NORN_SNAPSHOT_IMPORT_MAX_MB', help: 'largest snapshot file `norn snapshots <app> import` accepts (MiB)', default: '4096' },
   { name: 'NORN_RUNTIME', help: 'where apps run: docker or nomad (unset: nomad when NOMAD_ADDR is set, else docker when an engine answers)' },
   { name: 'NORN_DOCKER_NETWORK', help: 'Docker runtime networking: bridge (port published on 127.0.0.1) or host (a free port as PORT)', default: 'bridge' },
   { name: 'NORN_DOCKER_MIN_HEALTHY_SECONDS', help: 'Docker runtime: how long new instances must stay healthy before they replace the old ones', default: '10' },

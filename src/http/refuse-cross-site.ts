@@ -2,8 +2,9 @@
 // cannot read (a token in a URL, a cookie a proxy adds), so a request another site made it send is refused:
 //  - an Origin that is not this service's own host, the public URL's origin or one of NORN_ALLOWED_ORIGINS;
 //  - without Origin, Sec-Fetch-Site other than same-origin or none (typed into the address bar);
-//  - a body, or any POST/PUT/PATCH, not declared application/json: a cross-site form can only send text/plain,
-//    urlencoded or multipart without a CORS preflight, which this service never answers.
+//  - a body, or any POST/PUT/PATCH, not declared application/json (or application/octet-stream, for uploads such
+//    as a snapshot import): a cross-site form can only send text/plain, urlencoded or multipart without a CORS
+//    preflight, which this service never answers.
 // Requests with neither header (the CLI, curl, the post-receive hook) pass on to the token check's verdict.
 // Webhooks are mounted before this and are exempt: forges send their own content types and sign their bodies.
 import type { Middleware } from 'koa';
@@ -16,6 +17,8 @@ export interface CrossSiteConfig {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Body types a page on another site cannot send without a CORS preflight. */
+const PREFLIGHTED_TYPES = new Set(['application/json', 'application/octet-stream']);
 
 export function refuseCrossSite(config: CrossSiteConfig): Middleware {
   const trusted = new Set([originOf(config.publicUrl), ...config.allowedOrigins.map(originOf)].filter((o): o is string => o !== undefined));
@@ -30,7 +33,7 @@ export function refuseCrossSite(config: CrossSiteConfig): Middleware {
       return;
     }
     const hasBody = Number(ctx.get('Content-Length') || 0) > 0 || ctx.get('Transfer-Encoding') !== '';
-    if ((ctx.method !== 'DELETE' || hasBody) && mediaType(ctx.get('Content-Type')) !== 'application/json') {
+    if ((ctx.method !== 'DELETE' || hasBody) && !PREFLIGHTED_TYPES.has(mediaType(ctx.get('Content-Type')))) {
       ctx.status = 415;
       ctx.body = { error: `${ctx.method} requests to the API must be sent with Content-Type: application/json (a JSON body, {} when there is nothing to say)` };
       return;

@@ -67,7 +67,12 @@ export interface OneOffRun {
   /** Appended to the command (`"$@"`), or the command itself when the process has none. */
   readonly args: readonly string[];
   readonly timeoutMs: number;
+  /** An invocation's payload: a file in the instance whose path is in NORN_PAYLOAD_FILE (absent: no such file). */
+  readonly payload?: Uint8Array;
 }
+
+/** Where a one-off run's payload is, inside a Docker instance (Nomad writes it to `${NOMAD_TASK_DIR}/payload`). */
+export const DOCKER_PAYLOAD_FILE = '/norn/payload';
 
 export interface OneOffOutcome {
   readonly exitCode: number | null;

@@ -1,6 +1,7 @@
 // Runs scheduled processes when the runtime does not (the Docker runtime; Nomad has periodic jobs): at the start
 // of every minute, each scheduled process of each deployable app whose cron schedule is due in its time zone runs
-// once as a one-off instance of the app's current image. A run still going when it is due again is not doubled.
+// once as a one-off instance of the app's current image. A run still going when it is due again is not doubled, and
+// a paused schedule (`norn cron <app> pause <process>`, kept in the store) does not run until it is resumed.
 // One receiver per engine: several receivers on one Docker host would each run the schedule.
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../apps/app-catalog.js';
@@ -9,12 +10,15 @@ import { errorMessage } from '../errors.js';
 import type { RuntimeSource } from '../pipeline/runtime.js';
 import { cronMatches, wallClock } from './cron-match.js';
 import type { ProcessRuns } from './process-runs.js';
+import type { SchedulePauses } from './schedule-pauses.js';
 
 export class ScheduleRunner {
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<unknown>>();
 
-  constructor(private readonly deps: { catalog: Pick<AppCatalog, 'list'>; runtime: RuntimeSource; runs: ProcessRuns; log: Logger; now?(): Date }) {}
+  constructor(
+    private readonly deps: { catalog: Pick<AppCatalog, 'list'>; runtime: RuntimeSource; runs: ProcessRuns; pauses: Pick<SchedulePauses, 'ofApp'>; log: Logger; now?(): Date },
+  ) {}
 
   start(): void {
     this.schedule();
@@ -34,8 +38,14 @@ export class ScheduleRunner {
       if (!app.spec.deploy) continue;
       // The plan decides the schedule's time zone, as it does for Nomad's periodic jobs.
       const plan = planApp({ spec: app.spec, image: '', secrets: {} });
-      for (const proc of plan.processes) {
-        if (!proc.schedule || !cronMatches(proc.schedule.cron, wallClock(at, proc.schedule.timeZone))) continue;
+      const due = plan.processes.filter((proc) => proc.schedule && cronMatches(proc.schedule.cron, wallClock(at, proc.schedule.timeZone)));
+      if (due.length === 0) continue;
+      const paused = await this.deps.pauses.ofApp(app.name);
+      for (const proc of due) {
+        if (paused.has(proc.name)) {
+          this.deps.log.info({ app: app.name, process: proc.name }, 'scheduled run skipped: the schedule is paused');
+          continue;
+        }
         if (this.deps.runs.isRunning(app.name, proc.name)) {
           this.deps.log.warn({ app: app.name, process: proc.name }, 'scheduled run skipped: the previous one is still running');
           continue;

@@ -23,6 +23,7 @@ export interface RuntimeWiring {
   lastGoodImage(app: string): Promise<string | undefined>;
   sagaActions(sagaId: string): Promise<string[]>;
   routedServices(app: string): Promise<string[]>;
+  pausedSchedules?(app: string): Promise<ReadonlySet<string>>;
   readonly log: Logger;
 }
 
@@ -38,7 +39,7 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
                 submit: w.submitConfig,
                 healthy: { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
               },
-              { nomad: w.nomad, consul: w.consul, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
+              { nomad: w.nomad, consul: w.consul, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, pausedSchedules: w.pausedSchedules, log: w.log },
             )
           : new DockerRuntime(
               { network: config.docker.network, minHealthyMs: config.docker.minHealthyMs, healthyDeadlineMs: config.nomad.healthyDeadlineMs, appPostgresUrl: config.appPostgresUrl },

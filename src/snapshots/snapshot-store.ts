@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
-export type SnapshotKind = 'deploy' | 'pre-restore';
+/** `deploy`: pipeline step 4; `pre-restore`: before a restore; `manual`: `norn snapshots <app> take`; `import`: an uploaded file. */
+export type SnapshotKind = 'deploy' | 'pre-restore' | 'manual' | 'import';
 
 export interface Snapshot {
   readonly id: string;

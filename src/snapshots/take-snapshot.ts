@@ -36,20 +36,29 @@ export function snapshotTimestamp(at: Date): string {
  * The snapshot's id within its app is its second; two snapshots in one second (a pre-restore safety snapshot right
  * after a deploy's) take the next free second rather than fail.
  */
-async function freeTimestamp(app: string, now: Date, snapshots: SnapshotStore): Promise<string> {
+export async function freeTimestamp(app: string, now: Date, snapshots: SnapshotStore): Promise<string> {
   const taken = new Set((await snapshots.listByApp(app, { includeDeleted: true })).map((s) => s.ts));
   let at = now.getTime();
   while (taken.has(snapshotTimestamp(new Date(at)))) at += 1000;
   return snapshotTimestamp(new Date(at));
 }
 
+/**
+ * Where the snapshot of `app`'s `database` taken at `ts` is kept: `<snapshots dir>/<app>/<app>-<database>-<label>-<ts>.dump`,
+ * `label` being the commit (12 characters) or what made it. The app name becomes a directory and part of a file
+ * name, so it must be one safe path segment.
+ */
+export function snapshotFile(snapshotsDir: string, s: { app: string; database: string; label: string; ts: string }): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s.app)) throw new InvalidInputError('app', `invalid app name ${s.app}`);
+  return path.join(snapshotsDir, s.app, `${s.app}-${s.database}-${s.label}-${s.ts}.dump`);
+}
+
 export async function takeSnapshot(input: TakeSnapshotInput, deps: TakeSnapshotDeps): Promise<Snapshot> {
-  // The app name becomes a directory and part of a file name: keep it to one safe path segment.
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.app)) throw new InvalidInputError('app', `invalid app name ${input.app}`);
+  snapshotFile(deps.snapshotsDir, { app: input.app, database: input.database, label: '', ts: '' });
   const now = deps.clock();
   const ts = await freeTimestamp(input.app, now, deps.snapshots);
-  const commit = input.commitSha ? input.commitSha.slice(0, 12) : 'prerestore';
-  const file = path.join(deps.snapshotsDir, input.app, `${input.app}-${input.database}-${commit}-${ts}.dump`);
+  const label = input.commitSha ? input.commitSha.slice(0, 12) : input.kind === 'pre-restore' ? 'prerestore' : input.kind;
+  const file = snapshotFile(deps.snapshotsDir, { app: input.app, database: input.database, label, ts });
   const { size } = await deps.postgres.dump(input.database, file, { signal: input.signal });
   const record: NewSnapshot = {
     app: input.app,

@@ -96,7 +96,7 @@ export class SimAllocRunner {
       const exit = new Promise<number>((resolve) => (exited = resolve));
       try {
         const handle = await this.driver.start(
-          { allocId: this.alloc.ID, jobId: this.alloc.JobID, group: this.group.Name, task, ports: this.ports(), env: this.env(task.Env ?? {}) },
+          { allocId: this.alloc.ID, jobId: this.alloc.JobID, jobType: this.alloc.JobType, group: this.group.Name, task, ports: this.ports(), env: this.env(task.Env ?? {}) },
           { event: (type, message, details) => this.event(name, type, message, details), exited: (code) => exited(code) },
           this.abort.signal,
         );
@@ -107,6 +107,13 @@ export class SimAllocRunner {
         const code = await this.untilStopped(exit);
         this.handles.delete(name);
         this.event(name, 'Terminated', `Exit Code: ${code}`, { exit_code: String(code) }, { ExitCode: code });
+        // A batch task that succeeded is done: the restart policy only applies to failures (N client/allocrunner/
+        // taskrunner/restarts: a successful batch exit is not restarted).
+        if (code === 0 && (this.alloc.JobType === 'batch' || this.alloc.JobType === 'sysbatch')) {
+          Object.assign(this.state(name), { State: 'dead', Failed: false, FinishedAt: new Date().toISOString() });
+          this.updateClientStatus();
+          return;
+        }
       } catch (err) {
         if (this.stopped) return;
         this.event(name, 'Driver Failure', err instanceof Error ? err.message : String(err), {}, { FailsTask: false });

@@ -129,7 +129,8 @@ export class SimCluster {
     } else {
       current = previous.job;
     }
-    if (current.Periodic || current.Type !== 'service') {
+    // Nomad creates no evaluation for a periodic or a parameterized job: they run as their children.
+    if (current.Periodic || (current.ParameterizedJob && !current.Dispatched)) {
       return { EvalID: '', EvalCreateIndex: 0, JobModifyIndex: current.JobModifyIndex!, Index: index };
     }
     const evaluation = this.createEval(current, trigger, index);
@@ -155,6 +156,62 @@ export class SimCluster {
     };
     this.evals.set(evaluation.ID, evaluation);
     return evaluation;
+  }
+
+  /**
+   * `POST /v1/job/:id/periodic/force` (N nomad/periodic_endpoint.go Force, nomad/periodic.go): launches the child
+   * `<id>/periodic-<unix seconds>` now. Only a tracked periodic job can be forced: not a disabled, stopped or
+   * parameterized one. Errors are plain RPC errors, so HTTP 500.
+   */
+  forcePeriodic(namespace: string, id: string): { EvalID: string; EvalCreateIndex: number; Index: number } {
+    const parent = this.currentJob(namespace, id);
+    if (!parent) throw new SimHttpError(500, 'job not found');
+    if (!parent.Periodic) throw new SimHttpError(500, "can't force launch non-periodic job");
+    if (!parent.Periodic.Enabled || parent.Stop || parent.ParameterizedJob) {
+      throw new SimHttpError(500, `force launch for job "${id}" failed: can't force run non-tracked job "${id}" (${namespace})`);
+    }
+    const childId = `${id}/periodic-${Math.floor(Date.now() / 1000)}`;
+    const child: NomadJob = { ...withoutServerFields(parent), ID: childId, Name: childId, ParentID: id, Periodic: null };
+    const result = this.upsert(child, namespace, this.scenariosOf(namespace, id), 'periodic-job');
+    return { EvalID: result.EvalID, EvalCreateIndex: result.EvalCreateIndex, Index: result.Index };
+  }
+
+  /**
+   * `POST /v1/job/:id/dispatch` (N nomad/job_endpoint.go Dispatch, validateDispatchRequest): a child
+   * `<id>/dispatch-<unix seconds>-<8 hex>` with the payload and meta, and its evaluation. The simulator keeps the
+   * payload as sent (base64); Nomad stores it snappy-compressed.
+   */
+  dispatch(namespace: string, id: string, payload: Buffer, meta: Record<string, string>) {
+    const parent = this.currentJob(namespace, id);
+    if (!parent) throw new SimHttpError(500, 'parameterized job not found');
+    if (!parent.ParameterizedJob || parent.Dispatched) throw new SimHttpError(500, `Specified job "${id}" is not a parameterized job`);
+    if (parent.Stop) throw new SimHttpError(500, `Specified job "${id}" is stopped`);
+    const rules = parent.ParameterizedJob;
+    if (rules.Payload === 'required' && payload.length === 0) throw new SimHttpError(500, 'Payload is not provided but required by parameterized job');
+    if (rules.Payload === 'forbidden' && payload.length > 0) throw new SimHttpError(500, 'Payload provided but forbidden by parameterized job');
+    if (payload.length > DISPATCH_PAYLOAD_LIMIT) throw new SimHttpError(500, `Payload exceeds maximum size; ${payload.length} > ${DISPATCH_PAYLOAD_LIMIT}`);
+    const allowed = new Set([...(rules.MetaRequired ?? []), ...(rules.MetaOptional ?? [])]);
+    const unpermitted = Object.keys(meta).filter((k) => !allowed.has(k));
+    if (unpermitted.length) throw new SimHttpError(500, `Dispatch request included unpermitted metadata keys: [${unpermitted.join(' ')}]`);
+    const missing = (rules.MetaRequired ?? []).filter((k) => !(k in meta));
+    if (missing.length) throw new SimHttpError(500, `Dispatch did not provide required meta keys: [${missing.join(' ')}]`);
+    const childId = `${id}/dispatch-${Math.floor(Date.now() / 1000)}-${randomUUID().slice(0, 8)}`;
+    const child: NomadJob = {
+      ...withoutServerFields(parent),
+      ID: childId,
+      Name: childId,
+      ParentID: id,
+      Dispatched: true,
+      Meta: { ...(parent.Meta ?? {}), ...meta },
+      Payload: payload.toString('base64'),
+    };
+    const result = this.upsert(child, namespace, this.scenariosOf(namespace, id), 'job-register');
+    const created = this.currentJob(namespace, childId)!;
+    return { DispatchedJobID: childId, EvalID: result.EvalID, EvalCreateIndex: result.EvalCreateIndex, JobCreateIndex: created.CreateIndex!, Index: result.Index };
+  }
+
+  private scenariosOf(namespace: string, id: string): Record<string, NomadSimScenario> {
+    return this.jobs.get(`${namespace}/${id}`)?.versions.at(-1)?.scenarios ?? {};
   }
 
   deregister(namespace: string, id: string, purge: boolean) {
@@ -359,6 +416,17 @@ export class SimCluster {
   private touch(alloc: NomadAllocation): void {
     alloc.ModifyIndex = this.bump('allocs');
     alloc.ModifyTime = Date.now() * 1e6;
+    // A batch job is dead once every allocation of it ended (N nomad/state/state_store.go getJobStatus).
+    const job = this.currentJob(alloc.Namespace, alloc.JobID);
+    if (job && job.Type === 'batch' && !job.Periodic) {
+      const allocs = this.jobAllocs(alloc.Namespace, alloc.JobID);
+      const ended = allocs.every((a) => ['complete', 'failed', 'lost'].includes(a.ClientStatus));
+      const status = ended ? 'dead' : allocs.some((a) => a.ClientStatus === 'running') ? 'running' : 'pending';
+      if (job.Status !== status) {
+        job.Status = status;
+        job.ModifyIndex = this.bump('jobs');
+      }
+    }
   }
 
   private stopAlloc(alloc: NomadAllocation, why: string): void {
@@ -523,6 +591,15 @@ export class SimCluster {
     for (const t of this.timers) clearTimeout(t);
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
   }
+}
+
+/** N nomad/job_endpoint.go DispatchPayloadSizeLimit. */
+const DISPATCH_PAYLOAD_LIMIT = 16 * 1024;
+
+/** Fields the server sets on a stored job, dropped when a child is derived from it (its own are set on register). */
+function withoutServerFields(job: NomadJob): NomadJob {
+  const { Stop: _s, Status: _st, Stable: _sb, Version: _v, SubmitTime: _t, CreateIndex: _c, ModifyIndex: _m, JobModifyIndex: _j, ...rest } = job;
+  return structuredClone(rest) as NomadJob;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -21,6 +21,8 @@ export interface SimPort {
 export interface SimTaskContext {
   allocId: string;
   jobId: string;
+  /** service, batch…: a scripted batch task exits on its own (0 when healthy, 1 for `crash`). */
+  jobType: string;
   group: string;
   task: NomadTask;
   ports: SimPort[];
@@ -60,6 +62,7 @@ export function scriptedDriver(scenario: NomadSimScenario, delayMs: number): Nom
           if (scenario === 'progress-deadline') return; // the pull never finishes
           signal.removeEventListener('abort', onAbort);
           if (scenario === 'crash') crash = setTimeout(() => hooks.exited(1), delayMs);
+          else if (ctx.jobType === 'batch' || ctx.jobType === 'sysbatch') crash = setTimeout(() => hooks.exited(0), delayMs);
           resolve({
             probe: async () => scenario === 'healthy',
             stop: async () => clearTimeout(crash),

@@ -40,6 +40,7 @@ export function canonicalizeJob(input: NomadJob, namespace: string): NomadJob {
     Periodic: job.Periodic
       ? ({ Enabled: true, SpecType: 'cron', ProhibitOverlap: false, TimeZone: 'UTC', ...withoutNulls(job.Periodic) } as NomadPeriodic)
       : null,
+    ParameterizedJob: job.ParameterizedJob ? { Payload: 'optional', MetaRequired: null, MetaOptional: null, ...withoutNulls(job.ParameterizedJob) } : null,
   };
   const restartDefaults =
     type === 'batch' || type === 'sysbatch'
@@ -89,6 +90,10 @@ export function validateJob(job: NomadJob): string[] {
   const errors: string[] = [];
   if (!['service', 'batch', 'system', 'sysbatch'].includes(job.Type)) errors.push(`Invalid job type: "${job.Type}"`);
   if (job.TaskGroups.length === 0) errors.push('Missing job task groups');
+  if (job.ParameterizedJob) {
+    if (job.Type !== 'batch' && job.Type !== 'sysbatch') errors.push('Parameterized job can only be used with "batch" or "sysbatch" scheduler');
+    if (!['optional', 'required', 'forbidden'].includes(job.ParameterizedJob.Payload)) errors.push(`Unknown payload requirement: "${job.ParameterizedJob.Payload}"`);
+  }
   if (job.Periodic) {
     if (job.Type !== 'batch' && job.Type !== 'sysbatch') {
       errors.push('Periodic can only be used with "batch" or "sysbatch" scheduler');

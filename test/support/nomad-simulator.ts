@@ -142,13 +142,50 @@ export class NomadSimulator {
         index: c.index,
       })),
       route('PUT|POST', '/v1/jobs', 'write', ({ body, namespace }) => register(body, namespace)),
-      route('GET', '/v1/jobs', 'read', ({ namespace }) => ({
+      // JobListStub (N nomad/structs/structs.go); `prefix` filters on the id (docs/nomad-api.md section 4).
+      route('GET', '/v1/jobs', 'read', ({ namespace, query }) => ({
         body: [...c.jobs.values()]
           .map((r) => r.versions.at(-1)!.job)
-          .filter((j) => namespace === '*' || j.Namespace === namespace)
-          .map((j) => ({ ID: j.ID, Name: j.Name, Namespace: j.Namespace, Type: j.Type, Status: j.Status, Stop: j.Stop, Version: j.Version })),
+          .filter((j) => (namespace === '*' || j.Namespace === namespace) && j.ID.startsWith(query.get('prefix') ?? ''))
+          .sort((a, b) => (a.ID < b.ID ? -1 : 1))
+          .map((j) => ({
+            ID: j.ID,
+            ParentID: j.ParentID ?? '',
+            Name: j.Name,
+            Namespace: j.Namespace,
+            Type: j.Type,
+            Priority: j.Priority,
+            Periodic: !!j.Periodic,
+            ParameterizedJob: !!j.ParameterizedJob && !j.Dispatched,
+            Stop: !!j.Stop,
+            Status: j.Status,
+            StatusDescription: '',
+            Version: j.Version,
+            CreateIndex: j.CreateIndex,
+            ModifyIndex: j.ModifyIndex,
+            JobModifyIndex: j.JobModifyIndex,
+            SubmitTime: j.SubmitTime,
+          })),
         index: c.tableIndex.jobs,
       })),
+      route('PUT|POST', '/v1/job/:id/periodic/force', 'write', ({ params: [id], namespace }) => {
+        const result = c.forcePeriodic(namespace, id!);
+        return { body: result, index: result.Index };
+      }),
+      route('PUT|POST', '/v1/job/:id/dispatch', 'write', ({ params: [id], body, namespace }) => {
+        const b = (body ?? {}) as { JobID?: string; Payload?: unknown; Meta?: unknown };
+        if (b.JobID && b.JobID !== id) throw new SimHttpError(400, 'Job ID does not match');
+        // Go decodes a []byte field from base64 and a map[string]string strictly: anything else is a 400.
+        if (b.Payload !== undefined && b.Payload !== null && (typeof b.Payload !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b.Payload) || b.Payload.length % 4 !== 0)) {
+          throw new SimHttpError(400, 'illegal base64 data at input byte 0');
+        }
+        const meta = b.Meta ?? {};
+        if (typeof meta !== 'object' || Array.isArray(meta) || Object.values(meta).some((v) => typeof v !== 'string')) {
+          throw new SimHttpError(400, 'json: cannot unmarshal into Go struct field JobDispatchRequest.Meta of type string');
+        }
+        const result = c.dispatch(namespace, id!, Buffer.from((b.Payload as string | undefined) ?? '', 'base64'), meta as Record<string, string>);
+        return { body: result, index: result.Index };
+      }),
       route('GET', '/v1/job/:id', 'read', ({ params: [id], namespace }) => {
         const j = job(namespace, id!);
         return { body: j, index: j.ModifyIndex! };

@@ -46,7 +46,7 @@ export interface PlanAnswer {
   readonly app: string;
   readonly image: string;
   readonly imageSource: ImageSource;
-  /** The jobs a deploy registers (the service job when it has task groups, then the periodic ones), redacted. */
+  /** The jobs a deploy registers (the service job when it has task groups, the periodic ones, the functions'), redacted. */
   readonly jobs: NomadJob[];
   readonly secretEnvKeys: string[];
   /** Nomad's plan of each job, in the order of `jobs`, its diff redacted; null when Nomad could not plan. */

@@ -1,18 +1,23 @@
 // One-off runs of scheduled and function processes: `GET /api/apps/:app/runs?limit=` (recent runs, newest first)
-// and `POST /api/apps/:app/processes/:process/invoke {"args": [...]}`, which runs a function process to completion
-// and answers its record (exit code, output tail); a non-zero exit is a run that failed, not a failed request.
+// and `POST /api/apps/:app/processes/:process/invoke {"args": [...], "payload": "<base64>"}`, which runs a function
+// process to completion on either runtime (process-verbs.ts) and answers its record (exit code, output tail); a
+// non-zero exit is a run that failed, not a failed request.
 import Router from '@koa/router';
 import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import type { ProcessRuns } from '../../runs/process-runs.js';
+import type { ProcessVerbs } from '../../runs/process-verbs.js';
 import { readJsonBody } from '../read-body.js';
 
 const MAX_ARGS = 64;
 const MAX_ARG_LENGTH = 4096;
 
-export function runRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runs: ProcessRuns }): Router {
+/** Strict base64 (RFC 4648, padded): anything else is refused rather than decoded leniently. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function runRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runs: ProcessRuns; verbs: Pick<ProcessVerbs, 'invoke'> }): Router {
   const r = new Router({ prefix: '/api/apps/:app' });
   const appOf = (name: string | undefined): LoadedApp => {
     const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
@@ -35,7 +40,9 @@ export function runRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runs: Proces
     if (!Array.isArray(args) || args.length > MAX_ARGS || !args.every((a) => typeof a === 'string' && a.length <= MAX_ARG_LENGTH && !a.includes('\0'))) {
       throw new InvalidInputError('args', `must be a list of at most ${MAX_ARGS} strings of at most ${MAX_ARG_LENGTH} characters`);
     }
-    ctx.body = await deps.runs.run(app, process, 'invoke', args as string[]);
+    const payload = body.payload;
+    if (payload !== undefined && (typeof payload !== 'string' || !BASE64.test(payload))) throw new InvalidInputError('payload', 'must be a base64 string (the function reads the decoded bytes from $NORN_PAYLOAD_FILE)');
+    ctx.body = await deps.verbs.invoke(app, process, { args: args as string[], ...(payload ? { payload: Buffer.from(payload, 'base64') } : {}) });
   });
   return r;
 }

@@ -1,6 +1,8 @@
 // The container operations the Docker runtime needs (create, start, list by label, inspect, stop, remove, logs),
 // over dockerode. Every failure is an UpstreamError with the engine's own words.
+import os from 'node:os';
 import type Dockerode from 'dockerode';
+import { pack } from 'tar-fs';
 import { UpstreamError, errorMessage } from '../../errors.js';
 import { engineMessage, statusOf } from './engine-errors.js';
 
@@ -48,6 +50,35 @@ export class DockerContainers {
   async run(options: Dockerode.ContainerCreateOptions): Promise<string> {
     const container = await this.call('create container', () => this.docker.createContainer(options));
     try {
+      await this.call('start container', () => container.start());
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+    return container.id;
+  }
+
+  /**
+   * Like `run`, with one file put into the container before it starts: `file.path` is `/<dir>/<name>`, created owned
+   * by root, the directory 0755 and the file 0644. Goes through the engine's archive API, so it works when the engine
+   * is remote or the receiver runs in a container (no bind mount of a local path).
+   */
+  async runWithFile(options: Dockerode.ContainerCreateOptions, file: { path: string; content: Uint8Array }): Promise<string> {
+    const [dir, name, ...rest] = file.path.split('/').filter(Boolean);
+    if (!dir || !name || rest.length > 0 || !file.path.startsWith('/')) throw new Error(`runWithFile: ${file.path} is not /<dir>/<name>`);
+    const container = await this.call('create container', () => this.docker.createContainer(options));
+    try {
+      // `entries: []`: nothing is read from the directory; the two entries are written by `finish`.
+      const archive = pack(os.tmpdir(), {
+        entries: [],
+        finalize: false,
+        finish: (p) => {
+          p.entry({ name: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0 });
+          p.entry({ name: `${dir}/${name}`, mode: 0o644, uid: 0, gid: 0 }, Buffer.from(file.content));
+          p.finalize();
+        },
+      });
+      await this.call('copy a file into the container', () => container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/' }));
       await this.call('start container', () => container.start());
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);

@@ -8,8 +8,11 @@ import type {
   NomadAllocationStub,
   NomadDeployment,
   NomadDeploymentUpdateResponse,
+  NomadDispatchResponse,
   NomadEvaluation,
   NomadJob,
+  NomadJobListStub,
+  NomadPeriodicForceResponse,
   NomadPlanResponse,
   NomadRegisterResponse,
 } from './nomad-types.js';
@@ -104,6 +107,24 @@ export class NomadClient {
 
   readJob(jobId: string, q?: QueryOptions): Promise<QueryResult<NomadJob>> {
     return this.read('read job', `/v1/job/${enc(jobId)}`, q);
+  }
+
+  /** Jobs whose id starts with `prefix`: the children a periodic job launched (`<id>/periodic-`) or a dispatch made. */
+  listJobs(prefix: string, q?: QueryOptions): Promise<QueryResult<NomadJobListStub[]>> {
+    return this.read('list jobs', '/v1/jobs', q, { prefix });
+  }
+
+  /** Launches a periodic job now (`nomad job periodic force`); refused by Nomad while the job is disabled or stopped. */
+  async forcePeriodic(jobId: string, opts: WriteOptions = {}): Promise<{ evalId: string; evalCreateIndex: number }> {
+    const { value } = await this.call<NomadPeriodicForceResponse>('force periodic job', 'POST', `/v1/job/${enc(jobId)}/periodic/force`, { signal: opts.signal });
+    return { evalId: value.EvalID, evalCreateIndex: value.EvalCreateIndex };
+  }
+
+  /** Dispatches a parameterized job with `payload` (at most 16 KiB) and `meta`; answers the child job's id. */
+  async dispatch(jobId: string, req: { payload?: Uint8Array; meta?: Record<string, string> }, opts: WriteOptions = {}): Promise<{ dispatchedJobId: string; evalId: string }> {
+    const body = { ...(req.payload?.byteLength ? { Payload: Buffer.from(req.payload).toString('base64') } : {}), ...(req.meta ? { Meta: req.meta } : {}) };
+    const { value } = await this.call<NomadDispatchResponse>('dispatch job', 'POST', `/v1/job/${enc(jobId)}/dispatch`, { body, signal: opts.signal });
+    return { dispatchedJobId: value.DispatchedJobID, evalId: value.EvalID };
   }
 
   /** Current allocations of the job (`all=false`: none from an earlier job with the same id). */

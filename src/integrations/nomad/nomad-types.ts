@@ -67,6 +67,8 @@ export interface NomadTask {
   Meta?: Record<string, string> | null;
   KillTimeout?: number | null;
   KillSignal?: string;
+  /** Parameterized jobs: where a dispatched payload is written, relative to the task's `local/` dir. */
+  DispatchPayload?: { File: string } | null;
 }
 
 export interface NomadRestartPolicy {
@@ -118,6 +120,13 @@ export interface NomadPeriodic {
   TimeZone?: string;
 }
 
+/** A job that runs when dispatched (`nomad job dispatch`): Norn's function processes. */
+export interface NomadParameterizedJob {
+  Payload: 'optional' | 'required' | 'forbidden';
+  MetaRequired?: string[] | null;
+  MetaOptional?: string[] | null;
+}
+
 export interface NomadJob {
   ID: string;
   Name: string;
@@ -130,8 +139,14 @@ export interface NomadJob {
   TaskGroups: NomadTaskGroup[];
   Update?: NomadUpdateStrategy | null;
   Periodic?: NomadPeriodic | null;
+  ParameterizedJob?: NomadParameterizedJob | null;
   Meta?: Record<string, string> | null;
   // Set by the server.
+  /** The periodic or parameterized job a child job was launched or dispatched from. */
+  ParentID?: string;
+  Dispatched?: boolean;
+  /** A dispatched job's payload, base64 of its snappy-compressed bytes. */
+  Payload?: string | null;
   Stop?: boolean;
   Status?: string;
   Stable?: boolean;
@@ -309,4 +324,37 @@ export interface NomadAllocation extends NomadAllocationStub {
   DeploymentID: string;
   Job: NomadJob | null;
   AllocatedResources: { Shared: { Ports: { Label: string; Value: number; To: number; HostIP: string }[] | null } } | null;
+}
+
+/** GET /v1/jobs: one job of the list (`JobListStub`). */
+export interface NomadJobListStub {
+  ID: string;
+  ParentID: string;
+  Name: string;
+  Namespace?: string;
+  Type: string;
+  Periodic: boolean;
+  ParameterizedJob: boolean;
+  Stop: boolean;
+  Status: string;
+  StatusDescription: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+  JobModifyIndex: number;
+  /** Unix nanoseconds. */
+  SubmitTime: number;
+}
+
+export interface NomadDispatchResponse {
+  DispatchedJobID: string;
+  EvalID: string;
+  EvalCreateIndex: number;
+  JobCreateIndex: number;
+  Index: number;
+}
+
+export interface NomadPeriodicForceResponse {
+  EvalID: string;
+  EvalCreateIndex: number;
+  Index: number;
 }

@@ -139,6 +139,18 @@ export class PostgresAdmin {
     }
   }
 
+  /**
+   * The table of contents of an archive (`pg_restore --list`): it succeeds only for a whole archive pg_restore can
+   * read, so it checks an uploaded file before it is offered for restore. Throws a CommandError with pg_restore's
+   * own words otherwise.
+   */
+  async listArchive(archivePath: string, options: DumpOptions = {}): Promise<string> {
+    const argv = [this.config.pgRestore ?? 'pg_restore', '--list', archivePath];
+    const result = await this.run(argv, options.signal, this.config.restoreTimeoutMs);
+    if (result.exitCode !== 0) throw commandFailed(argv, result);
+    return result.stdout;
+  }
+
   /** A pg driver config for `database` with the admin credentials (carries the password: never log it). */
   clientConfig(database: string): ClientConfig {
     return clientConfig(this.target, database);

@@ -10,7 +10,7 @@ import { type AppPlan, type PlannedProcess, planApp } from '../../app-plan/plan-
 import { routedProcess } from '../../pipeline/ingress/resolve-service-address.js';
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
-import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
+import { DOCKER_PAYLOAD_FILE, type OneOffOutcome, type OneOffRun, type Runtime, type RuntimeInstance } from '../../pipeline/runtime.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
@@ -240,7 +240,9 @@ export class DockerRuntime implements Runtime {
     // A one-off run listens on nothing: `host` shares the host's network, `bridge` the engine's default one.
     const options = containerOptions(plan, proc, { sagaId: run.sagaId, commitSha: run.commitSha, index: 0, network: this.config.network, role: 'run', args: run.args });
     const started = Date.now();
-    const id = await this.deps.containers.run(options);
+    const id = run.payload
+      ? await this.deps.containers.runWithFile({ ...options, Env: [...(options.Env ?? []), `NORN_PAYLOAD_FILE=${DOCKER_PAYLOAD_FILE}`] }, { path: DOCKER_PAYLOAD_FILE, content: run.payload })
+      : await this.deps.containers.run(options);
     try {
       const outcome = await this.deps.containers.waitExit(id, run.timeoutMs);
       const logTail = (await this.deps.containers.logs(id, 50).catch((err: unknown) => `(no output: ${errorMessage(err)})`)).slice(-4000);

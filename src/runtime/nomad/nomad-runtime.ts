@@ -25,11 +25,13 @@ export interface NomadRuntimeDeps {
   /** Built when CONSUL_HTTP_ADDR is set: the forge target then comes from Consul's health API. */
   readonly consul?: ConsulClient;
   lastGoodImage(app: string): Promise<string | undefined>;
+  /** Scheduled processes an operator paused: registered disabled by every submit. */
+  pausedSchedules?(app: string): Promise<ReadonlySet<string>>;
   readonly log: Logger;
 }
 
 export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps): Runtime {
-  const submitDeps = { nomad: deps.nomad, loadSecrets: deps.loadSecrets };
+  const submitDeps = { nomad: deps.nomad, loadSecrets: deps.loadSecrets, pausedSchedules: deps.pausedSchedules };
   const submit = submitStep(config.submit, submitDeps);
   const healthy = healthyStep(config.healthy, {
     nomad: deps.nomad,

@@ -5,7 +5,7 @@ import type { NomadJob, NomadPlanResponse } from '../../integrations/nomad/nomad
 import { translateApp, type TranslateInput } from './translate-app.js';
 
 export interface JobsToRegister {
-  /** In registration order: the service job when it has task groups (submit skips an empty one), then the periodic jobs. */
+  /** In registration order: the service job when it has task groups (submit skips an empty one), then the periodic jobs, then the functions' parameterized jobs. */
   readonly jobs: NomadJob[];
   /** Env keys holding secret values, so printed jobs can be redacted. */
   readonly secretEnvKeys: string[];
@@ -19,7 +19,7 @@ export interface PlannedJob {
 /** The jobs a deploy of `input.spec` with `input.image` would register. Throws what translation throws. */
 export function jobsToRegister(input: TranslateInput): JobsToRegister {
   const translated = translateApp(input);
-  const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic];
+  const jobs = [...(translated.service.TaskGroups.length > 0 ? [translated.service] : []), ...translated.periodic, ...translated.functions];
   return { jobs, secretEnvKeys: translated.secretEnvKeys };
 }
 

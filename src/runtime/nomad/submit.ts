@@ -1,5 +1,5 @@
 // Step 6: the app's secrets, its Nomad jobs, and their registration. The service job goes first, then one periodic
-// job per scheduled process. Decrypted values go into the jobs and nowhere else: not into reports, outputs or errors.
+// job per scheduled process (disabled when an operator paused it), then one parameterized job per function process. Decrypted values go into the jobs and nowhere else: not into reports, outputs or errors.
 import type { NomadClient, Registration } from '../../integrations/nomad/nomad-client.js';
 import { translateApp } from './translate-app.js';
 import { done, type Step, type StepContext } from '../../pipeline/step.js';
@@ -16,6 +16,8 @@ export interface SubmitConfig {
 export interface SubmitDeps {
   nomad: Pick<NomadClient, 'register'>;
   loadSecrets: LoadSecrets;
+  /** The app's paused scheduled processes (`norn cron <app> pause`): registered disabled, so a deploy keeps the pause. */
+  pausedSchedules?(app: string): Promise<ReadonlySet<string>>;
 }
 
 /** What a registration produced; also the healthy step's input. */
@@ -27,6 +29,8 @@ export interface Submission {
   jobModifyIndex: number;
   taskGroups: string[];
   periodicJobs: { jobId: string; jobModifyIndex: number }[];
+  /** Parameterized jobs of function processes (registered, not run: they run when invoked). */
+  functionJobs: { jobId: string; jobModifyIndex: number }[];
   warnings: string[];
 }
 
@@ -40,7 +44,8 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
   const missing = (spec.secrets ?? []).filter((k) => !(k in (secrets?.env ?? {})));
   if (missing.length > 0) report(`secrets named in the spec but not in the secrets file: ${missing.join(', ')}`);
 
-  const jobs = translateApp({ spec, image, secrets: secrets?.env ?? {}, ...config });
+  const pausedSchedules = (await deps.pausedSchedules?.(spec.name)) ?? new Set<string>();
+  const jobs = translateApp({ spec, image, secrets: secrets?.env ?? {}, ...config, pausedSchedules });
   const warnings: string[] = [];
   const register = async (job: (typeof jobs)['service']): Promise<Registration> => {
     const r = await deps.nomad.register(job, { signal });
@@ -51,6 +56,8 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
   const service = taskGroups.length > 0 ? await register(jobs.service) : undefined;
   const periodicJobs: Submission['periodicJobs'] = [];
   for (const job of jobs.periodic) periodicJobs.push({ jobId: job.ID, jobModifyIndex: (await register(job)).jobModifyIndex });
+  const functionJobs: Submission['functionJobs'] = [];
+  for (const job of jobs.functions) functionJobs.push({ jobId: job.ID, jobModifyIndex: (await register(job)).jobModifyIndex });
 
   const submission: Submission = {
     imageTag: image,
@@ -59,11 +66,14 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
     jobModifyIndex: service?.jobModifyIndex ?? 0,
     taskGroups,
     periodicJobs,
+    functionJobs,
     warnings,
   };
+  const pausedIds = new Set(jobs.periodic.filter((j) => j.Periodic?.Enabled === false).map((j) => j.ID));
   const what = [
     service ? `job ${spec.name} (eval ${service.evalId.slice(0, 8)}, modify index ${service.jobModifyIndex})` : undefined,
-    ...periodicJobs.map((p) => `periodic job ${p.jobId}`),
+    ...periodicJobs.map((p) => `periodic job ${p.jobId}${pausedIds.has(p.jobId) ? ' (paused: norn cron resume)' : ''}`),
+    ...functionJobs.map((f) => `function job ${f.jobId}`),
   ].filter(Boolean);
   report(`registered ${what.join(', ') || 'nothing (no service or scheduled process)'} with image ${image}`, {
     action: 'nomad.submitted',
@@ -75,6 +85,8 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
     jobModifyIndex: submission.jobModifyIndex,
     taskGroups,
     periodicJobs,
+    ...(functionJobs.length ? { functionJobs } : {}),
+    ...(pausedIds.size ? { pausedSchedules: [...pausedIds] } : {}),
     warnings,
   });
   for (const w of warnings) report(`Nomad warning: ${w}`, { action: 'nomad.warning' });
@@ -87,7 +99,7 @@ export function submitStep(config: SubmitConfig, deps: SubmitDeps): Step {
     async run(ctx) {
       const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
       const s = await submitJobs(config, deps, ctx, image);
-      return done({ ...s }, s.evalId ? `registered ${s.jobId}, eval ${s.evalId.slice(0, 8)}` : `registered ${s.periodicJobs.length} periodic job(s)`);
+      return done({ ...s }, s.evalId ? `registered ${s.jobId}, eval ${s.evalId.slice(0, 8)}` : `registered ${s.periodicJobs.length} periodic and ${s.functionJobs.length} function job(s)`);
     },
   };
 }

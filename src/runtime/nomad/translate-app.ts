@@ -24,6 +24,8 @@ export interface TranslateInput {
   appPostgresUrl?: string;
   datacenters?: string[];
   namespace?: string;
+  /** Scheduled processes an operator paused: their periodic jobs are registered disabled, so a deploy keeps them paused. */
+  pausedSchedules?: ReadonlySet<string>;
 }
 
 export interface TranslatedJobs {
@@ -31,6 +33,8 @@ export interface TranslatedJobs {
   service: NomadJob;
   /** One periodic batch job per scheduled process, sorted by id. */
   periodic: NomadJob[];
+  /** One parameterized batch job per function process (`<app>-<process>`), sorted by id; dispatched when invoked. */
+  functions: NomadJob[];
   /** Env keys holding secret values, so printed jobs can be redacted. */
   secretEnvKeys: string[];
 }
@@ -41,11 +45,17 @@ const SECOND = 1e9;
 
 export function translateApp(input: TranslateInput): TranslatedJobs {
   const plan = planApp(input);
-  return renderNomadJobs(plan, { spec: input.spec, datacenters: input.datacenters, namespace: input.namespace });
+  return renderNomadJobs(plan, { spec: input.spec, datacenters: input.datacenters, namespace: input.namespace, pausedSchedules: input.pausedSchedules });
 }
 
+/** Where Nomad writes a dispatched payload, told to the function as NORN_PAYLOAD_FILE (Nomad interpolates it). */
+const NOMAD_PAYLOAD_FILE = ['$', '{NOMAD_TASK_DIR}/payload'].join('');
+
 /** `spec` is read only for what is Nomad's own: whether the app has endpoints (a reserved port for cloudflared). */
-export function renderNomadJobs(plan: AppPlan, opts: { spec: Pick<AppSpec, 'endpoints'>; datacenters?: string[]; namespace?: string }): TranslatedJobs {
+export function renderNomadJobs(
+  plan: AppPlan,
+  opts: { spec: Pick<AppSpec, 'endpoints'>; datacenters?: string[]; namespace?: string; pausedSchedules?: ReadonlySet<string> },
+): TranslatedJobs {
   const hasEndpoints = (opts.spec.endpoints?.length ?? 0) > 0;
   const groups = plan.processes
     .filter((p) => p.kind === 'service')
@@ -72,14 +82,44 @@ export function renderNomadJobs(plan: AppPlan, opts: { spec: Pick<AppSpec, 'endp
       const timeZone = proc.schedule!.timeZone;
       return {
         ...jobHeader(`${plan.app}-${proc.name}`, 'batch', opts),
-        Periodic: { Enabled: true, SpecType: 'cron', Spec: proc.schedule!.cron, ...(timeZone ? { TimeZone: timeZone } : {}) },
+        // Nomad's documented switch: a disabled periodic job neither launches on its schedule nor can be forced.
+        Periodic: { Enabled: !opts.pausedSchedules?.has(proc.name), SpecType: 'cron', Spec: proc.schedule!.cron, ...(timeZone ? { TimeZone: timeZone } : {}) },
         TaskGroups: [{ Name: proc.name, Count: 1, Tasks: [dockerTask(plan, proc, [])], ...volumes(plan) }],
+      };
+    });
+
+  const functions = plan.processes
+    .filter((p) => p.kind === 'function')
+    .map((proc): NomadJob => {
+      const task = dockerTask(plan, proc, []);
+      return {
+        ...jobHeader(`${plan.app}-${proc.name}`, 'batch', opts),
+        ParameterizedJob: { Payload: 'optional' },
+        TaskGroups: [
+          {
+            Name: proc.name,
+            Count: 1,
+            // One invocation runs once: a failed function is reported, not retried or rescheduled by Nomad.
+            RestartPolicy: { Attempts: 0, Interval: 60 * SECOND, Delay: 5 * SECOND, Mode: 'fail' },
+            ReschedulePolicy: { Attempts: 0, Unlimited: false },
+            Tasks: [
+              {
+                ...task,
+                Env: { ...task.Env, NORN_PAYLOAD_FILE: NOMAD_PAYLOAD_FILE },
+                Resources: { CPU: proc.cpuMhz, MemoryMB: proc.function?.memoryMb ?? proc.memoryMb },
+                DispatchPayload: { File: 'payload' },
+              },
+            ],
+            ...volumes(plan),
+          },
+        ],
       };
     });
 
   return {
     service: { ...jobHeader(plan.app, 'service', opts), TaskGroups: groups },
     periodic,
+    functions,
     secretEnvKeys: [...plan.secretEnvKeys],
   };
 }

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as core from './001-core.js';
 import * as snapshots from './002-snapshots.js';
 import * as statusOutbox from './003-status-outbox.js';
+import * as schedulePauses from './004-schedule-pauses.js';
 
 export interface Migration {
   readonly name: string;
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '001-core', ...core },
   { name: '002-snapshots', ...snapshots },
   { name: '003-status-outbox', ...statusOutbox },
+  { name: '004-schedule-pauses', ...schedulePauses },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

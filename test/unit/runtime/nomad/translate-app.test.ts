@@ -216,4 +216,29 @@ describe('translateApp', () => {
     expect(shown).to.include('"API_KEY":"<redacted>"');
     expect(group(jobs.service, 'web').Tasks[0]!.Env!.API_KEY).to.equal('k-123');
   });
+  it('makes each function process a parameterized batch job that takes an optional payload and runs once', () => {
+    const { functions } = translate(spec({ ...shop, processes: { ...shop.processes, invoke: { function: { timeout: '30s', memory: 48 }, command: 'node fn.js' } } }));
+    expect(functions.map((j) => j.ID)).to.deep.equal(['shop-invoke']);
+    const [job] = functions;
+    expect(job).to.include({ Type: 'batch', Priority: 50 });
+    expect(job!.ParameterizedJob).to.deep.equal({ Payload: 'optional' });
+    expect(job!.Periodic).to.equal(undefined);
+    const g = group(job!, 'invoke');
+    expect(g.RestartPolicy).to.deep.equal({ Attempts: 0, Interval: 60 * S, Delay: 5 * S, Mode: 'fail' });
+    expect(g.ReschedulePolicy).to.deep.equal({ Attempts: 0, Unlimited: false });
+    const task = g.Tasks[0]!;
+    expect(task.DispatchPayload).to.deep.equal({ File: 'payload' });
+    expect(task.Env).to.include({ NORN_PAYLOAD_FILE: '${NOMAD_TASK_DIR}/payload', TZ: 'America/New_York' });
+    expect(task.Resources).to.deep.equal({ CPU: 100, MemoryMB: 48 });
+    expect(task.Config).to.deep.equal({ image: 'reg/shop:abc', command: '/bin/sh', args: ['-c', 'node fn.js'] });
+  });
+
+  it('registers a paused schedule disabled and leaves the others enabled', () => {
+    const { periodic } = translate(spec(shop), { pausedSchedules: new Set(['report']) });
+    expect(periodic.map((j) => [j.ID, j.Periodic!.Enabled])).to.deep.equal([
+      ['shop-cleanup', true],
+      ['shop-nightly', true],
+      ['shop-report', false],
+    ]);
+  });
 });
