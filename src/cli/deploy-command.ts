@@ -1,11 +1,9 @@
 // `norn deploy <app> [ref] [--json]`: ask the service to deploy, then follow that saga on /ws until it ends.
 // Exit 0 when it succeeded, 1 when it failed (or was superseded or interrupted), with the failed step's error.
 import { apiCommand } from './api-command.js';
-import type { ApiClient } from './api-client.js';
-import type { QueuedDeploy, SagaAnswer } from './api-types.js';
-import { DeployProgress } from './deploy-progress.js';
-import { deployView, type ViewMode } from './deploy-view.js';
-import { followLiveFeed, type LiveFeedDeps } from './live-feed.js';
+import type { QueuedDeploy } from './api-types.js';
+import { followDeploy } from './follow-deploy.js';
+import type { LiveFeedDeps } from './live-feed.js';
 
 export function deployCommandWith(feedDeps: LiveFeedDeps & { retryDelaysMs?: readonly number[] } = {}) {
   return apiCommand({
@@ -20,41 +18,10 @@ export function deployCommandWith(feedDeps: LiveFeedDeps & { retryDelaysMs?: rea
         io.err.write('norn: the receiver queued nothing\n');
         return 1;
       }
-      const progress = new DeployProgress(queued.sagaId);
-      const mode: ViewMode = args.values.json ? 'json' : io.out.isTTY ? 'tty' : 'plain';
-      const view = deployView(mode, { app, progress, out: io.out, err: io.err });
-      try {
-        await followLiveFeed(
-          api,
-          {
-            app,
-            since: await seqBefore(api, queued.sagaId),
-            retryDelaysMs: feedDeps.retryDelaysMs,
-            onReconnecting: ({ since, reason }) => view.notice(`live stream dropped (${reason}); resuming after event ${since}…`),
-          },
-          (env) => {
-            if (!progress.apply(env, Date.now())) return false;
-            view.show(env);
-            return progress.isFinished;
-          },
-          feedDeps,
-        );
-      } finally {
-        view.close();
-      }
+      const progress = await followDeploy(api, io, { app, sagaId: queued.sagaId, json: args.values.json === true }, feedDeps);
       return progress.outcome === 'succeeded' ? 0 : 1;
     },
   });
 }
 
 export const deployCommand = deployCommandWith();
-
-/**
- * The seq just before the saga's deploy.queued event: following from there replays the whole saga, so nothing
- * is lost however far the deploy got before the socket opened.
- */
-async function seqBefore(api: ApiClient, sagaId: string): Promise<number> {
-  const { events } = await api.get<SagaAnswer>(`/api/sagas/${sagaId}`);
-  const first = events.find((e) => e.action === 'deploy.queued') ?? events[0];
-  return first ? first.seq - 1 : 0;
-}

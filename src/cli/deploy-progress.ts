@@ -19,7 +19,7 @@ export interface StepState {
 export type Outcome = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export class DeployProgress {
-  readonly steps: StepState[] = STEP_NAMES.map((name) => ({ name, status: 'pending', progress: [] }));
+  readonly steps: StepState[];
   outcome: Outcome = 'queued';
   ref?: string;
   commitSha?: string;
@@ -32,7 +32,13 @@ export class DeployProgress {
   /** Why a deploy ended without running to the end: failed, superseded, interrupted. */
   reason?: string;
 
-  constructor(readonly sagaId: string) {}
+  /** `stepNames`: the steps this kind of deploy runs (a rollback runs no clone, build or test). */
+  constructor(
+    readonly sagaId: string,
+    stepNames: readonly string[] = STEP_NAMES,
+  ) {
+    this.steps = stepNames.map((name) => ({ name, status: 'pending', progress: [] }));
+  }
 
   get isFinished(): boolean {
     return this.outcome === 'succeeded' || this.outcome === 'failed';
