@@ -17,11 +17,15 @@ import { DeployQueue } from './deploys/deploy-queue.js';
 import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
+import { imagePresence } from './deploys/image-presence.js';
+import { queueRollback } from './deploys/queue-rollback.js';
+import { rollbackOrderOf } from './pipeline/rollback-order.js';
+import { RollbackPlanner } from './deploys/rollback-plan.js';
 import { CommitOrder } from './events/commit-order.js';
 import { LiveHub } from './events/live-hub.js';
 import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, NotFoundError } from './errors.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp, type RouteEntry } from './http/create-app.js';
 import { integrationChecks } from './health/integration-checks.js';
@@ -30,7 +34,7 @@ import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { RepoCache } from './integrations/git/repo-cache.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
+import { deployPipeline, preflightPipeline, rollbackPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
@@ -38,6 +42,7 @@ import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
 import { runRoutes } from './http/routes/run-routes.js';
+import { rollbackRoutes } from './http/routes/rollback-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
 import { createStore, type Store } from './store/create-store.js';
@@ -49,6 +54,7 @@ import { ChildProcesses } from './integrations/process/child-processes.js';
 import { PostgresAdmin } from './integrations/postgres/postgres-admin.js';
 import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postgres.js';
 import { createDockerClient, createDockerContainers } from './integrations/docker/create-docker-client.js';
+import { registryHostOf } from './integrations/docker/image-name.js';
 import { sopsSecretsLoader } from './nomad-jobs/app-secrets.js';
 import { wireRuntime } from './runtime/wire-runtime.js';
 import type { SelectedRuntime } from './runtime/select-runtime.js';
@@ -160,7 +166,17 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
       return { status: 'failed', step: 'clone', error };
     }
-    const chosen = deploy.kind === 'preflight' ? preflight : pipeline;
+    let chosen = deploy.kind === 'preflight' ? preflight : pipeline;
+    if (deploy.kind === 'rollback') {
+      // A rollback's order (image, snapshot to restore) was recorded with it when it was queued.
+      const order = rollbackOrderOf(await sagaLog.forSaga(deploy.id));
+      if (!order) {
+        const error = 'this rollback has no rollback.planned event to say which image to run; request it again with norn rollback';
+        await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
+        return { status: 'failed', step: 'submit', error };
+      }
+      chosen = rollbackPipeline(config, clients, pipeline, order);
+    }
     return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs, redact: (text) => redactor.redact(text) });
   };
 
@@ -204,6 +220,22 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   );
   const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
   const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
+  const rollbackPlanner = new RollbackPlanner({
+    history: (name, limit) => queue.list({ app: name, limit }),
+    events: (sagaId) => sagaLog.forSaga(sagaId),
+    snapshots: (name) => snapshots.listByApp(name, { includeDeleted: true }),
+    restores: (name) => snapshots.listRestores(name),
+    checkImage: imagePresence({ docker, registry: config.registryUrl ? { host: registryHostOf(config.registryUrl) ?? '', auth: config.registryAuth } : undefined }),
+  });
+  const rollbackApi = rollbackRoutes({
+    catalog,
+    plan: (req) => rollbackPlanner.plan(req),
+    async queue(plan) {
+      const target = await queue.get(plan.target.sagaId);
+      if (!target) throw new NotFoundError('saga', plan.target.sagaId);
+      return (await queueRollback(plan, target, { knex, queue, sagaLog, onQueued: () => scheduler.wake() })).id;
+    },
+  });
   const snapshotApi = snapshotRoutes({
     catalog,
     snapshots,
@@ -240,7 +272,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, rollbackApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {

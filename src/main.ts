@@ -7,6 +7,7 @@ import { deployCommand } from './cli/deploy-command.js';
 import { doctorCommand } from './cli/doctor-command.js';
 import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
+import { rollbackCommand } from './cli/rollback-command.js';
 import { invokeCommand, runsCommand } from './cli/run-commands.js';
 import { sagaCommand } from './cli/saga-command.js';
 import { secretsCommand } from './cli/secrets-command.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'start the receiver (norn serve --help lists every setting)' },
   validate: { run: validateCommand, help: 'validate the app specs in a directory: norn validate [dir]' },
   deploy: { run: deployCommand, help: 'deploy an app and follow it live: norn deploy <app> [ref] [--json]' },
+  rollback: { run: rollbackCommand, help: 'redeploy an earlier deploy\'s image, no build: norn rollback <app> [--to <saga|image>] [--restore-snapshot] [--yes]' },
   watch: { run: watchCommand, help: 'follow the live feed: norn watch [app]' },
   saga: { run: sagaCommand, help: 'a saga\'s event log: norn saga <id> | norn saga --app <app> [--limit N]' },
   apps: { run: appsCommand, help: 'the apps with their last deploy' },
