@@ -172,7 +172,7 @@ export function deployCard(d) {
       {},
       h('h3', {}, h('a', { href: sagaHref(d.sagaId) }, d.app)),
       badge(d.status),
-      h('span', { class: 'muted' }, [shortSha(d.commitSha), branchOf(d.ref), d.trigger, d.kind === 'preflight' ? 'preflight' : ''].filter(Boolean).join(' · ')),
+      h('span', { class: 'muted' }, [shortSha(d.commitSha), branchOf(d.ref), d.trigger, d.kind && d.kind !== 'deploy' ? d.kind : ''].filter(Boolean).join(' · ')),
       d.createdAt ? h('span', { class: 'muted right' }, time(d.createdAt)) : '',
     ),
     stepChips(d),
