@@ -27,7 +27,17 @@ export function saveToken(token) {
 
 export async function getJson(path) {
   const token = savedToken();
-  const res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+  return answer(await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' }), token);
+}
+
+/** An action (it needs the token): JSON in, JSON out, the API's error message on failure. */
+export async function postJson(path, body) {
+  const token = savedToken();
+  const headers = { 'content-type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  return answer(await fetch(path, { method: 'POST', headers, body: JSON.stringify(body), cache: 'no-store' }), token);
+}
+
+async function answer(res, token) {
   if (res.status === 401) throw new AuthNeededError(token ? 'the saved token was refused' : 'this service needs an API token');
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, typeof body.error === 'string' ? body.error : `HTTP ${res.status}`);

@@ -3,6 +3,7 @@
 import { getJson } from './api.js';
 import { DeployBook, fromEnvelope, fromEvent, isEnded } from './deploys.js';
 import { LiveSocket } from './live.js';
+import { RollbackPanels } from './rollback-action.js';
 import { badge, branchOf, fmtDuration, h, sagaHref, shortSha, stepChips, time } from './view.js';
 
 export async function homePage(main, page) {
@@ -18,7 +19,8 @@ export async function homePage(main, page) {
 
   let apps = { apps: [], errors: [] };
   let instances = new Map();
-  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances));
+  const rollbacks = new RollbackPanels();
+  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances, rollbacks));
   const renderFeed = () => {
     const list = book.feed();
     feedBox.replaceChildren(...(list.length ? list.map((d) => deployCard(d)) : [h('p', { class: 'empty' }, 'No deploys yet. A push to a tracked branch shows up here.')]));
@@ -82,7 +84,7 @@ export async function homePage(main, page) {
   setInterval(refreshSoon, 30_000);
 }
 
-function appCards(apps, book, instances) {
+function appCards(apps, book, instances, rollbacks) {
   const cards = apps.apps.map((a) => {
     const known = book.latestFor(a.name);
     const last = known ?? a.lastDeploy;
@@ -105,6 +107,7 @@ function appCards(apps, book, instances) {
         : h('p', { class: 'muted' }, 'no deploys yet'),
       instanceList(instances.get(a.name)?.running ?? []),
       runList(instances.get(a.name)?.runs ?? []),
+      rollbacks.for(a.name, a.lastDeploy !== null || known !== undefined),
     );
   });
   // One card per broken spec file, named by its app directory (the full path is in the tooltip).
