@@ -70,6 +70,19 @@ describe('norn rollback on the Nomad runtime (simulator)', function () {
     for (const n of [1, 2]) await rawDocker().getImage(image(n)).remove().catch(() => undefined);
   });
 
+  it('asks on a terminal for the app name, shows the plan first, and queues nothing unless it is typed', async () => {
+    const questions: string[] = [];
+    const c = captureIo();
+    const person = { isInteractive: true, ask: async (q: string) => (questions.push(q), 'not-the-app') };
+    const code = await rollbackCommandWith({ confirmer: person })([app], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io);
+    expect(code).to.equal(1);
+    expect(c.out()).to.contain(`back:  ${image(1)}`);
+    expect(questions[0]).to.contain(`This will run ${image(1)}`).and.contain(`in place of ${image(2)}`).and.contain(`Type the app name (${app})`);
+    expect(c.err()).to.contain('not confirmed').and.contain('nothing was done');
+    const { deploys: listed } = (await (await svc.api(`/api/deploys?app=${app}`)).json()) as { deploys: unknown[] };
+    expect(listed).to.have.length(2);
+  });
+
   it('re-registers the previous image without building, as a deploy of kind rollback that norn status shows', async () => {
     const run = await cli([app, '--yes']);
     expect(run.code, run.err).to.equal(0);
