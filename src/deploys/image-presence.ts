@@ -9,7 +9,7 @@ export type ImagePresence =
   | { readonly status: 'engine' | 'registry' | 'missing'; readonly registry: string | null }
   | { readonly status: 'unknown'; readonly registry: string | null; readonly reason: string };
 
-export type CheckImage = (image: string) => Promise<ImagePresence>;
+export type CheckImage = (image: string, app: string) => Promise<ImagePresence>;
 
 /** The registry host of an image reference (`127.0.0.1:5000/shop:abc` → `127.0.0.1:5000`), null for Docker Hub names. */
 export function registryOf(image: string): string | null {
@@ -19,10 +19,12 @@ export function registryOf(image: string): string | null {
 
 /** `registry`: NORN_REGISTRY_URL's host and credentials, which are only ever sent to that host. */
 export function imagePresence(deps: { docker: Pick<DockerEngine, 'hasImage' | 'registryHasImage'>; registry?: { readonly host: string; readonly auth?: RegistryAuth } }): CheckImage {
-  return async (image) => {
+  return async (image, app) => {
     const registry = registryOf(image);
     try {
       if (await deps.docker.hasImage(image)) return { status: 'engine', registry };
+      // `<app>:<tag>` with no registry is what a build without NORN_REGISTRY_URL makes: it was only ever on the engine.
+      if (registry === null && image.startsWith(`${app}:`)) return { status: 'missing', registry };
       const auth = registry !== null && registry === deps.registry?.host ? deps.registry.auth : undefined;
       if (await deps.docker.registryHasImage(image, auth, registry ?? 'docker.io')) return { status: 'registry', registry };
       return { status: 'missing', registry };

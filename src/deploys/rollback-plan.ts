@@ -90,7 +90,7 @@ export interface RollbackPlanDeps {
   /** The app's snapshots, deleted ones included (a restore names the snapshot by id). */
   snapshots(app: string): Promise<readonly Snapshot[]>;
   restores(app: string): Promise<readonly SnapshotRestore[]>;
-  checkImage(image: string): Promise<ImagePresence>;
+  checkImage(image: string, app: string): Promise<ImagePresence>;
 }
 
 export class RollbackPlanner {
@@ -113,10 +113,10 @@ export class RollbackPlanner {
     const database = await this.database(req.app, history, targetOrigin);
     if (req.restoreSnapshot && !database.restorable) throw new InvalidInputError('restoreSnapshot', database.summary, 409);
 
-    const image = await this.deps.checkImage(target.imageTag!);
+    const image = await this.deps.checkImage(target.imageTag!, req.app);
     if (image.status === 'missing') {
-      const where = image.registry ? `the Docker engine nor the registry ${image.registry} has it` : 'the Docker engine has it and no registry holds it';
-      throw new InvalidInputError('to', `the image ${target.imageTag} of saga ${target.id} no longer exists: neither ${where} (removed or pruned); pick another deploy with --to <saga|image>`, 409);
+      const where = image.registry ? `it is neither on the Docker engine nor in the registry ${image.registry}` : 'it is not on the Docker engine and was never pushed to a registry';
+      throw new InvalidInputError('to', `the image ${target.imageTag} of saga ${target.id} no longer exists: ${where} (removed or pruned); pick another deploy with --to <saga|image>`, 409);
     }
     return {
       app: req.app,

@@ -25,17 +25,17 @@ describe('image presence for rollbacks (real engine and registry)', function () 
   });
 
   it('finds an image on the engine, then only in the registry once the engine no longer has it', async () => {
-    expect(await check(`${repository}:pushed`)).to.deep.equal({ status: 'engine', registry: registryUrl() });
+    expect(await check(`${repository}:pushed`, 'rbi')).to.deep.equal({ status: 'engine', registry: registryUrl() });
     await docker.removeImage(`${repository}:pushed`);
-    expect(await check(`${repository}:pushed`)).to.deep.equal({ status: 'registry', registry: registryUrl() });
+    expect(await check(`${repository}:pushed`, 'rbi')).to.deep.equal({ status: 'registry', registry: registryUrl() });
     expect(await docker.hasImage(`${repository}:pushed`), 'asking the registry pulls nothing').to.equal(false);
   });
 
   it('says missing when neither has it, and unknown (with the reason) when the registry does not answer', async () => {
     await docker.removeImage(`${repository}:local-only`);
-    expect(await check(`${repository}:local-only`)).to.deep.equal({ status: 'missing', registry: registryUrl() });
+    expect(await check(`${repository}:local-only`, 'rbi')).to.deep.equal({ status: 'missing', registry: registryUrl() });
     const down = `127.0.0.1:${await closedPort()}`;
-    const unknown = await check(`${down}/rbi:1`);
+    const unknown = await check(`${down}/rbi:1`, 'rbi');
     expect(unknown).to.deep.include({ status: 'unknown', registry: down });
     expect(unknown.status === 'unknown' && unknown.reason).to.contain('connection refused');
   });

@@ -114,6 +114,15 @@ describe('norn rollback on the Nomad runtime (simulator)', function () {
     expect(s.saga.error).to.match(/^healthy: /);
     expect(jobImage()).to.equal(image(2));
   });
+
+  it('refuses an image that no longer exists, naming the field and what to do', async () => {
+    await rawDocker().getImage(image(1)).remove();
+    const res = await svc.api(`/api/apps/${app}/rollback`, { method: 'POST', body: JSON.stringify({ to: deploys[0], dryRun: true }) });
+    expect(res.status).to.equal(409);
+    const body = (await res.json()) as { error: string; field: string };
+    expect(body.field).to.equal('to');
+    expect(body.error).to.contain(`the image ${image(1)} of saga ${deploys[0]} no longer exists`).and.contain('pick another deploy with --to');
+  });
 });
 
 describe('automatic rollback after a migration names the snapshot to restore (Nomad simulator)', function () {
