@@ -25,7 +25,7 @@ import { CommitOrder } from './events/commit-order.js';
 import { LiveHub } from './events/live-hub.js';
 import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
-import { errorMessage, NotFoundError } from './errors.js';
+import { errorMessage } from './errors.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { createApp, type RouteEntry } from './http/create-app.js';
 import { integrationChecks } from './health/integration-checks.js';
@@ -230,11 +230,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const rollbackApi = rollbackRoutes({
     catalog,
     plan: (req) => rollbackPlanner.plan(req),
-    async queue(plan) {
-      const target = await queue.get(plan.target.sagaId);
-      if (!target) throw new NotFoundError('saga', plan.target.sagaId);
-      return (await queueRollback(plan, target, { knex, queue, sagaLog, onQueued: () => scheduler.wake() })).id;
-    },
+    queue: async (plan) => (await queueRollback(plan, { knex, queue, sagaLog, onQueued: () => scheduler.wake() })).id,
   });
   const snapshotApi = snapshotRoutes({
     catalog,

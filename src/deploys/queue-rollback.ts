@@ -2,6 +2,7 @@
 // image, which deploy it brings back, which snapshot to restore) is written as the saga's `rollback.planned` event
 // in the same transaction as the queued row, so whichever receiver claims it reads exactly what the operator saw.
 import type { Knex } from 'knex';
+import { NotFoundError } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
 import type { DeployQueue } from './deploy-queue.js';
 import type { DeployRecord } from './deploy-record.js';
@@ -23,11 +24,9 @@ export function orderOf(plan: RollbackPlan): RollbackOrder {
   };
 }
 
-export async function queueRollback(
-  plan: RollbackPlan,
-  target: DeployRecord,
-  deps: { knex: Knex; queue: DeployQueue; sagaLog: SagaLog; onQueued: () => void },
-): Promise<DeployRecord> {
+export async function queueRollback(plan: RollbackPlan, deps: { knex: Knex; queue: DeployQueue; sagaLog: SagaLog; onQueued: () => void }): Promise<DeployRecord> {
+  const target = await deps.queue.get(plan.target.sagaId);
+  if (!target) throw new NotFoundError('saga', plan.target.sagaId);
   const order = orderOf(plan);
   const { deploy, events } = await deps.knex.transaction(async (trx) => {
     const queued = await deps.queue.enqueueIn(trx, {
