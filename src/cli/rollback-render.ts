@@ -10,6 +10,7 @@ export function planLines(plan: RollbackPlan): string[] {
     `  back:  ${target.image}  (saga ${target.sagaId}, commit ${target.commitSha.slice(0, 12)}, deployed ${target.deployedAt.slice(0, 19).replace('T', ' ')})`,
     `  image: ${imageLine(plan)}`,
   ];
+  if (plan.waitsFor) lines.push(`  ! a ${plan.waitsFor.kind} of ${plan.app} is ${plan.waitsFor.status} (saga ${plan.waitsFor.sagaId}): the rollback waits for it, and a newer push replaces it`);
   if (!database.migrated) {
     lines.push(`  database: ${database.summary}`);
     return lines;

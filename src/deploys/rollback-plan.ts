@@ -81,6 +81,8 @@ export interface RollbackPlan {
   readonly database: DatabasePlan;
   readonly restoreSnapshot: boolean;
   readonly image: ImagePresence;
+  /** A deploy of the app that is running or queued now: the rollback waits for it (a newer push supersedes it). */
+  readonly waitsFor: { readonly sagaId: string; readonly kind: string; readonly status: string } | null;
 }
 
 export interface RollbackPlanDeps {
@@ -114,6 +116,7 @@ export class RollbackPlanner {
     if (req.restoreSnapshot && !database.restorable) throw new InvalidInputError('restoreSnapshot', database.summary, 409);
 
     const image = await this.deps.checkImage(target.imageTag!, req.app);
+    const busy = history.find((d) => d.kind !== 'preflight' && (d.status === 'running' || d.status === 'queued'));
     if (image.status === 'missing') {
       const where = image.registry ? `it is neither on the Docker engine nor in the registry ${image.registry}` : 'it is not on the Docker engine and was never pushed to a registry';
       throw new InvalidInputError('to', `the image ${target.imageTag} of saga ${target.id} no longer exists: ${where} (removed or pruned); pick another deploy with --to <saga|image>`, 409);
@@ -126,6 +129,7 @@ export class RollbackPlanner {
       database,
       restoreSnapshot: req.restoreSnapshot,
       image,
+      waitsFor: busy ? { sagaId: busy.id, kind: busy.kind, status: busy.status } : null,
     };
   }
 

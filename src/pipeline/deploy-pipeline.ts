@@ -21,6 +21,7 @@ import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
 import type { SubmitConfig } from './steps/submit.js';
 import { testStep } from './steps/test.js';
+import { failingAfterRestore } from './steps/after-restore.js';
 import { rollbackRestoreStep } from './steps/rollback-restore.js';
 import { rollbackSafetySnapshotStep } from './steps/rollback-safety-snapshot.js';
 import type { RuntimeSource } from './runtime.js';
@@ -113,9 +114,9 @@ export function rollbackPipeline(config: Config, clients: PipelineClients, deplo
     steps: [
       rollbackSafetySnapshotStep(order, { snapshotsDir: config.snapshotsDir, postgres: clients.postgres, snapshots: clients.snapshots, clock }),
       rollbackRestoreStep(order, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
-      withImage,
-      healthy,
-      forge,
+      failingAfterRestore(withImage),
+      failingAfterRestore(healthy),
+      failingAfterRestore(forge),
     ],
     cleanup: deploy.cleanup,
     timeoutMs: deploy.timeoutMs,

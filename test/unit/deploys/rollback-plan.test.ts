@@ -96,6 +96,17 @@ describe('rollback plan', () => {
     expect(plan.database.summary).to.contain('no migration ran since saga aaaaaaa2');
   });
 
+  it('says when a deploy of the app is running, which the rollback will wait for', async () => {
+    const h = new History();
+    h.deploy('aaaaaaa1');
+    h.deploy('aaaaaaa2');
+    expect((await h.planner().plan({ app: 'shop', restoreSnapshot: false })).waitsFor).to.equal(null);
+    h.deploy('aaaaaaa3', { status: 'running' });
+    const plan = await h.planner().plan({ app: 'shop', restoreSnapshot: false });
+    expect(plan.waitsFor).to.deep.equal({ sagaId: 'aaaaaaa3', kind: 'deploy', status: 'running' });
+    expect(plan.target.sagaId).to.equal('aaaaaaa1');
+  });
+
   it('goes one further back when what runs is itself a rollback, instead of returning to the version rolled away from', async () => {
     const h = new History();
     h.deploy('aaaaaaa1');
