@@ -116,11 +116,11 @@ export class RollbackPlanner {
     if (req.restoreSnapshot && !database.restorable) throw new InvalidInputError('restoreSnapshot', database.summary, 409);
 
     const image = await this.deps.checkImage(target.imageTag!, req.app);
-    const busy = history.find((d) => d.kind !== 'preflight' && (d.status === 'running' || d.status === 'queued'));
     if (image.status === 'missing') {
       const where = image.registry ? `it is neither on the Docker engine nor in the registry ${image.registry}` : 'it is not on the Docker engine and was never pushed to a registry';
       throw new InvalidInputError('to', `the image ${target.imageTag} of saga ${target.id} no longer exists: ${where} (removed or pruned); pick another deploy with --to <saga|image>`, 409);
     }
+    const busy = history.find((d) => d.kind !== 'preflight' && (d.status === 'running' || d.status === 'queued'));
     return {
       app: req.app,
       current: version(current),
