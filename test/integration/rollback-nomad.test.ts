@@ -115,6 +115,17 @@ describe('norn rollback on the Nomad runtime (simulator)', function () {
     expect(jobImage()).to.equal(image(2));
   });
 
+  it('refuses malformed requests with the field at fault, and unknown apps with 404', async () => {
+    const post = (path: string, body: unknown) => svc.api(path, { method: 'POST', body: JSON.stringify(body) });
+    for (const [body, field] of [[{ restoreSnapshot: 'yes' }, 'restoreSnapshot'], [{ dryRun: 1 }, 'dryRun'], [{ to: 5, dryRun: true }, 'to'], [{ to: 'a b', dryRun: true }, 'to']] as const) {
+      const res = await post(`/api/apps/${app}/rollback`, body);
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      expect(((await res.json()) as { field: string }).field).to.equal(field);
+    }
+    expect((await post('/api/apps/no-such-app/rollback', { dryRun: true })).status).to.equal(404);
+    expect((await post(`/api/apps/${app}/rollback`, ['not', 'an', 'object'])).status).to.equal(400);
+  });
+
   it('refuses an image that no longer exists, naming the field and what to do', async () => {
     await rawDocker().getImage(image(1)).remove();
     const res = await svc.api(`/api/apps/${app}/rollback`, { method: 'POST', body: JSON.stringify({ to: deploys[0], dryRun: true }) });
