@@ -20,6 +20,10 @@ import type { DeployRecord } from './deploys/deploy-record.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
 import { ManualPreflight } from './deploys/manual-preflight.js';
+import { imagePresence } from './deploys/image-presence.js';
+import { queueRollback } from './deploys/queue-rollback.js';
+import { rollbackOrderOf } from './pipeline/rollback-order.js';
+import { RollbackPlanner } from './deploys/rollback-plan.js';
 import { CommitOrder } from './events/commit-order.js';
 import { LiveHub } from './events/live-hub.js';
 import { PgEventRelay } from './events/pg-event-relay.js';
@@ -33,7 +37,7 @@ import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { RepoCache } from './integrations/git/repo-cache.js';
 import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
-import { deployPipeline, preflightPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
+import { deployPipeline, preflightPipeline, rollbackPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
 import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { ConsulClient } from './integrations/consul/consul-client.js';
@@ -46,6 +50,7 @@ import { instanceRoutes } from './http/routes/instance-routes.js';
 import { runRoutes } from './http/routes/run-routes.js';
 import { preflightRoutes } from './http/routes/preflight-routes.js';
 import { canaryRoutes } from './http/routes/canary-routes.js';
+import { rollbackRoutes } from './http/routes/rollback-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
 import { SchedulePauses } from './runs/schedule-pauses.js';
@@ -68,6 +73,7 @@ import { unconfiguredPostgres } from './integrations/postgres/unconfigured-postg
 import { createDockerClients } from './integrations/docker/create-docker-client.js';
 import { sopsSecretsLoader } from './apps/app-secrets.js';
 import { submitConfigOf, wireRuntime } from './runtime/wire-runtime.js';
+import { registryHostOf } from './integrations/docker/image-name.js';
 import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
@@ -191,7 +197,17 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
       return { status: 'failed', step: 'clone', error };
     }
-    const chosen = deploy.kind === 'preflight' ? preflight : pipeline;
+    let chosen = deploy.kind === 'preflight' ? preflight : pipeline;
+    if (deploy.kind === 'rollback') {
+      // A rollback's order (image, snapshot to restore) was recorded with it when it was queued.
+      const order = rollbackOrderOf(await sagaLog.forSaga(deploy.id));
+      if (!order) {
+        const error = 'this rollback has no rollback.planned event to say which image to run; request it again with norn rollback';
+        await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
+        return { status: 'failed', step: 'submit', error };
+      }
+      chosen = rollbackPipeline(config, clients, pipeline, order);
+    }
     return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs, redact: (text) => redactor.redact(text) });
   };
 
@@ -236,6 +252,18 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
   const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
   const manualPreflight = new ManualPreflight({ catalog, git, queue, onQueued: () => scheduler.wake() });
+  const rollbackPlanner = new RollbackPlanner({
+    history: (name, limit) => queue.list({ app: name, limit }),
+    events: (sagaId) => sagaLog.forSaga(sagaId),
+    snapshots: (name) => snapshots.listByApp(name, { includeDeleted: true }),
+    restores: (name) => snapshots.listRestores(name),
+    checkImage: imagePresence({ docker, registry: config.registryUrl ? { host: registryHostOf(config.registryUrl) ?? '', auth: config.registryAuth } : undefined }),
+  });
+  const rollbackApi = rollbackRoutes({
+    catalog,
+    plan: (req) => rollbackPlanner.plan(req),
+    queue: async (plan) => (await queueRollback(plan, { knex, queue, sagaLog, onQueued: () => scheduler.wake() })).id,
+  });
   const snapshotApi = snapshotRoutes({
     catalog,
     snapshots,
@@ -295,7 +323,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, rollbackApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {

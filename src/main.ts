@@ -9,6 +9,7 @@ import { doctorCommand } from './cli/doctor-command.js';
 import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
 import { preflightCommand } from './cli/preflight-command.js';
+import { rollbackCommand } from './cli/rollback-command.js';
 import { invokeCommand, runsCommand } from './cli/run-commands.js';
 import { cronCommand } from './cli/cron-commands.js';
 import { sagaCommand } from './cli/saga-command.js';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   preflight: { run: preflightCommand, help: 'clone, build (no push), test and plan a ref, changing nothing, followed live: norn preflight <app> [ref] [--json]' },
   canary: { run: canaryCommand, help: 'an app\'s canaries and whether they wait for a decision: norn canary <app> | norn canary fail <app> [--yes]' },
   promote: { run: promoteCommand, help: 'promote the canaries waiting for it, rolling out the rest: norn promote <app> [--yes]' },
+  rollback: { run: rollbackCommand, help: 'redeploy an earlier deploy\'s image, no build: norn rollback <app> [--to <saga|image>] [--restore-snapshot] [--yes]' },
   watch: { run: watchCommand, help: 'follow the live feed: norn watch [app]' },
   saga: { run: sagaCommand, help: 'a saga\'s event log: norn saga <id> | norn saga --app <app> [--limit N]' },
   apps: { run: appsCommand, help: 'the apps with their last deploy' },

@@ -56,7 +56,7 @@ function instanceRow(i: InstanceView): string {
 
 function deployRow(d: DeployView): string {
   const detail = d.status === 'running' ? ` at ${d.currentStep ?? 'start'}` : d.error ? `: ${d.error}` : d.imageTag ? ` ${d.imageTag}` : '';
-  return `${when(d)}  ${d.status.padEnd(11)} ${d.commitSha.slice(0, 12)} ${d.ref.replace(/^refs\/heads\//, '')} (${d.trigger})  ${d.sagaId}${detail}`;
+  return `${when(d)}  ${d.status.padEnd(11)} ${d.commitSha.slice(0, 12)} ${d.ref.replace(/^refs\/heads\//, '')} (${d.kind === 'deploy' ? d.trigger : `${d.kind}, ${d.trigger}`})  ${d.sagaId}${detail}`;
 }
 
 function when(d: DeployView): string {

@@ -2,10 +2,10 @@
 // Exit 0 when it succeeded, 1 when it failed (or was superseded or interrupted), with the failed step's error.
 import { apiCommand, type CliIo } from './api-command.js';
 import type { ApiClient } from './api-client.js';
-import type { QueuedDeploy, SagaAnswer } from './api-types.js';
-import { DeployProgress, type RunKind } from './deploy-progress.js';
-import { deployView, type ViewMode } from './deploy-view.js';
-import { followLiveFeed, type LiveFeedDeps } from './live-feed.js';
+import type { QueuedDeploy } from './api-types.js';
+import type { RunKind } from './deploy-progress.js';
+import { followDeploy } from './follow-deploy.js';
+import type { LiveFeedDeps } from './live-feed.js';
 
 export type FollowDeps = LiveFeedDeps & { retryDelaysMs?: readonly number[] };
 
@@ -23,10 +23,9 @@ export function deployCommandWith(feedDeps: FollowDeps = {}) {
 }
 
 export const deployCommand = deployCommandWith();
-
 /**
- * Follows a queued run (a deploy or a preflight) on the live feed until it ends, showing each step as it goes.
- * Returns the exit code: 0 when it succeeded, 1 otherwise.
+ * Follows a queued run (a deploy, a preflight or a rollback) on the live feed until it ends, showing each step as it
+ * goes. Returns the exit code: 0 when it succeeded, 1 otherwise.
  */
 export async function followQueued(
   api: ApiClient,
@@ -38,37 +37,6 @@ export async function followQueued(
     io.err.write('norn: the receiver queued nothing\n');
     return 1;
   }
-  const progress = new DeployProgress(queued.sagaId, run.kind);
-  const mode: ViewMode = run.json ? 'json' : io.out.isTTY ? 'tty' : 'plain';
-  const view = deployView(mode, { app, progress, out: io.out, err: io.err });
-  try {
-    await followLiveFeed(
-      api,
-      {
-        app,
-        since: await seqBefore(api, queued.sagaId),
-        retryDelaysMs: feedDeps.retryDelaysMs,
-        onReconnecting: ({ since, reason }) => view.notice(`live stream dropped (${reason}); resuming after event ${since}…`),
-      },
-      (env) => {
-        if (!progress.apply(env, Date.now())) return false;
-        view.show(env);
-        return progress.isFinished;
-      },
-      feedDeps,
-    );
-  } finally {
-    view.close();
-  }
+  const progress = await followDeploy(api, io, { app, sagaId: queued.sagaId, kind: run.kind, json: run.json }, feedDeps);
   return progress.outcome === 'succeeded' ? 0 : 1;
-}
-
-/**
- * The seq just before the saga's deploy.queued event: following from there replays the whole saga, so nothing
- * is lost however far the deploy got before the socket opened.
- */
-async function seqBefore(api: ApiClient, sagaId: string): Promise<number> {
-  const { events } = await api.get<SagaAnswer>(`/api/sagas/${sagaId}`);
-  const first = events.find((e) => e.action === 'deploy.queued') ?? events[0];
-  return first ? first.seq - 1 : 0;
 }

@@ -21,7 +21,12 @@ export type Outcome = 'queued' | 'running' | 'succeeded' | 'failed';
 /** The steps a preflight runs (pipeline/deploy-pipeline.ts preflightPipeline; its plan reports as `submit`). */
 export const PREFLIGHT_STEPS: readonly string[] = ['clone', 'build', 'test', 'submit', 'cleanup'];
 
-export type RunKind = 'deploy' | 'preflight';
+/** A rollback redeploys a built image: no clone, build or test. */
+export const ROLLBACK_STEPS: readonly string[] = ['snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup'];
+
+export type RunKind = 'deploy' | 'preflight' | 'rollback';
+
+const STEPS_OF: Record<RunKind, readonly string[]> = { deploy: STEP_NAMES, preflight: PREFLIGHT_STEPS, rollback: ROLLBACK_STEPS };
 
 export class DeployProgress {
   readonly steps: StepState[];
@@ -41,7 +46,7 @@ export class DeployProgress {
     readonly sagaId: string,
     readonly kind: RunKind = 'deploy',
   ) {
-    this.steps = (kind === 'preflight' ? PREFLIGHT_STEPS : STEP_NAMES).map((name) => ({ name, status: 'pending', progress: [] }));
+    this.steps = STEPS_OF[kind].map((name) => ({ name, status: 'pending', progress: [] }));
   }
 
   get isFinished(): boolean {

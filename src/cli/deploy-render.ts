@@ -96,6 +96,7 @@ function endLines(progress: DeployProgress): string[] {
     const took = progress.durationMs === undefined ? '' : ` in ${formatDuration(progress.durationMs)}`;
     const routing = progress.notRouted ? [`! live, not routed: ${progress.notRouted}`] : [];
     if (progress.kind === 'preflight') return [`✓ preflight passed${took}`, ...(progress.imageTag ? [`image ${progress.imageTag} (built to check, not pushed)`] : [])];
+    if (progress.kind === 'rollback') return [`✓ rolled back${took}`, ...routing, ...(progress.imageTag ? [`image ${progress.imageTag}`] : [])];
     return [`✓ deployed${took}`, ...routing, ...(progress.imageTag ? [`image ${progress.imageTag}`] : [])];
   }
   const step = progress.failedStep;

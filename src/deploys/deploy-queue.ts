@@ -23,7 +23,8 @@ export interface Claimed {
 }
 
 export function laneOf(input: { app: string; kind: DeployKind; prNumber: number | null }): string {
-  return input.kind === 'deploy' ? input.app : `preflight:${input.app}:${input.prNumber ?? 0}`;
+  // A rollback changes what runs, as a deploy does: it shares the app's lane (one at a time, newest wins).
+  return input.kind === 'preflight' ? `preflight:${input.app}:${input.prNumber ?? 0}` : input.app;
 }
 
 export class DeployQueue {
@@ -199,8 +200,9 @@ export class DeployQueue {
 
   /** The image of the app's newest successful deploy: what runs now, and what a rollback goes back to. */
   async lastSucceededImage(app: string): Promise<string | undefined> {
-    // A preflight (pull request or manual) succeeds too, but its image was built for checking, never run nor pushed.
-    const row = await this.deps.knex<DeployRow>('deploys').where({ app, status: 'succeeded', kind: 'deploy' }).orderBy('queued_seq', 'desc').first('image_tag');
+    // A preflight (pull request or manual) succeeds too, but its image was built for checking, never run nor pushed;
+    // a rollback's image is what runs after it.
+    const row = await this.deps.knex<DeployRow>('deploys').where({ app, status: 'succeeded' }).whereNot({ kind: 'preflight' }).orderBy('queued_seq', 'desc').first('image_tag');
     return row?.image_tag ?? undefined;
   }
 

@@ -3,7 +3,8 @@ import type { StepName } from '../pipeline/step.js';
 import type { ForgeName } from '../webhooks/push-event.js';
 
 export type DeployStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'superseded' | 'interrupted';
-export type DeployKind = 'deploy' | 'preflight';
+/** `rollback`: a redeploy of an earlier deploy's image, without a build (deploys/rollback-plan.ts). */
+export type DeployKind = 'deploy' | 'preflight' | 'rollback';
 export type DeployTrigger = 'push' | 'manual' | 'redeliver' | 'pull_request';
 
 export const ENDED_STATUSES: readonly DeployStatus[] = ['succeeded', 'failed', 'superseded', 'interrupted'];

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ResolveServiceAddress } from './ingress/resolve-service-address.js';
 import type { Config } from '../config/load-config.js';
 import type { CloudflaredIngress } from './ingress/cloudflared-ingress.js';
+import type { RollbackOrder } from './rollback-order.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
 import type { RepoCache } from '../integrations/git/repo-cache.js';
@@ -18,6 +19,9 @@ import { forgeStep } from './steps/forge.js';
 import { migrateStep } from './steps/migrate.js';
 import { snapshotStep } from './steps/snapshot.js';
 import { testStep } from './steps/test.js';
+import { failingAfterRestore } from './steps/after-restore.js';
+import { rollbackRestoreStep } from './steps/rollback-restore.js';
+import { rollbackSafetySnapshotStep } from './steps/rollback-safety-snapshot.js';
 import type { RuntimeSource } from './runtime.js';
 import { forgeThenRetire, runtimeHealthyStep, runtimePlanStep, runtimeSubmitStep } from './steps/runtime-steps.js';
 
@@ -43,7 +47,6 @@ export interface DeployPipeline {
 export function deployPipeline(config: Config, clients: PipelineClients): DeployPipeline {
   const workRoot = workRootOf(config);
   const clock = () => new Date();
-  const resolveServiceAddress: ResolveServiceAddress = async (spec, signal) => (await clients.runtime.require('forge')).serviceAddress(spec, signal);
   const steps: Step[] = [
     cloneStep({ git: clients.git, workRoot, cache: clients.repoCache }),
     buildStep(
@@ -58,9 +61,7 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
       // The command runs inside the step's own limit, with room left to remove its container.
       command: { timeoutMs: Math.max(1000, config.stepTimeoutMs - 30_000), networkMode: config.migrateNetwork },
     }),
-    runtimeSubmitStep(clients.runtime),
-    runtimeHealthyStep(clients.runtime),
-    forgeThenRetire(forgeStep({ ingress: clients.ingress, resolveServiceAddress }), clients.runtime),
+    ...goLiveSteps(clients),
   ];
   return {
     steps,
@@ -94,6 +95,40 @@ export function preflightPipeline(config: Config, clients: PipelineClients, depl
     cleanup: deploy.cleanup,
     timeoutMs: deploy.timeoutMs,
   };
+}
+
+/**
+ * A rollback (`norn rollback`): the image an earlier deploy ran, submitted again without clone, build or test (there
+ * is nothing to build, and the image passed its tests when it was deployed). `snapshot` and `migrate` run only with
+ * --restore-snapshot, as the safety dump and the restore under the migrations' lock (skipped with the reason
+ * otherwise, so the saga says what happened to the database); then `submit`, `healthy`, `forge` and `cleanup`
+ * exactly as a deploy runs them, on the app's current spec.
+ */
+export function rollbackPipeline(config: Config, clients: PipelineClients, deploy: DeployPipeline, order: RollbackOrder): DeployPipeline {
+  const clock = () => new Date();
+  const [submit, healthy, forge] = goLiveSteps(clients);
+  const withImage: Step = { name: 'submit', run: (ctx) => submit.run({ ...ctx, outputs: { ...ctx.outputs, imageTag: order.image } }) };
+  return {
+    steps: [
+      rollbackSafetySnapshotStep(order, { snapshotsDir: config.snapshotsDir, postgres: clients.postgres, snapshots: clients.snapshots, clock }),
+      rollbackRestoreStep(order, { postgres: clients.postgres, snapshots: clients.snapshots, clock }),
+      failingAfterRestore(withImage),
+      failingAfterRestore(healthy),
+      failingAfterRestore(forge),
+    ],
+    cleanup: deploy.cleanup,
+    timeoutMs: deploy.timeoutMs,
+  };
+}
+
+/** submit, healthy and forge (then retire): what puts an image live, for a deploy and a rollback alike. */
+function goLiveSteps(clients: PipelineClients): [Step, Step, Step] {
+  const resolveServiceAddress: ResolveServiceAddress = async (spec, signal) => (await clients.runtime.require('forge')).serviceAddress(spec, signal);
+  return [
+    runtimeSubmitStep(clients.runtime),
+    runtimeHealthyStep(clients.runtime),
+    forgeThenRetire(forgeStep({ ingress: clients.ingress, resolveServiceAddress }), clients.runtime),
+  ];
 }
 
 export function workRootOf(config: Pick<Config, 'dataDir'>): string {

@@ -58,7 +58,7 @@ export function finalStatusOf(d: DeployRecord): StatusUpdate | undefined {
 }
 
 function succeeded(kind: DeployKind, durationMs: number | undefined): string {
-  const what = kind === 'preflight' ? 'preflight passed' : 'deployed';
+  const what = kind === 'preflight' ? 'preflight passed' : kind === 'rollback' ? 'deployed again by a rollback' : 'deployed';
   return durationMs === undefined ? what : `${what} in ${(durationMs / 1000).toFixed(1)}s`;
 }
 

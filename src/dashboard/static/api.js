@@ -27,24 +27,19 @@ export function saveToken(token) {
 
 export async function getJson(path) {
   const token = savedToken();
-  const res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+  return answer(await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' }), token);
+}
+
+async function answer(res, token) {
   if (res.status === 401) throw new AuthNeededError(token ? 'the saved token was refused' : 'this service needs an API token');
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, typeof body.error === 'string' ? body.error : `HTTP ${res.status}`);
   return body;
 }
 
-/** A state-changing request with a JSON body (the API refuses any other kind from a browser). */
+/** A state-changing request with a JSON body (the API refuses any other kind from a browser); it needs the token. */
 export async function sendJson(method, path, body = {}) {
   const token = savedToken();
-  const res = await fetch(path, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-    cache: 'no-store',
-  });
-  if (res.status === 401) throw new AuthNeededError(token ? 'the saved token was refused' : 'this service needs an API token');
-  const answer = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, typeof answer.error === 'string' ? answer.error : `HTTP ${res.status}`);
-  return answer;
+  const headers = { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  return answer(await fetch(path, { method, headers, body: JSON.stringify(body), cache: 'no-store' }), token);
 }

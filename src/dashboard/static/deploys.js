@@ -13,7 +13,7 @@ export function isEnded(status) {
 export function fromEvent(e) {
   const m = e.metadata ?? {};
   const base = { seq: e.seq, sagaId: e.sagaId, app: e.app, at: Date.parse(e.timestamp) || Date.now(), message: e.message };
-  if (e.action === 'deploy.queued') return { ...base, kind: 'queued', ref: m.ref, commitSha: m.commitSha, trigger: m.trigger };
+  if (e.action === 'deploy.queued') return { ...base, kind: 'queued', ref: m.ref, commitSha: m.commitSha, trigger: m.trigger, deployKind: m.kind };
   if (STEP_STATUS[e.action]) return { ...base, kind: 'step', step: m.step, status: STEP_STATUS[e.action], durationMs: m.durationMs };
   if (e.action === 'deploy.complete') return { ...base, kind: 'completed', imageTag: m.imageTag, durationMs: m.durationMs };
   if (['deploy.failed', 'deploy.superseded', 'deploy.interrupted'].includes(e.action)) {
@@ -28,7 +28,7 @@ export function fromEnvelope(env) {
   const base = { seq: env.seq, sagaId: p.sagaId, app: env.appId, at: Date.now() };
   switch (env.type) {
     case 'deploy.queued':
-      return { ...base, kind: 'queued', ref: p.ref, commitSha: p.commitSha, trigger: p.trigger, message: `queued ${p.ref ?? ''}` };
+      return { ...base, kind: 'queued', ref: p.ref, commitSha: p.commitSha, trigger: p.trigger, deployKind: p.kind, message: `queued ${p.ref ?? ''}` };
     case 'deploy.step':
       return { ...base, kind: 'step', step: p.step, status: p.status, durationMs: p.durationMs, message: p.message ?? `${p.step} ${p.status}` };
     case 'deploy.completed':
@@ -78,7 +78,7 @@ export class DeployBook {
       if (d.lines.length > LINES_KEPT) d.lines.shift();
     }
     if (u.kind === 'queued') {
-      Object.assign(d, { ref: u.ref ?? d.ref, commitSha: u.commitSha ?? d.commitSha, trigger: u.trigger ?? d.trigger });
+      Object.assign(d, { ref: u.ref ?? d.ref, commitSha: u.commitSha ?? d.commitSha, trigger: u.trigger ?? d.trigger, kind: u.deployKind ?? d.kind });
       d.status ??= 'queued';
     } else if (u.kind === 'step' && u.step) {
       const started = u.status === 'running' ? u.at : d.steps[u.step]?.startedAt;

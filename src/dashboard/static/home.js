@@ -5,6 +5,7 @@ import { DeployBook, fromEnvelope, fromEvent, isEnded } from './deploys.js';
 import { LiveSocket } from './live.js';
 import { secretsPanel } from './secrets-panel.js';
 import { operatePanel } from './operate-panel.js';
+import { RollbackPanels } from './rollback-action.js';
 import { badge, branchOf, fmtDuration, h, sagaHref, shortSha, stepChips, time } from './view.js';
 
 export async function homePage(main, page) {
@@ -22,7 +23,8 @@ export async function homePage(main, page) {
 
   let apps = { apps: [], errors: [] };
   let instances = new Map();
-  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances));
+  const rollbacks = new RollbackPanels();
+  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances, rollbacks));
   const renderFeed = () => {
     const list = book.feed();
     feedBox.replaceChildren(...(list.length ? list.map((d) => deployCard(d)) : [h('p', { class: 'empty' }, 'No deploys yet. A push to a tracked branch shows up here.')]));
@@ -86,7 +88,7 @@ export async function homePage(main, page) {
   setInterval(refreshSoon, 30_000);
 }
 
-function appCards(apps, book, instances) {
+function appCards(apps, book, instances, rollbacks) {
   const cards = apps.apps.map((a) => {
     const known = book.latestFor(a.name);
     const last = known ?? a.lastDeploy;
@@ -109,6 +111,7 @@ function appCards(apps, book, instances) {
         : h('p', { class: 'muted' }, 'no deploys yet'),
       instanceList(instances.get(a.name)?.running ?? []),
       runList(instances.get(a.name)?.runs ?? []),
+      rollbacks.for(a.name, a.lastDeploy !== null || known !== undefined),
     );
   });
   // One card per broken spec file, named by its app directory (the full path is in the tooltip).
@@ -176,7 +179,7 @@ export function deployCard(d) {
       {},
       h('h3', {}, h('a', { href: sagaHref(d.sagaId) }, d.app)),
       badge(d.status),
-      h('span', { class: 'muted' }, [shortSha(d.commitSha), branchOf(d.ref), d.trigger, d.kind === 'preflight' ? 'preflight' : ''].filter(Boolean).join(' · ')),
+      h('span', { class: 'muted' }, [shortSha(d.commitSha), branchOf(d.ref), d.trigger, d.kind && d.kind !== 'deploy' ? d.kind : ''].filter(Boolean).join(' · ')),
       d.createdAt ? h('span', { class: 'muted right' }, time(d.createdAt)) : '',
     ),
     stepChips(d),

@@ -85,7 +85,7 @@ function summary(saga, d, sagaId) {
     ['Saga', sagaId],
     ['Commit', saga?.commitSha ?? d?.commitSha],
     ['Ref', branchOf(saga?.ref ?? d?.ref)],
-    ['Trigger', saga ? `${saga.trigger}${saga.kind === 'preflight' ? ' (preflight)' : ''}` : d?.trigger],
+    ['Trigger', saga ? `${saga.trigger}${saga.kind && saga.kind !== 'deploy' ? ` (${saga.kind})` : ''}` : d?.trigger],
     ['Queued', saga?.createdAt ? time(saga.createdAt) : ''],
     ['Started', saga?.startedAt ? time(saga.startedAt) : ''],
     ['Finished', saga?.finishedAt ? time(saga.finishedAt) : ''],

@@ -69,7 +69,9 @@ export function stepChips(deploy, now = Date.now()) {
   return h(
     'ol',
     { class: 'steps', 'aria-label': 'steps' },
-    STEPS.map((name, i) => {
+    // A rollback runs no clone, build or test (pipeline/deploy-pipeline.ts rollbackPipeline).
+    (deploy.kind === 'rollback' ? STEPS.slice(3) : STEPS).map((name) => {
+      const i = STEPS.indexOf(name);
       const s = deploy.steps[name];
       const ended = deploy.status !== 'queued' && deploy.status !== 'running';
       const state = s ? s.status : ended ? 'notrun' : 'pending';

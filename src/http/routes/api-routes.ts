@@ -90,7 +90,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     // The live deploy is looked up on its own: ten failed deploys since must not hide what runs. A pull request's
     // preflight builds without deploying, so its image is never what runs.
     const [deploys, succeeded] = await Promise.all([deps.queue.list({ app: app.name, limit: 10 }), deps.queue.list({ app: app.name, status: 'succeeded', limit: 50 })]);
-    const current = succeeded.find((d) => d.kind === 'deploy');
+    const current = succeeded.find((d) => d.kind !== 'preflight');
     const running = deploys.find((d) => d.status === 'running');
     // An image a later deploy built (and pushed) but that never went live: that deploy failed or was cut off after build.
     const newerBuild = deploys.find(

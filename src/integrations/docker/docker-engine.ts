@@ -176,6 +176,24 @@ export class DockerEngine {
     }
   }
 
+  /**
+   * Whether the registry `ref` names still holds it, asked through the engine (`GET /distribution/<ref>/json`: the
+   * manifest only, nothing is pulled). False when the registry answers that it has no such manifest; an
+   * UpstreamError when the registry or the engine cannot tell.
+   */
+  async registryHasImage(ref: string, auth: RegistryAuth | undefined, registry: string): Promise<boolean> {
+    const authconfig = auth ? { username: auth.username, password: auth.password, serveraddress: registry } : undefined;
+    try {
+      await this.docker.getImage(ref).distribution(authconfig ? { authconfig } : {});
+      return true;
+    } catch (err) {
+      const status = statusOf(err);
+      // The engine answers 404 for an unknown manifest; registries without the repository make it say 401/403.
+      if (status === 404 || /manifest unknown|not found|name unknown/i.test(engineMessage(err))) return false;
+      throw this.upstreamError('look up image in registry', err);
+    }
+  }
+
   /** Gives the local image `source` the name `repository:tag` as well. */
   async tag(source: string, target: { repository: string; tag: string }): Promise<void> {
     await this.call('tag image', () => this.docker.getImage(source).tag({ repo: target.repository, tag: target.tag }));

@@ -26,3 +26,9 @@ export function imageName(registryUrl: string | undefined, app: string, commitSh
   const repository = `${prefix}/${app}`;
   return { registry, repository, tag, ref: `${repository}:${tag}` };
 }
+
+/** The registry host[:port] of NORN_REGISTRY_URL (`https://registry.example.com/team` → `registry.example.com`). */
+export function registryHostOf(registryUrl: string): string | undefined {
+  const prefix = registryUrl.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+  return prefix ? prefix.split('/')[0] : undefined;
+}

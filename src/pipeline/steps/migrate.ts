@@ -43,7 +43,8 @@ export function migrateStep(deps: MigrateStepDeps): Step {
           if (err instanceof StepFailedError) throw withRestoreHint(ctx, err);
           throw err;
         }
-        return done({}, `migration command succeeded against ${database}`);
+        report(`migration command ran against ${database}`, { action: 'migration.command', database, command: dir });
+        return done({ migrationCommand: dir }, `migration command succeeded against ${database}`);
       }
 
       let files;
@@ -88,17 +89,23 @@ async function isDirectoryIn(workDir: string, value: string): Promise<boolean> {
 function withRestoreHint(ctx: StepContext, err: StepFailedError): StepFailedError {
   const snapshot = ctx.outputs.snapshot;
   if (!snapshot) return err;
-  const hint = `; snapshot taken before migrating: ${snapshot.path} (restore: norn snapshots ${ctx.app} restore ${snapshotTimestamp(new Date(snapshot.takenAt))})`;
+  const hint = `; snapshot taken before migrating: ${snapshot.path} (restore: norn snapshots ${ctx.app} restore ${snapshotTsOf(ctx)})`;
   return new StepFailedError('migrate', `${err.message}${hint}`, { ...err.detail, snapshot: snapshot.path, snapshotTakenAt: snapshot.takenAt }, { cause: err });
 }
 
 function failure(ctx: StepContext, database: string, err: MigrationFailedError | MigrationChangedError): StepFailedError {
   const snapshot = ctx.outputs.snapshot;
   const restoreHint = snapshot
-    ? `; snapshot taken before migrating: ${snapshot.path} (restore: norn snapshots ${ctx.app} restore ${snapshotTimestamp(new Date(snapshot.takenAt))})`
+    ? `; snapshot taken before migrating: ${snapshot.path} (restore: norn snapshots ${ctx.app} restore ${snapshotTsOf(ctx)})`
     : '';
   const detail: Record<string, unknown> = { database, file: err.file, snapshot: snapshot?.path, snapshotTakenAt: snapshot?.takenAt };
   if (err instanceof MigrationFailedError) Object.assign(detail, { pgMessage: err.pgMessage, pgCode: err.pgCode, line: err.line });
   const advice = err instanceof MigrationChangedError ? ' (restore the file and add a new migration instead)' : '';
   return new StepFailedError('migrate', `${err.message}${advice}${restoreHint}`, detail, { cause: err });
+}
+
+/** The snapshot's id as `norn snapshots` lists it: the snapshot step's own, else derived from when it was taken. */
+function snapshotTsOf(ctx: StepContext): string {
+  if (typeof ctx.outputs.snapshotTs === 'string') return ctx.outputs.snapshotTs;
+  return snapshotTimestamp(new Date(ctx.outputs.snapshot!.takenAt));
 }

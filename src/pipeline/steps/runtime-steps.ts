@@ -1,8 +1,9 @@
 // The steps that belong to the runtime (pipeline/runtime.ts): submit and healthy, the preflight's plan, and the
 // retirement of the old instances once the forge step has pointed the ingress at the new ones.
-import { errorMessage } from '../../errors.js';
+import { errorMessage, StepFailedError } from '../../errors.js';
 import type { RuntimeSource } from '../runtime.js';
 import type { Step } from '../step.js';
+import { migrationUndoNotice } from './migration-undo-notice.js';
 
 export function runtimeSubmitStep(source: RuntimeSource): Step {
   return { name: 'submit', run: async (ctx) => (await source.require('submit')).submit(ctx) };
@@ -31,7 +32,11 @@ export function forgeThenRetire(forge: Step, source: RuntimeSource): Step {
       } catch (err) {
         const runtime = await source.current();
         await runtime?.discard(ctx).catch((e: unknown) => ctx.report(`could not remove the new instances: ${errorMessage(e)}`));
-        throw err;
+        // On Docker the old containers alone serve again (an automatic rollback); Nomad's discard changes nothing.
+        const undo = runtime?.name === 'docker' ? migrationUndoNotice(ctx) : undefined;
+        if (!undo) throw err;
+        ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', by: 'docker', ...undo.detail });
+        throw new StepFailedError('forge', `${undo.text}; ${errorMessage(err)}`, { ...(err instanceof StepFailedError ? err.detail : {}), ...undo.detail }, { cause: err });
       }
       await (await source.require('forge')).retire(ctx);
       return result;

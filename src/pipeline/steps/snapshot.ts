@@ -45,7 +45,8 @@ export function snapshotStep(
       for (const { snapshot: s, error } of retention.failed) {
         report(`retention: could not remove ${path.basename(s.path)}: ${error}`, { action: 'snapshot.retention_failed', path: s.path });
       }
-      return done({ snapshot: { path: snapshot.path, takenAt: snapshot.createdAt } }, summary);
+      // snapshotTs: the id `norn snapshots <app> restore` takes (a second later than takenAt when that one was taken).
+      return done({ snapshot: { path: snapshot.path, takenAt: snapshot.createdAt }, snapshotTs: snapshot.ts }, summary);
     },
   };
 }

@@ -13,6 +13,7 @@ import type { ContainerSummary, DockerContainers } from '../../integrations/dock
 import { DOCKER_PAYLOAD_FILE, type OneOffOutcome, type OneOffRun, type Runtime, type RuntimeInstance } from '../../pipeline/runtime.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
+import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 import { dockerSpecNotices } from './docker-spec-notices.js';
@@ -119,11 +120,15 @@ export class DockerRuntime implements Runtime {
         const { inst, outcome } = failed;
         const logTail = await this.deps.containers.logs(inst.id, 20).catch(() => '');
         const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
-        throw new StepFailedError('healthy', `${inst.name} (${inst.process}): ${why}; the previous version keeps serving`, {
+        // The old containers keep serving: an automatic rollback. After a migration they run on the migrated database.
+        const undo = migrationUndoNotice(ctx);
+        if (undo) ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', by: 'docker', ...undo.detail });
+        throw new StepFailedError('healthy', `${undo ? `${undo.text}; ` : ''}${inst.name} (${inst.process}): ${why}; the previous version keeps serving`, {
           instance: inst.id,
           process: inst.process,
           lastAnswer: outcome.lastAnswer,
           logTail: logTail.slice(-2000),
+          ...undo?.detail,
         });
       }
       const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');

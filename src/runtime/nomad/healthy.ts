@@ -11,6 +11,7 @@ import { done, skipped, type Step, type StepContext } from '../../pipeline/step.
 import type { Submission, SubmitContext } from './submit.js';
 import { prebuiltImage } from '../../apps/infraspec-schema.js';
 import { CanaryGate } from './canary-gate.js';
+import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.js';
 
 export interface HealthyConfig extends WatchConfig {
   /** How long to follow a deployment before failing the step. */
@@ -94,10 +95,15 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
         deploymentId: outcome.deployment?.ID,
         timedOut: outcome.timedOut,
       };
+      // The previous version runs again against a database this deploy migrated: say how to undo the migrations.
+      const undo = migrationUndoNotice(ctx);
+      const lead = undo ? `${undo.text}; ` : '';
       if (outcome.revertedJobVersion !== undefined) {
-        throw new StepFailedError('healthy', `${outcome.reason}; Nomad rolled back to the last stable version`, {
+        if (undo) ctx.report(`Nomad rolled back ${ctx.app}; ${undo.text}`, { action: 'deploy.rollback', by: 'nomad', revertedJobVersion: outcome.revertedJobVersion, ...undo.detail });
+        throw new StepFailedError('healthy', `${lead}${outcome.reason}; Nomad rolled back to the last stable version`, {
           ...detail,
           revertedJobVersion: outcome.revertedJobVersion,
+          ...undo?.detail,
         });
       }
       if (!ctx.spec.deployPolicy.autoRollback) throw new StepFailedError('healthy', outcome.reason, detail);
@@ -108,12 +114,13 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
         ctx.report(good ? `the last good image is this one (${good}): nothing to roll back to` : 'no earlier successful deploy: nothing to roll back to');
         throw new StepFailedError('healthy', outcome.reason, detail);
       }
-      ctx.report(`rolling back ${ctx.app} to ${good}`, { action: 'deploy.rollback', image: good, failedImage: image ?? null });
+      ctx.report(`rolling back ${ctx.app} to ${good}${undo ? `; ${undo.text}` : ''}`, { action: 'deploy.rollback', image: good, failedImage: image ?? null, ...undo?.detail });
       const rollback = await deps.resubmit(ctx, good);
       const after = rollback.evalId ? await watch(ctx, rollback.evalId, config.rollbackDeadlineMs ?? config.deadlineMs, { rollback: true }) : undefined;
       ctx.report(after?.ok ? `rollback to ${good} is healthy` : `rollback to ${good} is not healthy either: ${after?.reason ?? 'not registered'}`);
-      throw new StepFailedError('healthy', `${outcome.reason}; rolled back to ${good}`, {
+      throw new StepFailedError('healthy', `${lead}${outcome.reason}; rolled back to ${good}`, {
         ...detail,
+        ...undo?.detail,
         rolledBackTo: good,
         rollbackHealthy: after?.ok ?? false,
       });

@@ -1,0 +1,90 @@
+// The dashboard's rollback action in a real headless Chromium against the real service (Nomad simulator): the app
+// card shows the plan the API answers, refuses until the app's name is typed, keeps what was typed while live
+// events redraw the card, queues the rollback, and the feed shows it as a rollback that succeeds.
+import fs from 'node:fs';
+import { expect } from 'chai';
+import { chromium, type Browser } from 'playwright-core';
+import { nonce, rawDocker } from '../support/docker-fixture.js';
+import { dockerHost, requireDocker } from '../support/services.js';
+import { eventually, startTestService, type TestService } from '../support/test-service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('dashboard rollback action in headless Chromium', function () {
+  this.timeout(120_000);
+  const app = `rbw-${nonce()}`;
+  const image = (n: number) => `${app}:${n}`;
+  let browser: Browser;
+  let svc: TestService;
+
+  const spec = (n: number) => ({ name: app, image: image(n), processes: { web: { port: 8080, health: { path: '/health' } } } });
+
+  before(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
+    await requireDocker();
+    for (const n of [1, 2]) await rawDocker().getImage('norn-base:latest').tag({ repo: app, tag: String(n) });
+    svc = await startTestService({ env: { DOCKER_HOST: dockerHost() }, specs: { [app]: spec(1) } });
+    for (const n of [1, 2]) {
+      svc.writeSpec(app, spec(n));
+      await eventually(`the spec naming ${image(n)}`, async () => {
+        const detail = (await (await svc.api(`/api/apps/${app}`)).json()) as { spec: { image: string } };
+        return detail.spec.image === image(n) ? true : undefined;
+      });
+      const res = await svc.api(`/api/apps/${app}/deploy`, { method: 'POST', body: '{}' });
+      const sagaId = ((await res.json()) as { deploys: { sagaId: string }[] }).deploys[0]!.sagaId;
+      await eventually('the deploy to succeed', async () => {
+        const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string } };
+        return s.saga.status === 'succeeded' ? true : undefined;
+      }, 60_000);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await svc?.close();
+    for (const n of [1, 2]) await rawDocker().getImage(image(n)).remove().catch(() => undefined);
+  });
+
+  it('shows the plan, asks for the app name, and queues a rollback the feed shows succeeding', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
+    const problems: string[] = [];
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${svc.url}/`);
+    await page.locator('#conn[data-state="live"]').waitFor();
+    const card = page.locator(`[data-app="${app}"]`);
+    await card.getByRole('button', { name: 'Roll back…' }).click();
+    await card.locator('form.rollback-plan').waitFor();
+    const plan = await card.locator('form.rollback-plan').innerText();
+    expect(plan).to.contain(`now ${image(2)}`).and.contain(`back to ${image(1)}`).and.contain('no migration ran since');
+
+    // A wrong name queues nothing.
+    await card.getByLabel(`type ${app} to confirm`).fill('not-it');
+    await card.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await card.getByRole('alert').filter({ hasText: `type ${app} to confirm` }).waitFor();
+    const before = (await (await svc.api(`/api/deploys?app=${app}`)).json()) as { deploys: unknown[] };
+    expect(before.deploys).to.have.length(2);
+
+    // A live event redraws the card; the panel and what was typed in it stay.
+    await card.getByLabel(`type ${app} to confirm`).fill(app);
+    await svc.service.sagaLog.append({ sagaId: 'unrelated', app, source: 'test', category: 'deploy', action: 'deploy.queued', message: 'x', metadata: {} });
+    await page.waitForTimeout(300);
+    expect(await card.getByLabel(`type ${app} to confirm`).inputValue()).to.equal(app);
+
+    await card.getByRole('button', { name: 'Roll back', exact: true }).click();
+    const link = card.locator('a', { hasText: /^[0-9a-f-]{36}$/ });
+    await link.waitFor();
+    const sagaId = (await link.innerText()).trim();
+    await page.locator(`#feed [data-saga="${sagaId}"][data-state="succeeded"]`).waitFor({ timeout: 60_000 });
+    expect(await page.locator(`#feed [data-saga="${sagaId}"] header`).innerText()).to.contain('rollback');
+    const chips = await page.$$eval(`#feed [data-saga="${sagaId}"] .chip`, (list) => list.map((c) => c.getAttribute('data-step')));
+    expect(chips, 'a rollback runs no clone, build or test').to.deep.equal(['snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup']);
+    expect(svc.nomad.job(app)!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(image(1));
+    expect(problems).to.deep.equal([]);
+    await context.close();
+  });
+});
