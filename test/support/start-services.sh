@@ -77,8 +77,10 @@ start_dockerd() {
     [[ -d $DOCKER_DATA/vfs && ! -d $DOCKER_DATA/overlay2 ]] && driver=vfs
     for attempt in "$driver" vfs; do
       mkdir -p "$DOCKER_DATA"
+      # Its own session: the services outlive the shell (or CI step) that started them, and a kill of that
+      # shell's process group does not take the shared engine down with it.
       rm -f "$DOCKER_PID"
-      nohup dockerd --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
+      setsid nohup dockerd --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
         --storage-driver="$attempt" --exec-opt native.cgroupdriver=cgroupfs \
         --host "unix://$DOCKER_SOCK" --data-root "$DOCKER_DATA" --pidfile "$DOCKER_PID" \
         >>"$DOCKER_LOG" 2>&1 </dev/null &
@@ -123,7 +125,7 @@ http:
   addr: 127.0.0.1:$port
 $auth_yaml
 YML
-    nohup /usr/bin/docker-registry serve "$conf" >>"$log" 2>&1 </dev/null &
+    setsid nohup /usr/bin/docker-registry serve "$conf" >>"$log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     wait_for 30 registry_up "$port" \
       || { tail -20 "$log" >&2; die "registry $name did not come up on 127.0.0.1:$port"; }
