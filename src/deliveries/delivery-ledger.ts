@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { storeClientOf } from '../store/create-store.js';
 import { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
 import { TickBatcher, type BatchOutcome } from '../store/tick-batcher.js';
-import type { ForgeName } from '../webhooks/push-event.js';
+import type { ForgeName } from '../webhooks/forge-adapter.js';
 
 export type Verdict = 'queued' | 'no-match' | 'ignored' | 'ping' | 'rejected';
 

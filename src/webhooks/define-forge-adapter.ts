@@ -4,7 +4,8 @@
 import { headerValue, requireHeader, safeHeaderValue } from './delivery-input.js';
 import type { DeliveryMeta } from './payload-fields.js';
 import { requireSecret } from './signature.js';
-import type { ForgeAdapter, ForgeName, ParsedDelivery, RawDelivery } from './push-event.js';
+import type { ForgeAdapter, ForgeName, RawDelivery } from './forge-adapter.js';
+import type { ParsedDelivery } from './parsed-delivery.js';
 
 export interface HeaderSpec {
   /** The header as the forge's docs spell it, for error messages. */

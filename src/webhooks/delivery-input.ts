@@ -1,7 +1,7 @@
 // Reading what a forge sent: headers by name, and the body as JSON. Shared by every adapter so that every
 // forge rejects hostile input the same way (400 naming the header or the problem).
 import { WebhookRejectedError } from '../errors.js';
-import type { RawDelivery } from './push-event.js';
+import type { RawDelivery } from './forge-adapter.js';
 
 /** Long enough for any UUID, GUID or hex id a forge sends; short enough to log and index. */
 const MAX_HEADER_LENGTH = 200;

@@ -4,7 +4,7 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { DeliveryReceiver, ReceiveResult } from '../../deliveries/delivery-receiver.js';
 import { WebhookRejectedError } from '../../errors.js';
-import { FORGE_NAMES, type ForgeName, type RawDelivery } from '../../webhooks/push-event.js';
+import { FORGE_NAMES, type ForgeName, type RawDelivery } from '../../webhooks/forge-adapter.js';
 import type { BodyBudget } from '../body-budget.js';
 import { BUSY_RETRY_AFTER_SECONDS, readRawBody } from '../read-body.js';
 import { onlyMethods } from './api-routes.js';
