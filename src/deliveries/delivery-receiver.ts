@@ -40,9 +40,6 @@ export interface DeliveryReceiverDeps {
   readonly throttle?: RejectionThrottle;
 }
 
-/** Headers worth keeping with a delivery (for redelivery and debugging); signatures and tokens are dropped. */
-const KEPT_HEADER = /^(x-github-event|x-github-delivery|x-gitea-event|x-gitea-delivery|x-gogs-event|x-gogs-delivery|x-forgejo-event|x-forgejo-delivery|x-gitlab-event|x-gitlab-event-uuid|x-gitlab-webhook-uuid|idempotency-key|x-norn-event|x-norn-delivery|content-type|user-agent)$/;
-
 export class DeliveryReceiver {
   constructor(
     private readonly config: { webhookSecret?: string },
@@ -71,7 +68,7 @@ export class DeliveryReceiver {
     } catch (err) {
       return this.reject(adapter.name, deliveryId, raw, err, 'valid', source);
     }
-    return this.accept(adapter.name, deliveryId!, parsed, keptPayload(raw), null);
+    return this.accept(adapter.name, deliveryId!, parsed, { headers: adapter.keptHeaders(raw), body: raw.body }, null);
   }
 
   /** Records a delivery refused before its body was read (too large), and answers with that refusal. */
@@ -245,10 +242,4 @@ function aggregateRow(a: RejectionAggregate): NewDelivery {
     dedupe: false,
     receivedAt: a.lastAt,
   };
-}
-
-function keptPayload(raw: RawDelivery): { headers: Record<string, string>; body: Buffer } {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined && KEPT_HEADER.test(k)) headers[k] = v.slice(0, 500);
-  return { headers, body: raw.body };
 }

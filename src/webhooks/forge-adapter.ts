@@ -24,4 +24,9 @@ export interface ForgeAdapter {
   verify(delivery: RawDelivery, secret: string): Promise<void>;
   /** Parses verified bytes. Malformed bodies throw WebhookRejectedError(400). */
   parse(delivery: RawDelivery): ParsedDelivery;
+  /**
+   * The headers recorded with an accepted delivery, for redelivery and debugging: this forge's event and delivery
+   * headers, the content type and the user agent, each cut to 500 characters. Never a signature or a token.
+   */
+  keptHeaders(delivery: RawDelivery): Record<string, string>;
 }
