@@ -42,8 +42,13 @@ export function requireHeader(delivery: RawDelivery, label: string, names: reado
 }
 
 /** Throws WebhookRejectedError(400) for an empty body: nothing to verify or parse. */
-export function requireBody(delivery: RawDelivery): string {
+export function rejectEmptyBody(delivery: RawDelivery): void {
   if (delivery.body.length === 0) throw new WebhookRejectedError(400, 'request body is empty');
+}
+
+/** The body as text; throws WebhookRejectedError(400) when it is empty. */
+export function requireBody(delivery: RawDelivery): string {
+  rejectEmptyBody(delivery);
   return delivery.body.toString('utf8');
 }
 
