@@ -114,7 +114,8 @@ export class DeliveryReceiver {
   ): Promise<ReceiveResult> {
     const decision = decide(parsed, this.deps.catalog);
     const id = newDeliveryId();
-    const log = this.deps.log.child({ deliveryId: id, forgeDeliveryId: deliveryId, forge });
+    // Fields of its log lines, not a child logger: building a child costs every delivery, even when info is off.
+    const about = { deliveryId: id, forgeDeliveryId: deliveryId, forge };
     const base: Omit<NewDelivery, 'response' | 'statusCode'> = {
       id,
       forge,
@@ -170,13 +171,13 @@ export class DeliveryReceiver {
     if (!outcome) {
       events = [];
       const original = await this.deps.ledger.findAccepted(forge, deliveryId);
-      log.info({ original: original?.id }, 'duplicate delivery answered with the original result');
+      this.deps.log.info({ ...about, original: original?.id }, 'duplicate delivery answered with the original result');
       this.deps.onAnswered?.(forge, 'duplicate');
       return { status: 200, body: { ...(original?.response ?? {}), duplicate: true } };
     }
     this.deps.sagaLog.announce(events);
     if (events.length > 0) this.deps.onQueued();
-    log.info({ verdict: decision.verdict, deploys: deploys.length }, decision.reason);
+    this.deps.log.info({ ...about, verdict: decision.verdict, deploys: deploys.length }, decision.reason);
     this.deps.onAnswered?.(forge, decision.verdict);
     return outcome;
   }
