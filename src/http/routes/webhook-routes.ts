@@ -25,10 +25,14 @@ export function webhookRoutes(config: WebhookRouteConfig, deps: { receiver: Deli
     ctx.body = result.body;
   };
   const handle = async (ctx: RouterContext, provider: ForgeName | undefined) => {
+    const sent = ctx.req.headers;
     const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(ctx.request.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | undefined);
-    // Rejected attempts are counted per sending address (the socket's: the service trusts no forwarding header).
-    const source = ctx.request.ip;
+    for (const k in sent) {
+      const v = sent[k];
+      headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    // Rejected attempts are counted per sending address: the socket's, as the service trusts no forwarding header.
+    const source = ctx.req.socket.remoteAddress ?? '';
     const hold = config.bodyBudget.hold();
     try {
       let body: Buffer;
