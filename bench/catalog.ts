@@ -12,7 +12,7 @@ import { AppCatalog } from '../src/apps/app-catalog.js';
 import type { LoadedApp } from '../src/apps/load-app-specs.js';
 import { repoIdentity } from '../src/apps/repo-identity.js';
 import { createGithubAdapter } from '../src/webhooks/github.js';
-import type { PushEvent } from '../src/webhooks/push-event.js';
+import type { PushEvent } from '../src/webhooks/parsed-delivery.js';
 import { githubPush } from '../test/support/signed-delivery.js';
 import { fmtMs, mark, speedRatio, summarize } from './percentiles.js';
 

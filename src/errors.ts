@@ -105,6 +105,21 @@ export class WebhookRejectedError extends Error {
   }
 }
 
+/**
+ * A request body could not be read or used, whatever route it was sent to: too large (413), not whole in time (408),
+ * cut off or not a JSON object (400), or more than the receiver may hold at once (503). Answered with `status` and
+ * `reason`; the webhook route records it as a refused delivery (WebhookRejectedError) instead.
+ */
+export class RequestBodyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'RequestBodyError';
+  }
+}
+
 /** Input from a user or an API caller failed validation; `field` names what was wrong. Answered 400/404/409. */
 export class InvalidInputError extends Error {
   constructor(

@@ -10,7 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import type { PullRequestEvent, PushEvent } from '../webhooks/push-event.js';
+import type { PullRequestEvent, PushEvent } from '../webhooks/parsed-delivery.js';
 import { matchPullRequest } from './match-pull-request.js';
 import {
   combineAppDirs,

@@ -1,6 +1,6 @@
 // Which apps a pull request gets a preflight check for: the PR's repository is the app's, and its base branch is
 // the app's tracked branch. Like matchPush, it reads only the in-memory index.
-import type { PullRequestEvent } from '../webhooks/push-event.js';
+import type { PullRequestEvent } from '../webhooks/parsed-delivery.js';
 import { decideForRepo, identitiesOf, type AppIndex, type MatchResult } from './match-push.js';
 
 /** PR actions that put new code up for review: the ones a preflight runs on (GitHub's and Gitea's names). */

@@ -1,7 +1,7 @@
 // Which apps a push deploys, and why each app does or does not. Pure: it reads only the in-memory index the
 // catalog built, so a webhook request never touches the apps dir. Every matching app deploys, not only the first.
 import picomatch from 'picomatch';
-import type { PushEvent } from '../webhooks/push-event.js';
+import type { PushEvent } from '../webhooks/parsed-delivery.js';
 import type { LoadedApp, SpecError } from './load-app-specs.js';
 import { repoIdentity } from './repo-identity.js';
 

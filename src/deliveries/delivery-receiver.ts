@@ -8,17 +8,14 @@ import type { AppCatalog } from '../apps/app-catalog.js';
 import type { DeployQueue } from '../deploys/deploy-queue.js';
 import type { SagaEvent } from '../events/saga-event.js';
 import type { SagaLog } from '../events/saga-log.js';
-import { errorMessage, WebhookRejectedError } from '../errors.js';
+import { WebhookRejectedError } from '../errors.js';
 import { detectAdapter } from '../webhooks/detect-forge.js';
-import type { LoadedApp } from '../apps/load-app-specs.js';
-import type { MatchResult } from '../apps/match-push.js';
-import { PREFLIGHT_ACTIONS } from '../apps/match-pull-request.js';
-import type { DeployKind } from '../deploys/deploy-record.js';
-import type { ForgeAdapter, ForgeName, ParsedDelivery, PullRequestEvent, PushEvent, RawDelivery } from '../webhooks/push-event.js';
-import type { DecisionTrace, DeliveryLedger, NewDelivery, Verdict } from './delivery-ledger.js';
+import type { ForgeAdapter, ForgeName, RawDelivery } from '../webhooks/forge-adapter.js';
+import type { ParsedDelivery } from '../webhooks/parsed-delivery.js';
+import type { DecisionTrace, DeliveryLedger, NewDelivery } from './delivery-ledger.js';
+import { decide, rejectionFor } from './delivery-verdict.js';
 import { newDeliveryId } from './delivery-id.js';
 import type { RejectionAggregate, RejectionThrottle } from './rejection-throttle.js';
-import { skipMarker } from './skip-markers.js';
 
 export interface ReceiveResult {
   readonly status: number;
@@ -41,28 +38,6 @@ export interface DeliveryReceiverDeps {
   readonly onAnswered?: (forge: string, verdict: string) => void;
   /** Bounds how many refusals per sending address are recorded one by one; without it, all are. */
   readonly throttle?: RejectionThrottle;
-}
-
-/** Headers worth keeping with a delivery (for redelivery and debugging); signatures and tokens are dropped. */
-const KEPT_HEADER = /^(x-github-event|x-github-delivery|x-gitea-event|x-gitea-delivery|x-gogs-event|x-gogs-delivery|x-forgejo-event|x-forgejo-delivery|x-gitlab-event|x-gitlab-event-uuid|x-gitlab-webhook-uuid|idempotency-key|x-norn-event|x-norn-delivery|content-type|user-agent)$/;
-
-/** One pipeline run a delivery asks for. */
-interface Run {
-  app: LoadedApp;
-  kind: DeployKind;
-  ref: string;
-  commitSha: string;
-  prNumber: number | null;
-}
-
-interface Decision {
-  verdict: Verdict;
-  status: number;
-  reason: string;
-  trace: DecisionTrace;
-  /** What the delivery is about, for the ledger's columns. */
-  subject?: { repo: string; ref: string; commitSha: string };
-  runs: Run[];
 }
 
 export class DeliveryReceiver {
@@ -93,7 +68,7 @@ export class DeliveryReceiver {
     } catch (err) {
       return this.reject(adapter.name, deliveryId, raw, err, 'valid', source);
     }
-    return this.accept(adapter.name, deliveryId!, parsed, keptPayload(raw), null);
+    return this.accept(adapter.name, deliveryId!, parsed, { headers: adapter.keptHeaders(raw), body: raw.body }, null);
   }
 
   /** Records a delivery refused before its body was read (too large), and answers with that refusal. */
@@ -137,9 +112,10 @@ export class DeliveryReceiver {
     payload: { headers: Record<string, string>; body: Buffer },
     redeliveryOf: string | null,
   ): Promise<ReceiveResult> {
-    const decision = this.decide(parsed);
+    const decision = decide(parsed, this.deps.catalog);
     const id = newDeliveryId();
-    const log = this.deps.log.child({ deliveryId: id, forgeDeliveryId: deliveryId, forge });
+    // Fields of its log lines, not a child logger: building a child costs every delivery, even when info is off.
+    const about = { deliveryId: id, forgeDeliveryId: deliveryId, forge };
     const base: Omit<NewDelivery, 'response' | 'statusCode'> = {
       id,
       forge,
@@ -195,88 +171,15 @@ export class DeliveryReceiver {
     if (!outcome) {
       events = [];
       const original = await this.deps.ledger.findAccepted(forge, deliveryId);
-      log.info({ original: original?.id }, 'duplicate delivery answered with the original result');
+      this.deps.log.info({ ...about, original: original?.id }, 'duplicate delivery answered with the original result');
       this.deps.onAnswered?.(forge, 'duplicate');
       return { status: 200, body: { ...(original?.response ?? {}), duplicate: true } };
     }
     this.deps.sagaLog.announce(events);
     if (events.length > 0) this.deps.onQueued();
-    log.info({ verdict: decision.verdict, deploys: deploys.length }, decision.reason);
+    this.deps.log.info({ ...about, verdict: decision.verdict, deploys: deploys.length }, decision.reason);
     this.deps.onAnswered?.(forge, decision.verdict);
     return outcome;
-  }
-
-  private decide(parsed: ParsedDelivery): Decision {
-    const steps = ['signature verified'];
-    const trace = (extra: Partial<DecisionTrace>): DecisionTrace => ({ signature: 'valid', steps, apps: [], invalidSpecs: [], ...extra });
-    switch (parsed.kind) {
-      case 'ping':
-        return { verdict: 'ping', status: 200, reason: 'ping received', trace: trace({ event: 'ping' }), runs: [] };
-      case 'ignored':
-        return { verdict: 'ignored', status: 200, reason: parsed.reason, trace: trace({ event: parsed.event }), runs: [] };
-      case 'pull_request':
-        return this.decidePullRequest(parsed, steps);
-      case 'push':
-        return this.decidePush(parsed, steps);
-    }
-  }
-
-  private decidePush(push: PushEvent, steps: string[]): Decision {
-    const base = { signature: 'valid' as const, event: 'push', ref: push.ref, commitSha: push.after, steps };
-    const subject = { repo: push.repository.fullName, ref: push.ref, commitSha: push.after };
-    if (push.deleted) {
-      return { verdict: 'ignored', status: 200, reason: `${push.ref} was deleted; nothing to deploy`, trace: { ...base, apps: [], invalidSpecs: [] }, subject, runs: [] };
-    }
-    const marker = skipMarker(push.headCommitMessage);
-    if (marker) {
-      return { verdict: 'ignored', status: 200, reason: `head commit message says ${marker}`, trace: { ...base, apps: [], invalidSpecs: [] }, subject, runs: [] };
-    }
-    const match = this.deps.catalog.match(push);
-    const runs = match.matched.map((app) => ({ app, kind: 'deploy' as const, ref: push.ref, commitSha: push.after, prNumber: null }));
-    return this.verdictFor(match, runs, base, subject, `${push.after.slice(0, 12)}`, push.repository.fullName);
-  }
-
-  private decidePullRequest(pr: PullRequestEvent, steps: string[]): Decision {
-    const ref = `refs/pull/${pr.number}/head`;
-    const base = { signature: 'valid' as const, event: 'pull_request', ref, commitSha: pr.headSha, steps };
-    const subject = { repo: pr.repository.fullName, ref, commitSha: pr.headSha };
-    if (!(PREFLIGHT_ACTIONS as readonly string[]).includes(pr.action)) {
-      const reason = `pull request #${pr.number} ${pr.action}: only ${PREFLIGHT_ACTIONS.join('/')} run a preflight`;
-      return { verdict: 'ignored', status: 200, reason, trace: { ...base, apps: [], invalidSpecs: [] }, subject, runs: [] };
-    }
-    const match = this.deps.catalog.matchPullRequest(pr);
-    const runs = match.matched.map((app) => ({ app, kind: 'preflight' as const, ref, commitSha: pr.headSha, prNumber: pr.number }));
-    return this.verdictFor(match, runs, base, subject, `preflight of #${pr.number} at ${pr.headSha.slice(0, 12)}`, pr.repository.fullName);
-  }
-
-  /** Queued when something matched; otherwise why nothing did, naming broken specs that might have. */
-  private verdictFor(
-    match: MatchResult,
-    runs: Run[],
-    base: Omit<DecisionTrace, 'apps' | 'invalidSpecs'>,
-    subject: Decision['subject'],
-    what: string,
-    repoName: string,
-  ): Decision {
-    const steps = [...base.steps, `repository identities: ${match.identities.join(', ') || 'none recognized'}`];
-    if (match.unlisted > 0) steps.push(`${match.unlisted} more app(s) track other repositories`);
-    const invalidSpecs = match.invalidSpecs
-      .filter((e) => !e.repo || match.identities.includes(e.repo))
-      .map((e) => ({ file: e.file, path: e.path, reason: e.reason }));
-    const trace: DecisionTrace = { ...base, steps, apps: match.decisions.map((d) => ({ app: d.app, matched: d.matched, reason: d.reason })), invalidSpecs };
-    if (runs.length > 0) {
-      const names = runs.map((r) => r.app.name).join(', ');
-      const seen = new Set<string>();
-      const specWarnings = runs
-        .filter((r) => !seen.has(r.app.name) && seen.add(r.app.name))
-        .flatMap((r) => r.app.warnings.map((w) => ({ app: r.app.name, path: w.path, reason: w.reason })));
-      const traced = specWarnings.length > 0 ? { ...trace, specWarnings } : trace;
-      return { verdict: 'queued', status: 202, reason: `queued ${names}: ${what}`, trace: traced, subject, runs };
-    }
-    const relevant = trace.apps.filter((d) => !d.reason.startsWith('repo differs') && d.reason !== 'no repo in the spec');
-    const why = relevant.length > 0 ? relevant.map((d) => `${d.app}: ${d.reason}`).join('; ') : `no app tracks ${match.identities[0] ?? repoName}`;
-    const broken = invalidSpecs.length > 0 ? `; ${invalidSpecs.length} invalid spec(s): ${invalidSpecs.map((e) => `${e.file} ${e.path} ${e.reason}`).join('; ')}` : '';
-    return { verdict: 'no-match', status: 200, reason: `nothing to deploy: ${why}${broken}`, trace, subject, runs: [] };
   }
 
   private async reject(
@@ -287,8 +190,7 @@ export class DeliveryReceiver {
     signature: DecisionTrace['signature'] = 'invalid',
     source?: string,
   ): Promise<ReceiveResult> {
-    const status = err instanceof WebhookRejectedError ? err.status : 400;
-    const reason = err instanceof WebhookRejectedError ? err.reason : `malformed delivery: ${errorMessage(err)}`;
+    const { status, reason, trace } = rejectionFor(err, signature);
     const admission = source !== undefined && this.deps.throttle ? this.deps.throttle.admit(source, status, reason) : { record: true as const };
     if (!admission.record) {
       this.deps.onAnswered?.(forge, 'rejected');
@@ -305,7 +207,7 @@ export class DeliveryReceiver {
       verdict: 'rejected',
       statusCode: status,
       reason,
-      trace: { signature: status === 401 ? 'invalid' : signature === 'valid' ? 'valid' : 'not checked', steps: [reason], apps: [], invalidSpecs: [] },
+      trace,
       response: body,
       repo: null,
       ref: null,
@@ -341,10 +243,4 @@ function aggregateRow(a: RejectionAggregate): NewDelivery {
     dedupe: false,
     receivedAt: a.lastAt,
   };
-}
-
-function keptPayload(raw: RawDelivery): { headers: Record<string, string>; body: Buffer } {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw.headers)) if (v !== undefined && KEPT_HEADER.test(k)) headers[k] = v.slice(0, 500);
-  return { headers, body: raw.body };
 }

@@ -1,6 +1,6 @@
 // One pipeline run (= one saga) as stored in `deploys`.
 import type { StepName } from '../pipeline/step.js';
-import type { ForgeName } from '../webhooks/push-event.js';
+import type { ForgeName } from '../webhooks/forge-adapter.js';
 
 export type DeployStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'superseded' | 'interrupted';
 /** `rollback`: a redeploy of an earlier deploy's image, without a build (deploys/rollback-plan.ts). */

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { CommandError, ConfigError, InvalidInputError, NotFoundError, UpstreamError, UpstreamTimeoutError, WebhookRejectedError } from '../errors.js';
+import { CommandError, ConfigError, InvalidInputError, NotFoundError, RequestBodyError, UpstreamError, UpstreamTimeoutError, WebhookRejectedError } from '../errors.js';
 
 type Answer = { status: number; body: Record<string, unknown>; retryAfterSeconds?: number };
 
@@ -39,7 +39,7 @@ export function errorMiddleware(log: Logger, redact: (text: string) => string = 
 }
 
 function answerFor(err: unknown, redact: (text: string) => string): Answer {
-  if (err instanceof WebhookRejectedError) return { status: err.status, body: { error: err.reason } };
+  if (err instanceof WebhookRejectedError || err instanceof RequestBodyError) return { status: err.status, body: { error: err.reason } };
   if (err instanceof InvalidInputError) return { status: err.status, body: { error: err.message, field: err.field } };
   if (err instanceof NotFoundError) return { status: 404, body: { error: err.message } };
   if (err instanceof UpstreamError) {

@@ -1,8 +1,9 @@
 // Reads a request body as raw bytes with a size cap, so verification sees exactly what was sent and an oversized
 // or endless body is cut off early (413) instead of filling memory. Webhook bodies are also bounded in time
-// (408) and, together, by a shared budget (503 with Retry-After; see body-budget.ts).
+// (408) and, together, by a shared budget (503 with Retry-After; see body-budget.ts). Every refusal is a
+// RequestBodyError; the webhook route records it as a refused delivery, the API answers it as it is.
 import type { IncomingMessage } from 'node:http';
-import { WebhookRejectedError } from '../errors.js';
+import { RequestBodyError } from '../errors.js';
 import type { BodyHold } from './body-budget.js';
 
 export interface BodyLimits {
@@ -20,7 +21,7 @@ export async function readRawBody(req: IncomingMessage, maxBytes: number, limits
   const hasDeclared = req.headers['content-length'] !== undefined && Number.isFinite(declared);
   if (hasDeclared && declared > maxBytes) {
     req.resume();
-    throw new WebhookRejectedError(413, `body of ${declared} bytes exceeds the limit of ${maxBytes}`);
+    throw new RequestBodyError(413, `body of ${declared} bytes exceeds the limit of ${maxBytes}`);
   }
   if (hasDeclared && limits.hold && !limits.hold.reserve(declared)) {
     req.resume();
@@ -42,7 +43,7 @@ export async function readRawBody(req: IncomingMessage, maxBytes: number, limits
       };
       const onData = (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) return fail(new WebhookRejectedError(413, `body exceeds the limit of ${maxBytes} bytes`));
+        if (size > maxBytes) return fail(new RequestBodyError(413, `body exceeds the limit of ${maxBytes} bytes`));
         if (whole) {
           // Node enforces the declared length, so this never overruns.
           chunk.copy(whole, size - chunk.length);
@@ -53,14 +54,14 @@ export async function readRawBody(req: IncomingMessage, maxBytes: number, limits
         chunks.push(chunk);
       };
       if (limits.timeoutMs !== undefined) {
-        timer = setTimeout(() => fail(new WebhookRejectedError(408, `the body did not arrive within ${limits.timeoutMs! / 1000} s (${size} bytes so far); send it whole and promptly`)), limits.timeoutMs);
+        timer = setTimeout(() => fail(new RequestBodyError(408, `the body did not arrive within ${limits.timeoutMs! / 1000} s (${size} bytes so far); send it whole and promptly`)), limits.timeoutMs);
       }
       req.on('data', onData);
       req.once('end', resolve);
       // The sender hung up or broke the framing mid-body: a refused request, not a failure of ours.
-      req.once('error', () => fail(new WebhookRejectedError(400, `the request body was cut off after ${size} bytes`)));
+      req.once('error', () => fail(new RequestBodyError(400, `the request body was cut off after ${size} bytes`)));
       req.once('close', () => {
-        if (!req.complete) fail(new WebhookRejectedError(400, `the request body was cut off after ${size} bytes`));
+        if (!req.complete) fail(new RequestBodyError(400, `the request body was cut off after ${size} bytes`));
       });
     });
   } finally {
@@ -69,8 +70,8 @@ export async function readRawBody(req: IncomingMessage, maxBytes: number, limits
   return whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
 }
 
-function busy(): WebhookRejectedError {
-  return new WebhookRejectedError(503, `the receiver is reading as many webhook bodies as it may hold at once (NORN_WEBHOOK_BUFFER_BYTES); retry in ${BUSY_RETRY_AFTER_SECONDS} s`);
+function busy(): RequestBodyError {
+  return new RequestBodyError(503, `the receiver is reading as many webhook bodies as it may hold at once (NORN_WEBHOOK_BUFFER_BYTES); retry in ${BUSY_RETRY_AFTER_SECONDS} s`);
 }
 
 /** A small JSON API body; empty means {}. */
@@ -81,8 +82,8 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = 64 * 1024): 
   try {
     value = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new WebhookRejectedError(400, 'request body is not valid JSON');
+    throw new RequestBodyError(400, 'request body is not valid JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new WebhookRejectedError(400, 'request body must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RequestBodyError(400, 'request body must be a JSON object');
   return value as Record<string, unknown>;
 }

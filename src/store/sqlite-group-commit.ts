@@ -1,6 +1,8 @@
 // Group commit for SQLite: small writes that arrive while the event loop is busy are run together in one
 // transaction on knex's single connection, so a burst of N autocommitted inserts costs one commit instead of N.
-// Each write runs inside its own savepoint: one that throws is rolled back alone and rejects only its caller.
+// The writes of a batch first run back to back in one transaction. If one throws, that transaction is rolled back
+// whole and the batch runs again with each write in its own savepoint, so the one that throws is rolled back alone
+// and rejects only its caller. A write may therefore run twice, and must do nothing but write to the database.
 // A caller's promise settles after the commit, so "resolved" still means "on disk as far as SQLite promises".
 import type { Database } from 'better-sqlite3';
 import type { Knex } from 'knex';
@@ -19,8 +21,10 @@ interface KnexPoolClient {
 interface Transactions {
   /** Runs one write as the whole transaction: a lone write needs no savepoint of its own. */
   readonly alone: (write: SqliteWrite<unknown>) => unknown;
-  /** Runs several writes in one transaction, each in a savepoint. */
+  /** Runs several writes in one transaction; throws (having rolled it back) when one of them throws. */
   readonly together: (writes: readonly SqliteWrite<unknown>[]) => BatchOutcome<unknown>[];
+  /** Runs several writes in one transaction, each in a savepoint, so one that throws fails alone. */
+  readonly eachInSavepoint: (writes: readonly SqliteWrite<unknown>[]) => BatchOutcome<unknown>[];
 }
 
 export class SqliteGroupCommit {
@@ -48,7 +52,12 @@ export class SqliteGroupCommit {
           return [{ ok: false, err }];
         }
       }
-      return transactions.together(writes);
+      try {
+        return transactions.together(writes);
+      } catch {
+        // Savepoints cost two statements a write: paid only by a batch that holds a failing write.
+        return transactions.eachInSavepoint(writes);
+      }
     } finally {
       await client.releaseConnection(db);
     }
@@ -61,7 +70,8 @@ export class SqliteGroupCommit {
       const savepoint = db.transaction((write: SqliteWrite<unknown>) => write(db));
       found = {
         alone: savepoint,
-        together: db.transaction((writes: readonly SqliteWrite<unknown>[]) =>
+        together: db.transaction((writes: readonly SqliteWrite<unknown>[]) => writes.map((write): BatchOutcome<unknown> => ({ ok: true, value: write(db) }))),
+        eachInSavepoint: db.transaction((writes: readonly SqliteWrite<unknown>[]) =>
           writes.map((write): BatchOutcome<unknown> => {
             try {
               return { ok: true, value: savepoint(write) };

@@ -1,7 +1,7 @@
 // Reading what a forge sent: headers by name, and the body as JSON. Shared by every adapter so that every
 // forge rejects hostile input the same way (400 naming the header or the problem).
 import { WebhookRejectedError } from '../errors.js';
-import type { RawDelivery } from './push-event.js';
+import type { RawDelivery } from './forge-adapter.js';
 
 /** Long enough for any UUID, GUID or hex id a forge sends; short enough to log and index. */
 const MAX_HEADER_LENGTH = 200;
@@ -42,8 +42,13 @@ export function requireHeader(delivery: RawDelivery, label: string, names: reado
 }
 
 /** Throws WebhookRejectedError(400) for an empty body: nothing to verify or parse. */
-export function requireBody(delivery: RawDelivery): string {
+export function rejectEmptyBody(delivery: RawDelivery): void {
   if (delivery.body.length === 0) throw new WebhookRejectedError(400, 'request body is empty');
+}
+
+/** The body as text; throws WebhookRejectedError(400) when it is empty. */
+export function requireBody(delivery: RawDelivery): string {
+  rejectEmptyBody(delivery);
   return delivery.body.toString('utf8');
 }
 

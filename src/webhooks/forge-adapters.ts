@@ -3,7 +3,7 @@ import { createGenericAdapter } from './generic.js';
 import { createGithubAdapter } from './github.js';
 import { createGiteaAdapter, FORGEJO_CONFIG, GITEA_CONFIG } from './gitea.js';
 import { createGitlabAdapter } from './gitlab.js';
-import type { ForgeAdapter, ForgeName } from './push-event.js';
+import type { ForgeAdapter, ForgeName } from './forge-adapter.js';
 
 export function createForgeAdapters(): Record<ForgeName, ForgeAdapter> {
   return {

@@ -39,7 +39,8 @@ import {
   type DeliveryMeta,
 } from './payload-fields.js';
 import { hmacSha256HexMatches, signatureMismatch, signatureMissing } from './signature.js';
-import type { ForgeAdapter, PushEvent } from './push-event.js';
+import type { ForgeAdapter } from './forge-adapter.js';
+import type { PushEvent } from './parsed-delivery.js';
 
 const pushPayload = z.object({
   ref: refField,

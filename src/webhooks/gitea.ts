@@ -8,7 +8,7 @@ import { defineForgeAdapter } from './define-forge-adapter.js';
 import { toPullRequestEvent, toPushEvent } from './github-style-payload.js';
 import { ignored } from './payload-fields.js';
 import { hmacSha256HexMatches, signatureMismatch, signatureMissing } from './signature.js';
-import type { ForgeAdapter } from './push-event.js';
+import type { ForgeAdapter } from './forge-adapter.js';
 
 export interface GiteaAdapterConfig {
   readonly name: 'gitea' | 'forgejo';

@@ -2,7 +2,7 @@
 // pull_request bodies carry the same fields we read, so both adapters share these and a fix reaches all.
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads#push
 import { z } from 'zod';
-import type { PullRequestEvent, PushEvent, RepositoryRef } from './push-event.js';
+import type { PullRequestEvent, PushEvent, RepositoryRef } from './parsed-delivery.js';
 import {
   branchField,
   commitField,

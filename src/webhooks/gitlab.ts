@@ -23,7 +23,8 @@ import {
   type DeliveryMeta,
 } from './payload-fields.js';
 import { signatureMismatch, signatureMissing, tokensMatch } from './signature.js';
-import type { ForgeAdapter, PullRequestEvent, PushEvent, RepositoryRef } from './push-event.js';
+import type { ForgeAdapter } from './forge-adapter.js';
+import type { PullRequestEvent, PushEvent, RepositoryRef } from './parsed-delivery.js';
 
 const projectField = z
   .object({

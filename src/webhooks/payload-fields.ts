@@ -2,7 +2,8 @@
 // normalizing helpers the converters share. Only fields we read are declared; the rest is dropped unchecked.
 import { z } from 'zod';
 import { WebhookRejectedError } from '../errors.js';
-import type { ForgeName, Ignored, PushCommit } from './push-event.js';
+import type { ForgeName } from './forge-adapter.js';
+import type { Ignored, PushCommit } from './parsed-delivery.js';
 import { hasControlCharacters } from '../text/control-characters.js';
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;

@@ -2,7 +2,7 @@
 // from response times. Every failure is WebhookRejectedError(401); the reason never echoes the secret.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookRejectedError } from '../errors.js';
-import type { ForgeName } from './push-event.js';
+import type { ForgeName } from './forge-adapter.js';
 
 /** Refuses to verify with an empty secret: anyone can compute an HMAC keyed with nothing. */
 export function requireSecret(forge: ForgeName, secret: string): void {

@@ -1,5 +1,6 @@
 // The API token and the webhook secret as an operator meets them.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import WebSocket from 'ws';
@@ -48,10 +49,37 @@ describe('API token and webhook secret', () => {
     expect(list.deliveries[0]!.verdict).to.equal('rejected');
   });
 
-  it('answers 413 to an oversized body without reading it all', async () => {
+  // The sender below never finishes its body: an answer at all proves the receiver did not wait to read it, and the
+  // connection closed by the receiver proves it stopped taking more.
+  it('answers 413 to a body declared over the limit as soon as the headers arrive, and closes the connection', async () => {
     svc = await startTestService({ env: { NORN_MAX_BODY_BYTES: '2048' } });
-    const res = await fetch(`${svc.url}/api/webhooks/github`, { method: 'POST', body: 'x'.repeat(10_000), headers: { 'x-github-event': 'push', 'x-github-delivery': 'd3' } });
-    expect(res.status).to.equal(413);
+    const head = 'POST /api/webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: d3\r\nContent-Length: 10000000\r\n\r\n';
+    const answer = await sendUnfinished(svc.url, [head, 'x'.repeat(1024)]);
+    expect(answer.statusLine).to.equal('HTTP/1.1 413 Payload Too Large');
+    expect(answer.body).to.contain('body of 10000000 bytes exceeds the limit of 2048');
+    expect(answer.bytesSent).to.be.below(2048); // answered with a sliver of the declared 10 MB sent
+    const list = (await (await svc.api('/api/deliveries')).json()) as { deliveries: { verdict: string; statusCode: number }[] };
+    expect(list.deliveries[0]).to.deep.include({ verdict: 'rejected', statusCode: 413 });
+  });
+
+  it('answers 413 to an undeclared (chunked) body once it passes the limit, without waiting for its end, and closes the connection', async () => {
+    svc = await startTestService({ env: { NORN_MAX_BODY_BYTES: '2048' } });
+    const head = 'POST /api/webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: d4\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const chunk = `400\r\n${'x'.repeat(0x400)}\r\n`;
+    // 4 KiB of a body that never sends its last chunk.
+    const answer = await sendUnfinished(svc.url, [head, chunk, chunk, chunk, chunk]);
+    expect(answer.statusLine).to.equal('HTTP/1.1 413 Payload Too Large');
+    expect(answer.body).to.contain('body exceeds the limit of 2048 bytes');
+  });
+
+  it('answers an API call whose body is over its limit 413, and one that is not JSON 400, with the same messages as before', async () => {
+    svc = await startTestService();
+    const tooBig = await svc.api('/api/apps/nope/deploy', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"ref":"${'x'.repeat(70 * 1024)}"}` });
+    expect(tooBig.status).to.equal(413);
+    expect(await tooBig.json()).to.deep.equal({ error: `body of ${70 * 1024 + 10} bytes exceeds the limit of ${64 * 1024}` });
+    const notJson = await svc.api('/api/apps/nope/deploy', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ref":' });
+    expect(notJson.status).to.equal(400);
+    expect(await notJson.json()).to.deep.equal({ error: 'request body is not valid JSON' });
   });
 
   it('answers an unknown provider with 404 and a bad limit with 400 naming the field', async () => {
@@ -92,3 +120,28 @@ describe('API token and webhook secret', () => {
     expect(seen).to.deep.equal([null]);
   });
 });
+
+/**
+ * Writes `parts` to a raw connection and never anything more (so a body stays unfinished), then reads the answer
+ * until the receiver closes the connection. Resolves only once the receiver has closed it: a receiver that waited
+ * for the rest of the body, or kept the connection open to read it, never lets this resolve and fails the test by
+ * its timeout.
+ */
+function sendUnfinished(url: string, parts: readonly string[]): Promise<{ statusLine: string; body: string; bytesSent: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      for (const part of parts) socket.write(part);
+    });
+    socket.on('end', () => {
+      socket.destroy();
+      const [head = '', body = ''] = received.split('\r\n\r\n', 2);
+      resolve({ statusLine: head.split('\r\n')[0]!, body, bytesSent: socket.bytesWritten });
+    });
+  });
+}

@@ -12,7 +12,7 @@ import { runPipeline } from '../../src/pipeline/run-pipeline.js';
 import { done, type Step, type StepName } from '../../src/pipeline/step.js';
 import { wireStatusOutbox, type WiredStatusOutbox } from '../../src/statuses/wire-status-outbox.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
-import type { ForgeName } from '../../src/webhooks/push-event.js';
+import type { ForgeName } from '../../src/webhooks/forge-adapter.js';
 import { ForgeSimulator, type ReceivedStatus } from '../support/forge-simulator.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/services.js';

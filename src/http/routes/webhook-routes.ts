@@ -3,8 +3,8 @@
 // with its verdict: 202 queued, 200 ignored/duplicate, 4xx rejected, 503 busy.
 import Router, { type RouterContext } from '@koa/router';
 import type { DeliveryReceiver, ReceiveResult } from '../../deliveries/delivery-receiver.js';
-import { WebhookRejectedError } from '../../errors.js';
-import { FORGE_NAMES, type ForgeName, type RawDelivery } from '../../webhooks/push-event.js';
+import { RequestBodyError, WebhookRejectedError } from '../../errors.js';
+import { FORGE_NAMES, type ForgeName, type RawDelivery } from '../../webhooks/forge-adapter.js';
 import type { BodyBudget } from '../body-budget.js';
 import { BUSY_RETRY_AFTER_SECONDS, readRawBody } from '../read-body.js';
 import { onlyMethods } from './api-routes.js';
@@ -25,22 +25,27 @@ export function webhookRoutes(config: WebhookRouteConfig, deps: { receiver: Deli
     ctx.body = result.body;
   };
   const handle = async (ctx: RouterContext, provider: ForgeName | undefined) => {
+    const sent = ctx.req.headers;
     const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(ctx.request.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | undefined);
-    // Rejected attempts are counted per sending address (the socket's: the service trusts no forwarding header).
-    const source = ctx.request.ip;
+    for (const k in sent) {
+      const v = sent[k];
+      headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    // Rejected attempts are counted per sending address: the socket's, as the service trusts no forwarding header.
+    const source = ctx.req.socket.remoteAddress ?? '';
     const hold = config.bodyBudget.hold();
     try {
       let body: Buffer;
       try {
         body = await readRawBody(ctx.req, config.maxBodyBytes, { timeoutMs: config.bodyTimeoutMs, hold });
       } catch (err) {
-        if (!(err instanceof WebhookRejectedError)) throw err;
+        if (!(err instanceof RequestBodyError)) throw err;
         hold.release();
+        const refusal = new WebhookRejectedError(err.status, err.reason);
         // Busy: the body is read and dropped (it costs no memory), so the sender reads the 503 instead of a reset.
-        if (err.status === 503) return answer(ctx, deps.receiver.refuseBusy(provider, err, BUSY_RETRY_AFTER_SECONDS, source));
+        if (refusal.status === 503) return answer(ctx, deps.receiver.refuseBusy(provider, refusal, BUSY_RETRY_AFTER_SECONDS, source));
         ctx.set('Connection', 'close');
-        answer(ctx, await deps.receiver.rejectUnread(provider, { headers, body: Buffer.alloc(0) }, err, source));
+        answer(ctx, await deps.receiver.rejectUnread(provider, { headers, body: Buffer.alloc(0) }, refusal, source));
         return;
       }
       const raw: RawDelivery = { headers, body };

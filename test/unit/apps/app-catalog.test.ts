@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { AppCatalog } from '../../../src/apps/app-catalog.js';
-import type { PushEvent } from '../../../src/webhooks/push-event.js';
+import type { PushEvent } from '../../../src/webhooks/parsed-delivery.js';
 
 const spec = (name: string, branch = 'main') => `
 name: ${name}

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { LoadedApp, SpecError } from '../../../src/apps/load-app-specs.js';
 import { buildAppIndex, matchPush } from '../../../src/apps/match-push.js';
 import { validateAppSpec } from '../../../src/apps/validate-app-spec.js';
-import type { PushCommit, PushEvent } from '../../../src/webhooks/push-event.js';
+import type { PushCommit, PushEvent } from '../../../src/webhooks/parsed-delivery.js';
 
 function app(name: string, repo: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}): LoadedApp {
   const result = validateAppSpec({ name, image: 'nginx', repo, processes: { web: { port: 80 } }, ...extra });

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import Koa from 'koa';
 import type { AddressInfo } from 'node:net';
-import { CommandError, ConfigError, InvalidInputError, NotFoundError, UpstreamError, UpstreamTimeoutError, WebhookRejectedError } from '../../../src/errors.js';
+import { CommandError, ConfigError, InvalidInputError, NotFoundError, RequestBodyError, UpstreamError, UpstreamTimeoutError, WebhookRejectedError } from '../../../src/errors.js';
 import { errorMiddleware } from '../../../src/http/error-middleware.js';
 import { SecretRedactor } from '../../../src/redaction/secret-redactor.js';
 import { memoryLogger } from '../../support/memory-logger.js';
@@ -62,6 +62,7 @@ describe('error middleware', () => {
     expect((await answerTo(new InvalidInputError('ref', 'nope does not exist', 404))).body).to.deep.equal({ error: 'ref: nope does not exist', field: 'ref' });
     expect((await answerTo(new NotFoundError('app', 'x'))).status).to.equal(404);
     expect((await answerTo(new WebhookRejectedError(413, 'too big'))).status).to.equal(413);
+    expect(await answerTo(new RequestBodyError(400, 'request body is not valid JSON'))).to.deep.include({ status: 400, body: { error: 'request body is not valid JSON' } });
   });
 
   it('answers 503 with Retry-After when the store is down or busy', async () => {

@@ -12,7 +12,7 @@ import { StatusOutbox, type StatusOutboxConfig } from '../../../src/statuses/sta
 import { statusProjector } from '../../../src/statuses/status-projector.js';
 import { STEP_NAMES, type StepName } from '../../../src/pipeline/step.js';
 import { createStore, type Store } from '../../../src/store/create-store.js';
-import type { ForgeName } from '../../../src/webhooks/push-event.js';
+import type { ForgeName } from '../../../src/webhooks/forge-adapter.js';
 import { ForgeSimulator } from '../../support/forge-simulator.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 

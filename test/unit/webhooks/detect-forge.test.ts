@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { detectAdapter } from '../../../src/webhooks/detect-forge.js';
 import { createForgeAdapters } from '../../../src/webhooks/forge-adapters.js';
-import type { ForgeName } from '../../../src/webhooks/push-event.js';
+import type { ForgeName } from '../../../src/webhooks/forge-adapter.js';
 import { readFixture } from '../../support/fixtures-dir.js';
 import { hmacHex, receive } from './webhook-table.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createGenericAdapter, fullNameFromUrl } from '../../../src/webhooks/generic.js';
-import type { PushEvent } from '../../../src/webhooks/push-event.js';
+import type { PushEvent } from '../../../src/webhooks/parsed-delivery.js';
 import { hmacHex, json, runTable, type Row } from './webhook-table.js';
 
 const adapter = createGenericAdapter();

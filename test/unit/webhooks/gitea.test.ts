@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createGiteaAdapter, FORGEJO_CONFIG, GITEA_CONFIG } from '../../../src/webhooks/gitea.js';
-import type { PushEvent, RepositoryRef } from '../../../src/webhooks/push-event.js';
+import type { PushEvent, RepositoryRef } from '../../../src/webhooks/parsed-delivery.js';
 import { readFixture } from '../../support/fixtures-dir.js';
 import { hmacHex, json, runTable, type Row } from './webhook-table.js';
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import { createGithubAdapter } from '../../../src/webhooks/github.js';
-import type { PushEvent, RepositoryRef } from '../../../src/webhooks/push-event.js';
+import type { PushEvent, RepositoryRef } from '../../../src/webhooks/parsed-delivery.js';
 import { readFixture } from '../../support/fixtures-dir.js';
 import { hmacHex, json, receive, runTable, SECRET, type Row } from './webhook-table.js';
 

@@ -1,5 +1,5 @@
 import { createGitlabAdapter } from '../../../src/webhooks/gitlab.js';
-import type { PushEvent, RepositoryRef } from '../../../src/webhooks/push-event.js';
+import type { PushEvent, RepositoryRef } from '../../../src/webhooks/parsed-delivery.js';
 import { readFixture } from '../../support/fixtures-dir.js';
 import { json, runTable, SECRET, type Row } from './webhook-table.js';
 

@@ -2,7 +2,8 @@
 // each row mutates a real push and expects a 400 naming the field, or the value normalized.
 import { expect } from 'chai';
 import { createForgeAdapters } from '../../../src/webhooks/forge-adapters.js';
-import type { ForgeName, PushEvent } from '../../../src/webhooks/push-event.js';
+import type { ForgeName } from '../../../src/webhooks/forge-adapter.js';
+import type { PushEvent } from '../../../src/webhooks/parsed-delivery.js';
 import { readFixture } from '../../support/fixtures-dir.js';
 import { expectOutcome, hmacHex, json, receive, SECRET, type Rejection } from './webhook-table.js';
 

@@ -3,7 +3,8 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { WebhookRejectedError } from '../../../src/errors.js';
-import type { ForgeAdapter, ParsedDelivery, RawDelivery } from '../../../src/webhooks/push-event.js';
+import type { ForgeAdapter, RawDelivery } from '../../../src/webhooks/forge-adapter.js';
+import type { ParsedDelivery } from '../../../src/webhooks/parsed-delivery.js';
 
 export const SECRET = 'test-secret-do-not-use';
 

@@ -1,14 +1,6 @@
-// The one normalized shape every forge adapter produces. Nothing outside webhooks/ sees a forge payload.
-
-export type ForgeName = 'github' | 'gitea' | 'forgejo' | 'gitlab' | 'generic';
-
-export const FORGE_NAMES: readonly ForgeName[] = ['github', 'gitea', 'forgejo', 'gitlab', 'generic'];
-
-/** The bytes and headers of one delivery as received. Header names are lower-case. */
-export interface RawDelivery {
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: Buffer;
-}
+// The one normalized shape every forge adapter produces from a delivery: a push, a pull request, a ping, or a
+// delivery that asks for nothing. Nothing outside webhooks/ sees a forge payload.
+import type { ForgeName } from './forge-adapter.js';
 
 export interface PushCommit {
   readonly id: string;
@@ -72,17 +64,3 @@ export interface Ignored {
 }
 
 export type ParsedDelivery = PushEvent | PullRequestEvent | PingEvent | Ignored;
-
-export interface ForgeAdapter {
-  readonly name: ForgeName;
-  /** True when the headers look like this forge's (used by /api/webhooks detection). */
-  detects(delivery: RawDelivery): boolean;
-  /** The delivery id the forge sent, or undefined when the header is missing. */
-  deliveryId(delivery: RawDelivery): string | undefined;
-  /** The event name from the headers, or undefined when missing. */
-  eventName(delivery: RawDelivery): string | undefined;
-  /** Verifies the raw bytes against the secret in constant time. Throws WebhookRejectedError(401) when it fails. */
-  verify(delivery: RawDelivery, secret: string): Promise<void>;
-  /** Parses verified bytes. Malformed bodies throw WebhookRejectedError(400). */
-  parse(delivery: RawDelivery): ParsedDelivery;
-}
