@@ -37,6 +37,8 @@ import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingre
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
 import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
+import { operateRoutes } from './http/routes/operate-routes.js';
+import { OperationRunner } from './operations/operation-runner.js';
 import { runRoutes } from './http/routes/run-routes.js';
 import { ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
@@ -221,6 +223,16 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     runtimeName: async () => (await runtime.current())?.name,
     dockerNetwork: config.docker.network,
   });
+  const operations = new OperationRunner({ sagaLog, log });
+  const operateApi = operateRoutes({
+    catalog,
+    runtime,
+    operations,
+    isDeployRunning: (name) => queue.isRunning(name),
+    redactor,
+    loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
+    log,
+  });
   const app = createApp(
     {
       apiToken,
@@ -240,7 +252,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, endpointApiRoutes({ ingress }), opsApi, instanceRoutes({ catalog, runtime }), operateApi, runRoutes({ catalog, runs }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {
@@ -256,6 +268,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   schedules.start();
   ledgerMaintenance.start();
   const stopWorkers = async () => {
+    await operations.close();
     await schedules.stop();
     await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();

@@ -10,10 +10,13 @@ import { healthyStep, type HealthyConfig } from '../pipeline/steps/healthy.js';
 import { planStep } from '../pipeline/steps/plan.js';
 import { type LoadSecrets, submitJobs, submitStep, type SubmitConfig } from '../pipeline/steps/submit.js';
 import type { Runtime, RuntimeInstance } from '../pipeline/runtime.js';
+import { nomadLogs, nomadRestart, nomadScale, type NomadOperationsConfig } from './nomad-operations.js';
 
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;
   readonly healthy: HealthyConfig;
+  /** `norn restart`: how long a restarted allocation's tasks must keep running before the next is restarted. */
+  readonly restartHealthyMs: number;
   readonly consul: { readonly address?: string; readonly token?: string };
 }
 
@@ -33,6 +36,7 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     resubmit: (ctx, image) => submitJobs(config.submit, submitDeps, ctx, image, 'rollback'),
   });
   const plan = planStep(config.submit, submitDeps);
+  const operations: NomadOperationsConfig = { watch: config.healthy, deadlineMs: config.healthy.deadlineMs, restartHealthyMs: config.restartHealthyMs };
   return {
     name: 'nomad',
     submit: (ctx) => submit.run(ctx),
@@ -47,6 +51,9 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     async logs() {
       throw new InvalidInputError('runtime', 'logs of Nomad allocations are read with `nomad alloc logs <id>`', 409);
     },
+    streamLogs: (app, request) => nomadLogs(deps.nomad, app, request),
+    scale: (request) => nomadScale(operations, deps.nomad, request),
+    restart: (request) => nomadRestart(operations, deps.nomad, request),
     // Nomad keeps running what was registered and reverts failed deployments itself.
     recoverInterrupted: async () => undefined,
   };

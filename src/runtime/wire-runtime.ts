@@ -35,6 +35,8 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
                 submit: w.submitConfig,
                 healthy: { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
                 consul: config.consul,
+                // The Docker gate's minimum healthy time: one setting for how long a restarted instance must hold.
+                restartHealthyMs: config.docker.minHealthyMs,
               },
               { nomad: w.nomad, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, log: w.log },
             )

@@ -173,6 +173,72 @@ export class SimCluster {
     return { EvalID: evaluation.ID, EvalCreateIndex: index, JobModifyIndex: job.JobModifyIndex!, Index: index };
   }
 
+  /**
+   * `POST /v1/job/:id/scale`: a new job version with the group's count changed. Nomad updates the running
+   * allocations in place (a count is no destructive change), places the missing ones under a deployment when
+   * the group has an update strategy, and stops the surplus, highest index first.
+   */
+  scaleGroup(namespace: string, id: string, groupName: string, count: number) {
+    const record = this.jobs.get(`${namespace}/${id}`);
+    const previous = record?.versions.at(-1);
+    if (!record || !previous || previous.job.Stop) throw new SimHttpError(404, 'job not found');
+    if (!previous.job.TaskGroups.some((g) => g.Name === groupName)) throw new SimHttpError(400, `task group "${groupName}" specified for scaling does not exist in job`);
+    const index = this.bump('jobs', 'evals');
+    const job: NomadJob = {
+      ...structuredClone(previous.job),
+      TaskGroups: previous.job.TaskGroups.map((g) => (g.Name === groupName ? { ...structuredClone(g), Count: count } : structuredClone(g))),
+      Version: previous.job.Version! + 1,
+      Stable: false,
+      SubmitTime: Date.now() * 1e6,
+      ModifyIndex: index,
+      JobModifyIndex: index,
+    };
+    record.versions.push({ job, fingerprint: specFingerprint(job), scenarios: previous.scenarios });
+    for (const a of this.live(job)) {
+      a.JobVersion = job.Version!;
+      a.Job = job;
+      this.touch(a);
+    }
+    const evaluation = this.createEval(job, 'job-scaling', index);
+    this.later(this.opts.stepMs, () => this.processScale(evaluation.ID, groupName));
+    return { EvalID: evaluation.ID, EvalCreateIndex: index, JobModifyIndex: index, Warnings: '', Index: index };
+  }
+
+  private processScale(evalId: string, groupName: string): void {
+    const evaluation = this.evals.get(evalId);
+    if (!evaluation || this.closed) return;
+    const job = this.currentJob(evaluation.Namespace!, evaluation.JobID);
+    const group = job?.TaskGroups.find((g) => g.Name === groupName);
+    if (!job || !group || job.Stop) return;
+    const alive = this.live(job).filter((a) => a.TaskGroup === groupName).sort((a, b) => slotOf(b) - slotOf(a));
+    let deployment: NomadDeployment | undefined;
+    if (alive.length > group.Count) {
+      for (const a of alive.slice(0, alive.length - group.Count)) this.stopAlloc(a, 'alloc not needed due to job update');
+    } else if (alive.length < group.Count) {
+      if ((group.Update?.MaxParallel ?? 0) > 0) {
+        deployment = this.createDeployment(job, false);
+        // The running allocations join the new deployment with the health they had.
+        for (const a of this.live(job)) {
+          const state = deployment.TaskGroups[a.TaskGroup]!;
+          a.DeploymentID = deployment.ID;
+          state.PlacedAllocs += 1;
+          if (a.DeploymentStatus?.Healthy) state.HealthyAllocs += 1;
+        }
+        this.advanceGroup(deployment, group);
+      } else {
+        for (let i = alive.length; i < group.Count; i++) this.place(job, group, undefined, false, undefined);
+      }
+    }
+    evaluation.Status = 'complete';
+    evaluation.DeploymentID = deployment?.ID ?? '';
+    evaluation.ModifyIndex = this.bump('evals');
+  }
+
+  /** The allocation runner of `allocId` (its tasks' logs, restarts), while it exists. */
+  runner(allocId: string): SimAllocRunner | undefined {
+    return this.runners.get(allocId);
+  }
+
   jobAllocs(namespace: string, id: string): NomadAllocation[] {
     return [...this.allocs.values()].filter((a) => a.JobID === id && a.Namespace === namespace);
   }
@@ -503,6 +569,11 @@ export class SimCluster {
     for (const t of this.timers) clearTimeout(t);
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
   }
+}
+
+/** The index in an allocation's name, `job.group[3]` -> 3. */
+function slotOf(a: NomadAllocation): number {
+  return Number(/\[(\d+)\]$/.exec(a.Name)?.[1] ?? 0);
 }
 
 function sleep(ms: number): Promise<void> {

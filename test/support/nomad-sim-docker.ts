@@ -34,6 +34,14 @@ export function dockerDriver(docker: Docker): NomadSimDriver {
         await container.remove({ force: true }).catch(() => undefined);
         throw err;
       }
+      // The task's output goes to the client's log files, as Nomad's docker driver copies it.
+      void container.logs({ follow: true, stdout: true, stderr: true }).then(
+        (stream) => {
+          docker.modem.demuxStream(stream, { write: (d: Buffer) => hooks.log('stdout', d) } as unknown as NodeJS.WritableStream, { write: (d: Buffer) => hooks.log('stderr', d) } as unknown as NodeJS.WritableStream);
+          stream.on('error', () => undefined);
+        },
+        () => undefined,
+      );
       let stopping = false;
       // An exited task's container goes away before any restart, as with Nomad's docker driver.
       const exited = (code: number) => {

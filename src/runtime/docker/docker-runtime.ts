@@ -11,6 +11,10 @@ import { routedProcess } from '../../endpoints/resolve-service-address.js';
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
 import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
+import type { LogLine, LogRequest, RestartRequest, ScaleRequest } from '../../pipeline/runtime-operations.js';
+import { mergeLogSources } from '../merge-log-sources.js';
+import { containerLogLines } from './docker-logs.js';
+import { restartContainers, scaleContainers } from './docker-instance-ops.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../pipeline/steps/submit.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
@@ -204,6 +208,21 @@ export class DockerRuntime implements Runtime {
     const c = (await this.deps.containers.list({ [LABEL.app]: app })).find((x) => x.id.startsWith(instanceId));
     if (!c || instanceId.length < 6) throw new NotFoundError('instance', instanceId.slice(0, 64));
     return this.deps.containers.logs(c.id, opts.tail);
+  }
+
+  async *streamLogs(app: string, request: LogRequest): AsyncGenerator<LogLine> {
+    const found = (await this.service(app))
+      .filter((c) => request.process === undefined || c.labels[LABEL.process] === request.process)
+      .sort((a, b) => a.labels[LABEL.process]!.localeCompare(b.labels[LABEL.process]!) || a.created - b.created);
+    yield* mergeLogSources(found.map((c) => containerLogLines(this.deps.containers, c, request)));
+  }
+
+  scale(request: ScaleRequest) {
+    return scaleContainers(this.config, this.deps, request);
+  }
+
+  restart(request: RestartRequest) {
+    return restartContainers(this.config, this.deps, request);
   }
 
   async recoverInterrupted(deploy: { readonly id: string; readonly app: string }) {
