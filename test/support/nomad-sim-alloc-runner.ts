@@ -34,6 +34,9 @@ export class SimAllocRunner {
   private readonly exits = new Map<string, (code: number) => void>();
   private readonly userRestarts = new Set<string>();
   private readonly logFiles = new Map<string, SimLogFile>();
+  /** Set by a test: how the tasks behave when they start again after a user restart. */
+  driverAfterRestart: NomadSimDriver | undefined;
+  private restartedByUser = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly loops: Promise<void>[] = [];
   private stopped = false;
@@ -147,7 +150,7 @@ export class SimAllocRunner {
       const exit = new Promise<number>((resolve) => (exited = resolve));
       this.exits.set(name, (code) => exited(code));
       try {
-        const handle = await this.driver.start(
+        const handle = await (this.restartedByUser && this.driverAfterRestart ? this.driverAfterRestart : this.driver).start(
           { allocId: this.alloc.ID, jobId: this.alloc.JobID, group: this.group.Name, task, ports: this.ports(), env: this.env(task.Env ?? {}) },
           { event: (type, message, details) => this.event(name, type, message, details), exited: (code) => exited(code), log: (type, data) => this.writeLog(name, type, data) },
           this.abort.signal,
@@ -165,6 +168,7 @@ export class SimAllocRunner {
       }
       if (this.stopped) return;
       if (this.userRestarts.delete(name)) {
+        this.restartedByUser = true;
         const state = this.state(name);
         this.event(name, 'Restarting', 'Task restarting in 0s', { restart_reason: 'User requested restart' });
         Object.assign(state, { State: 'pending', Restarts: state.Restarts + 1, LastRestart: new Date().toISOString() });

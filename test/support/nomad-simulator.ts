@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { parseGoDuration } from '../../src/apps/go-duration.js';
 import type { NomadAllocation, NomadAllocationStub, NomadDeployment, NomadJob } from '../../src/integrations/nomad/nomad-types.js';
 import { SimCluster, SimHttpError } from './nomad-sim-cluster.js';
-import type { NomadSimDriver, NomadSimScenario } from './nomad-sim-driver.js';
+import { type NomadSimDriver, type NomadSimScenario, scriptedDriver } from './nomad-sim-driver.js';
 import { planJob } from './nomad-sim-plan.js';
 
 export type { NomadSimScenario } from './nomad-sim-driver.js';
@@ -115,6 +115,13 @@ export class NomadSimulator {
     const runner = this.cluster.runner(allocId);
     if (!runner) throw new Error(`no allocation ${allocId} in the simulator`);
     runner.writeLog(task, type, Buffer.from(text));
+  }
+
+  /** After its next user restart, the allocation's tasks act out `scenario` (a restart that breaks the app). */
+  setScenarioAfterRestart(allocId: string, scenario: NomadSimScenario): void {
+    const runner = this.cluster.runner(allocId);
+    if (!runner) throw new Error(`no allocation ${allocId} in the simulator`);
+    runner.driverAfterRestart = scriptedDriver(scenario, this.opts.stepMs ?? 5);
   }
 
   async close(): Promise<void> {
