@@ -139,7 +139,7 @@ describe('logs, scale and restart on the Nomad runtime (simulator)', function ()
     expect(svc.nomad.requests.slice(before).filter((r) => r.path.endsWith('/restart')).map((r) => r.path)).to.deep.equal([`/v1/client/allocation/${allocs[0]!.ID}/restart`]);
   });
 
-  it('refuses to scale or restart while a deploy of the app runs', async () => {
+  it('refuses to scale or restart while a deploy of the app runs, and that deploy keeps the scaled count', async () => {
     svc.writeSpec(app, { ...specFor(app, repo.url), image: 'registry.example/app:slow' });
     svc.nomad.setScenario({ image: 'registry.example/app:slow' }, 'never-healthy');
     // The new spec has no `nightly`: once the catalog lists web alone, a push deploys the slow image.
@@ -153,5 +153,9 @@ describe('logs, scale and restart on the Nomad runtime (simulator)', function ()
     expect(res.status).to.equal(409);
     expect(((await res.json()) as { error: string }).error).to.match(/a deploy of .* is running/);
     await ended(sagaId);
+    // That deploy registered with PreserveCounts: the count set with `norn scale` (2) outlived it.
+    const registration = svc.nomad.requests.filter((r) => r.path === '/v1/jobs').at(-1);
+    expect(registration?.body).to.deep.include({ PreserveCounts: true });
+    expect(svc.nomad.jobVersions(app).map((j) => j.TaskGroups.find((g) => g.Name === 'web')?.Count).at(-1)).to.equal(2);
   });
 });

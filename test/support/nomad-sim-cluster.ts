@@ -85,8 +85,12 @@ export class SimCluster {
     return this.jobs.get(`${namespace}/${id}`)?.versions.at(-1)?.job;
   }
 
-  register(input: NomadJob, namespace: string): { EvalID: string; EvalCreateIndex: number; JobModifyIndex: number; Warnings: string; Index: number } {
+  register(input: NomadJob, namespace: string, preserveCounts = false): { EvalID: string; EvalCreateIndex: number; JobModifyIndex: number; Warnings: string; Index: number } {
     const job = canonicalizeJob(input, namespace);
+    const running = this.currentJob(namespace, job.ID);
+    if (preserveCounts && running && !running.Stop) {
+      for (const g of job.TaskGroups) g.Count = running.TaskGroups.find((r) => r.Name === g.Name)?.Count ?? g.Count;
+    }
     const images = job.TaskGroups.flatMap((g) => g.Tasks.map((t) => String(t.Config?.image ?? '')));
     if (this.opts.scenarioFor(job.ID, images) === 'validation-error') {
       throw new SimHttpError(500, multiError([`Task group ${job.TaskGroups[0]?.Name ?? 'web'} validation failed: ${multiError(['Missing task driver'])}`]));
@@ -175,8 +179,8 @@ export class SimCluster {
 
   /**
    * `POST /v1/job/:id/scale`: a new job version with the group's count changed. Nomad updates the running
-   * allocations in place (a count is no destructive change), places the missing ones under a deployment when
-   * the group has an update strategy, and stops the surplus, highest index first.
+   * allocations in place (a count is no destructive change), stops the surplus (highest index first) and, when
+   * the group has an update strategy, places the missing ones under a deployment of the new version.
    */
   scaleGroup(namespace: string, id: string, groupName: string, count: number) {
     const record = this.jobs.get(`${namespace}/${id}`);
@@ -212,22 +216,21 @@ export class SimCluster {
     if (!job || !group || job.Stop) return;
     const alive = this.live(job).filter((a) => a.TaskGroup === groupName).sort((a, b) => slotOf(b) - slotOf(a));
     let deployment: NomadDeployment | undefined;
-    if (alive.length > group.Count) {
-      for (const a of alive.slice(0, alive.length - group.Count)) this.stopAlloc(a, 'alloc not needed due to job update');
-    } else if (alive.length < group.Count) {
-      if ((group.Update?.MaxParallel ?? 0) > 0) {
-        deployment = this.createDeployment(job, false);
-        // The running allocations join the new deployment with the health they had.
-        for (const a of this.live(job)) {
-          const state = deployment.TaskGroups[a.TaskGroup]!;
-          a.DeploymentID = deployment.ID;
-          state.PlacedAllocs += 1;
-          if (a.DeploymentStatus?.Healthy) state.HealthyAllocs += 1;
-        }
-        this.advanceGroup(deployment, group);
-      } else {
-        for (let i = alive.length; i < group.Count; i++) this.place(job, group, undefined, false, undefined);
+    for (const a of alive.slice(0, Math.max(0, alive.length - group.Count))) this.stopAlloc(a, 'alloc not needed due to job update');
+    if ((group.Update?.MaxParallel ?? 0) > 0 && group.Count > 0) {
+      // The new version gets a deployment (its allocations were updated in place); the running ones join it with
+      // the health they had, so it completes, and marks the version stable, once the missing ones are healthy.
+      deployment = this.createDeployment(job, false);
+      for (const a of this.live(job)) {
+        const state = deployment.TaskGroups[a.TaskGroup]!;
+        a.DeploymentID = deployment.ID;
+        state.PlacedAllocs += 1;
+        if (a.DeploymentStatus?.Healthy) state.HealthyAllocs += 1;
       }
+      this.advanceGroup(deployment, group);
+      this.maybeComplete(deployment);
+    } else {
+      for (let i = Math.min(alive.length, group.Count); i < group.Count; i++) this.place(job, group, undefined, false, undefined);
     }
     evaluation.Status = 'complete';
     evaluation.DeploymentID = deployment?.ID ?? '';

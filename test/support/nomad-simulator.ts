@@ -136,11 +136,11 @@ export class NomadSimulator {
     const job = (ns: string, id: string) => c.currentJob(ns, id) ?? (() => { throw notFound('job not found', 'jobs'); })();
     const deployment = (id: string) => c.deployments.get(id) ?? (() => { throw notFound('deployment not found', 'deployments'); })();
     const register = (body: unknown, namespace: string, pathId?: string): Reply => {
-      const b = (body ?? {}) as { Job?: NomadJob; Namespace?: string };
+      const b = (body ?? {}) as { Job?: NomadJob; Namespace?: string; PreserveCounts?: boolean };
       if (!b.Job) throw new SimHttpError(400, 'Job must be specified');
       if (!b.Job.ID) throw new SimHttpError(400, "Job ID hasn't been provided");
       if (pathId !== undefined && pathId !== b.Job.ID) throw new SimHttpError(400, 'Job ID does not match name');
-      const result = c.register(b.Job, namespace);
+      const result = c.register(b.Job, namespace, b.PreserveCounts === true);
       return { body: { ...result, LastContact: 0, KnownLeader: false, NextToken: '' }, index: result.Index };
     };
     const route = (methods: string, path: string, kind: Route['kind'], handler: Handler): Route => ({

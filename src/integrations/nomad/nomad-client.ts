@@ -70,9 +70,10 @@ export class NomadClient {
     this.base = config.address.replace(/\/+$/, '');
   }
 
-  async register(job: NomadJob, opts: WriteOptions = {}): Promise<Registration> {
+  /** `preserveCounts`: the groups already running keep their count (`nomad job run -preserve-counts`). */
+  async register(job: NomadJob, opts: WriteOptions & { preserveCounts?: boolean } = {}): Promise<Registration> {
     const { value } = await this.call<NomadRegisterResponse>('register job', 'POST', '/v1/jobs', {
-      body: { Job: job },
+      body: { Job: job, ...(opts.preserveCounts ? { PreserveCounts: true } : {}) },
       signal: opts.signal,
     });
     return {

@@ -67,10 +67,14 @@ export class DockerRuntime implements Runtime {
       });
     }
     const services = plan.processes.filter((p) => p.kind === 'service');
+    // A count set with `norn scale` outlives the deploy: a process already running keeps its number of instances,
+    // a new one starts with the spec's (scaling.min).
+    const running = (await this.service(plan.app)).filter((c) => c.state === 'running');
+    const countOf = (proc: PlannedProcess) => running.filter((c) => c.labels[LABEL.process] === proc.name).length || proc.count;
     const started: StartedInstance[] = [];
     try {
       for (const proc of services) {
-        for (let index = 0; index < proc.count; index++) {
+        for (let index = 0; index < countOf(proc); index++) {
           ctx.signal.throwIfAborted();
           started.push(await this.start(plan, proc, ctx, index));
         }
