@@ -328,6 +328,7 @@ export class NomadSimulator {
     const name = `alloc/logs/${task}.${type}.0`;
     let sent = origin === 'start' ? Math.min(offset, file.data.length) : Math.max(0, file.data.length - offset);
     res.writeHead(200, { 'Content-Type': plain ? 'text/plain; charset=utf-8' : 'application/json' });
+    res.flushHeaders();
     const send = (chunk: Buffer) => {
       if (chunk.length === 0) return;
       sent += chunk.length;
