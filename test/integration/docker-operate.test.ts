@@ -125,7 +125,17 @@ describe('logs, scale and restart on the Docker runtime (real engine)', function
     expect(await instances()).to.have.length(1);
   });
 
-  it('follows the output until the client goes away', async () => {
+  it('follows the output until the client goes away, and then closes the engine\'s log streams', async () => {
+    // Every log stream the runtime opens on the engine is recorded, to see that none outlives the client.
+    const runtime = (await svc.service.runtime.current()) as unknown as { deps: { containers: { logStream: (...args: unknown[]) => Promise<unknown> } } };
+    const containers = runtime.deps.containers;
+    const original = containers.logStream.bind(containers);
+    const opened: { destroyed: boolean }[] = [];
+    containers.logStream = async (...args: unknown[]) => {
+      const stream = await original(...args);
+      opened.push(stream as { destroyed: boolean });
+      return stream;
+    };
     const abort = new AbortController();
     const res = await fetch(`${svc.url}/api/apps/${app}/logs?follow=true&tail=1`, { headers: svc.authHeaders, signal: abort.signal });
     expect(res.status).to.equal(200);
@@ -134,6 +144,9 @@ describe('logs, scale and restart on the Docker runtime (real engine)', function
     expect(JSON.parse(first.split('\n')[0]!)).to.include({ process: 'web' });
     abort.abort();
     await reader.cancel().catch(() => undefined);
+    expect(opened).to.have.length(1);
+    await eventually('the engine stream to be closed', async () => (opened.every((s) => s.destroyed) ? true : undefined));
+    containers.logStream = original;
     // The receiver still answers, and a later follow works as well: nothing was left stuck behind the first.
     const again = captureIo();
     expect(await logsCommand([app, '--tail', '2'], env(), again.io)).to.equal(0);
