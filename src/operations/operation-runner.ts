@@ -2,7 +2,7 @@
 // and the verb records its progress and end in that saga (operation-saga.ts). One verb at a time per app, so two
 // restarts cannot roll over each other; `close()` (service shutdown) aborts what runs and waits for its saga to end.
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.js';
+import { errorMessage, InvalidInputError } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
 import { type OperationEnd, type OperationReport, type OperationStart, recordOperation } from './operation-saga.js';
 
@@ -18,9 +18,11 @@ export class OperationRunner {
 
   /**
    * Starts `work` in its own saga and resolves with the saga id once `operation.start` is recorded; the work goes
-   * on after. Rejects (and starts nothing) when the saga cannot be written.
+   * on after. Throws a 409 InvalidInputError when a verb of the app runs already (checked and taken in one step, so
+   * two requests at once cannot both start); rejects when the saga cannot be written.
    */
   start<T>(start: OperationStart, work: (report: OperationReport, signal: AbortSignal) => Promise<OperationEnd<T>>): Promise<string> {
+    if (this.running.has(start.app)) throw new InvalidInputError('app', `another scale or restart of ${start.app} is running; wait for it to end`, 409);
     const abort = new AbortController();
     let started!: (sagaId: string) => void;
     const sagaIdKnown = new Promise<string>((resolve) => (started = resolve));
