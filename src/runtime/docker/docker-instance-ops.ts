@@ -1,9 +1,9 @@
 // `norn scale` and `norn restart` on the Docker runtime. Scale up starts copies of the process's newest container
 // (same image, command, env and labels as the deploy created it, with its own name and port) and holds them to
 // the deploy's health gate; a copy that fails is removed with the others started, and the error names it. Scale
-// down drains and removes the newest containers first, never the one the ingress routes to while another could
-// go. Restart restarts containers in place (same id, env and port, so the ingress keeps pointing at them), one at
-// a time, each gated before the next; the first that fails stops the roll.
+// down drains and removes containers that are not running first, then the newest, never the one the ingress
+// routes to while another could go. Restart restarts containers in place (same id, env and port, so the ingress
+// keeps pointing at them), one at a time, each gated before the next; the first that fails stops the roll.
 import { type AppSpec } from '../../apps/infraspec-schema.js';
 import { planApp, type PlannedProcess } from '../../app-plan/plan-app.js';
 import { errorMessage, StepFailedError } from '../../errors.js';
@@ -42,8 +42,11 @@ export async function scaleContainers(config: InstanceOpsConfig, deps: InstanceO
   if (req.count < from) {
     const routed = new Set(await deps.routedServices(req.app).catch(() => [] as string[]));
     const isRouted = (c: ContainerSummary) => routed.has(`http://${addressOf(c) ?? ''}`);
-    // Newest first, the routed one last: the ingress keeps its target while any other instance can go instead.
-    const order = [...current.filter((c) => !isRouted(c)), ...current.filter(isRouted)];
+    // Stopped or crashing ones first, then the newest, the routed one last: the ingress keeps its target while
+    // any other instance can go instead.
+    const down = current.filter((c) => c.state !== 'running');
+    const up = current.filter((c) => c.state === 'running');
+    const order = [...down, ...up.filter((c) => !isRouted(c)), ...up.filter(isRouted)];
     const going = order.slice(0, from - req.count);
     await req.report(`draining ${going.map((c) => c.name).join(', ')}`);
     await Promise.all(going.map((c) => deps.containers.stopAndRemove(c.id)));
