@@ -5,7 +5,7 @@
 // and waits until its tasks run again and keep running (no restart, no exit) for the healthy window, the way
 // `nomad job restart` waits for each batch; the first that does not stops the roll.
 import { setTimeout as delay } from 'node:timers/promises';
-import { InvalidInputError, StepFailedError, UpstreamError } from '../errors.js';
+import { InvalidInputError, NotFoundError, StepFailedError, UpstreamError } from '../errors.js';
 import { explainAlloc } from '../integrations/nomad/alloc-progress.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
 import type { NomadAllocation, NomadAllocationStub } from '../integrations/nomad/nomad-types.js';
@@ -92,6 +92,23 @@ async function* splitLines(body: ReadableStream<Uint8Array>, signal: AbortSignal
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
   return new Response(body).text();
+}
+
+/**
+ * The last `tail` lines an allocation's tasks wrote (`GET /api/apps/:app/instances/:id/logs`): stdout, then stderr,
+ * each under a heading, since Nomad keeps them in separate files with no timestamps to interleave them by.
+ */
+export async function nomadInstanceLogs(nomad: NomadClient, app: string, instanceId: string, opts: { tail: number; signal?: AbortSignal }): Promise<string> {
+  const signal = opts.signal ?? AbortSignal.timeout(15_000);
+  const stub = (await currentAllocs(nomad, app, signal)).find((a) => a.ID.startsWith(instanceId));
+  if (!stub || instanceId.length < 6) throw new NotFoundError('instance', instanceId.slice(0, 64));
+  const parts: string[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const lines: string[] = [];
+    for await (const l of taskLogLines(nomad, stub, stub.TaskGroup, stream, { follow: false, tail: opts.tail, signal })) lines.push(l.text);
+    if (lines.length > 0) parts.push(`--- ${stream} ---\n${lines.join('\n')}\n`);
+  }
+  return parts.join('');
 }
 
 export async function nomadScale(config: NomadOperationsConfig, nomad: NomadClient, req: ScaleRequest): Promise<ScaleOutcome> {

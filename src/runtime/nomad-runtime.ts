@@ -3,14 +3,14 @@
 // do), the plan asks Nomad's dry run, and the forge target comes from Consul or the allocation.
 import type { Logger } from 'pino';
 import { createServiceAddressResolver } from '../endpoints/resolve-service-address.js';
-import { InvalidInputError, UpstreamError } from '../errors.js';
+import { UpstreamError } from '../errors.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
 import type { NomadAllocationStub } from '../integrations/nomad/nomad-types.js';
 import { healthyStep, type HealthyConfig } from '../pipeline/steps/healthy.js';
 import { planStep } from '../pipeline/steps/plan.js';
 import { type LoadSecrets, submitJobs, submitStep, type SubmitConfig } from '../pipeline/steps/submit.js';
 import type { Runtime, RuntimeInstance } from '../pipeline/runtime.js';
-import { nomadLogs, nomadRestart, nomadScale, type NomadOperationsConfig } from './nomad-operations.js';
+import { nomadInstanceLogs, nomadLogs, nomadRestart, nomadScale, type NomadOperationsConfig } from './nomad-operations.js';
 
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;
@@ -48,9 +48,7 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     instances: (app, signal) => nomadInstances(deps.nomad, app, signal),
     // Teardown has always left Nomad jobs to Nomad's own tools.
     stop: async (app) => ({ stopped: 0, note: `Nomad jobs are not stopped by teardown: run \`nomad job stop ${app}\`` }),
-    async logs() {
-      throw new InvalidInputError('runtime', 'logs of Nomad allocations are read with `nomad alloc logs <id>`', 409);
-    },
+    logs: (app, instanceId, opts) => nomadInstanceLogs(deps.nomad, app, instanceId, opts),
     streamLogs: (app, request) => nomadLogs(deps.nomad, app, request),
     scale: (request) => nomadScale(operations, deps.nomad, request),
     restart: (request) => nomadRestart(operations, deps.nomad, request),

@@ -99,6 +99,10 @@ describe('logs, scale and restart on the Docker runtime (real engine)', function
     expect(cap.out()).not.to.contain('\u001b');
     expect(cap.err()).to.contain(`${prefix} warning on stderr`);
 
+    // One instance's last lines (the route `norn status` links) are masked too.
+    const one = await (await svc.api(`/api/apps/${app}/instances/${web!.id}/logs?tail=10`)).text();
+    expect(one).to.contain('token=***').and.not.contain(API_TOKEN);
+
     const since = captureIo();
     expect(await logsCommand([app, 'web', '--since', '10m', '--json'], env(), since.io)).to.equal(0);
     const records = since.lines().map((l) => JSON.parse(l) as { process: string; instance: string; stream: string; text: string });

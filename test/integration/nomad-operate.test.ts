@@ -70,6 +70,11 @@ describe('logs, scale and restart on the Nomad runtime (simulator)', function ()
     expect(await logsCommand([app, '--tail', '1'], env(), tail.io)).to.equal(0);
     expect(tail.lines()).to.deep.equal([`${prefix} ctl \\u001b[2J end`]);
 
+    // One instance's last lines, as `norn status` links them: stdout, then stderr.
+    const one = await svc.api(`/api/apps/${app}/instances/${alloc!.ID.slice(0, 8)}/logs?tail=2`);
+    expect(one.status).to.equal(200);
+    expect(await one.text()).to.equal('--- stdout ---\ntoken=***\nctl \u001b[2J end\n--- stderr ---\nwarning on stderr\n');
+
     const since = await svc.api(`/api/apps/${app}/logs?since=10m`);
     expect(since.status).to.equal(400);
     expect(await since.json()).to.include({ field: 'since' });
