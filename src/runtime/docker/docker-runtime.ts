@@ -67,10 +67,13 @@ export class DockerRuntime implements Runtime {
       });
     }
     const services = plan.processes.filter((p) => p.kind === 'service');
-    // A count set with `norn scale` outlives the deploy: a process already running keeps its number of instances,
-    // a new one starts with the spec's (scaling.min).
-    const running = (await this.service(plan.app)).filter((c) => c.state === 'running');
-    const countOf = (proc: PlannedProcess) => running.filter((c) => c.labels[LABEL.process] === proc.name).length || proc.count;
+    // A count set with `norn scale` outlives the deploy: a process already running keeps its number of instances
+    // (those of its newest deploy, whose saga label scaled copies share), a new one starts with the spec's.
+    const running = (await this.service(plan.app)).filter((c) => c.state === 'running').sort((a, b) => b.created - a.created);
+    const countOf = (proc: PlannedProcess) => {
+      const mine = running.filter((c) => c.labels[LABEL.process] === proc.name);
+      return mine.filter((c) => c.labels[LABEL.saga] === mine[0]?.labels[LABEL.saga]).length || proc.count;
+    };
     const started: StartedInstance[] = [];
     try {
       for (const proc of services) {
