@@ -47,6 +47,8 @@ import { appOpsRoutes } from './http/routes/app-ops-routes.js';
 import { secretRoutes } from './http/routes/secret-routes.js';
 import { AppSecretEditor } from './operations/edit-app-secret.js';
 import { instanceRoutes } from './http/routes/instance-routes.js';
+import { operateRoutes } from './http/routes/operate-routes.js';
+import { OperationRunner } from './operations/operation-runner.js';
 import { runRoutes } from './http/routes/run-routes.js';
 import { preflightRoutes } from './http/routes/preflight-routes.js';
 import { canaryRoutes } from './http/routes/canary-routes.js';
@@ -304,6 +306,16 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const secretApi = secretRoutes({
     editor: new AppSecretEditor({ catalog, sagaLog, ageKeys: config.ageKeys, onValue: (value) => redactor.remember([value]) }),
   });
+  const operations = new OperationRunner({ sagaLog, log });
+  const operateApi = operateRoutes({
+    catalog,
+    runtime,
+    operations,
+    isDeployRunning: (name) => queue.isRunning(name),
+    redactor,
+    loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
+    log,
+  });
   const app = createApp(
     {
       apiToken,
@@ -323,7 +335,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, rollbackApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime }), runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, rollbackApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime, redact: (text) => redactor.redact(text) }), operateApi, runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {
@@ -339,6 +351,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   schedules.start();
   ledgerMaintenance.start();
   const stopWorkers = async () => {
+    await operations.close();
     await Promise.all([schedules.stop(), processVerbs.stop()]);
     await Promise.all([scheduler.stop(), children.killAll()]);
     await statuses.stop();

@@ -10,6 +10,8 @@ import { ingressCommand, teardownCommand } from './cli/ingress-commands.js';
 import { planCommand } from './cli/plan-command.js';
 import { preflightCommand } from './cli/preflight-command.js';
 import { rollbackCommand } from './cli/rollback-command.js';
+import { logsCommand } from './cli/logs-command.js';
+import { restartCommand, scaleCommand } from './cli/operation-commands.js';
 import { invokeCommand, runsCommand } from './cli/run-commands.js';
 import { cronCommand } from './cli/cron-commands.js';
 import { sagaCommand } from './cli/saga-command.js';
@@ -43,6 +45,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   cron: { run: cronCommand, help: 'scheduled processes: norn cron <app> [run <process> [--wait] | pause <process> | resume <process> | history <process>]' },
   secrets: { run: secretsCommand, help: 'norn secrets decrypt <file> (local, with SOPS_AGE_KEY_FILE) | norn secrets keys <app> | norn secrets set|delete <app> KEY' },
   snapshots: { run: snapshotsCommand, help: 'database snapshots: norn snapshots <app> [restore <ts> [--pre-restore] [--yes] | take | export <ts> [-o file|-] | import <file> [--yes]]' },
+  logs: { run: logsCommand, help: 'an app\'s instances\' output, prefixed by instance: norn logs <app> [process] [-f] [--since 10m] [--tail N]' },
+  scale: { run: scaleCommand, help: 'run n instances of a service process, health gated: norn scale <app> <process> <n> [--yes]' },
+  restart: { run: restartCommand, help: 'restart an app\'s instances one at a time, each healthy before the next: norn restart <app> [process] [--yes]' },
   teardown: { run: teardownCommand, help: 'remove an app\'s cloudflared ingress rules: norn teardown <app> [--yes]' },
   ingress: { run: ingressCommand, help: 'cloudflared\'s current ingress rules' },
   doctor: { run: doctorCommand, help: 'which integrations the receiver is configured for, and which answer; exit 1 when one does not' },

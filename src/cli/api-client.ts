@@ -109,6 +109,33 @@ export class ApiClient {
     return new ApiError(res.status, typeof json.error === 'string' ? json.error : `${method} ${path} failed (${res.status} ${res.statusText})`, typeof json.hint === 'string' ? json.hint : undefined);
   }
 
+  /**
+   * A streamed GET (`norn logs -f`): the answer's body as it arrives. A refusal (not 2xx) is an ApiError with the
+   * API's own message, like every other call.
+   */
+  async stream(path: string, query: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+    let res: Response;
+    try {
+      res = await this.deps.fetch(`${this.baseUrl}${path}${qs.size > 0 ? `?${qs}` : ''}`, { headers: { accept: 'application/x-ndjson', ...this.authHeaders() }, signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw this.unreachable();
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      let answer: { error?: unknown; hint?: unknown } = {};
+      try {
+        answer = JSON.parse(text) as typeof answer;
+      } catch {
+        // not JSON: the status says it
+      }
+      throw new ApiError(res.status, typeof answer.error === 'string' ? answer.error : `GET ${path} failed (${res.status} ${res.statusText})`, typeof answer.hint === 'string' ? answer.hint : undefined);
+    }
+    return res.body;
+  }
+
   /** Headers for the WebSocket upgrade (the same bearer token as the API). */
   authHeaders(): Record<string, string> {
     return this.config.token ? { authorization: `Bearer ${this.config.token}` } : {};

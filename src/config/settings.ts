@@ -54,7 +54,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_SNAPSHOT_IMPORT_MAX_MB', help: 'largest snapshot file `norn snapshots <app> import` accepts (MiB)', default: '4096' },
   { name: 'NORN_RUNTIME', help: 'where apps run: docker or nomad (unset: nomad when NOMAD_ADDR is set, else docker when an engine answers)' },
   { name: 'NORN_DOCKER_NETWORK', help: 'Docker runtime networking: bridge (port published on 127.0.0.1) or host (a free port as PORT)', default: 'bridge' },
-  { name: 'NORN_DOCKER_MIN_HEALTHY_SECONDS', help: 'Docker runtime: how long new instances must stay healthy before they replace the old ones', default: '10' },
+  { name: 'NORN_DOCKER_MIN_HEALTHY_SECONDS', help: 'Docker runtime: how long new instances must stay healthy before they replace the old ones; also how long each instance `norn restart` restarted must stay up before the next (both runtimes)', default: '10' },
   { name: 'NOMAD_ADDR', help: 'Nomad HTTP API (NORN_NOMAD_ADDR, Norn v2\'s name, is read when this is unset)', default: 'http://127.0.0.1:4646' },
   { name: 'NOMAD_TOKEN', help: 'Nomad ACL token', secret: true },
   { name: 'NOMAD_NAMESPACE', help: 'Nomad namespace of the jobs' },

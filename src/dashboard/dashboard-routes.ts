@@ -37,7 +37,7 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const PAGE = /^\/(?:sagas\/[A-Za-z0-9-]{1,64}\/?)?$/;
+const PAGE = /^\/(?:sagas\/[A-Za-z0-9-]{1,64}\/?|apps\/[a-z0-9][a-z0-9-]{0,62}\/logs\/?)?$/;
 const ASSET = /^\/dashboard\/([a-z0-9][a-z0-9-]*\.(?:js|css|svg))$/;
 
 export function dashboardRoutes(config: DashboardConfig = {}): Middleware {

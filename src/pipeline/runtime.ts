@@ -4,6 +4,7 @@
 import type { AppSpec } from '../apps/infraspec-schema.js';
 import type { ResolveServiceAddress } from './ingress/resolve-service-address.js';
 import type { CanaryControl } from './canary-control.js';
+import type { LogLine, LogRequest, RestartOutcome, RestartRequest, ScaleOutcome, ScaleRequest } from './runtime-operations.js';
 import type { StepContext, StepResult } from './step.js';
 
 export type RuntimeName = 'nomad' | 'docker';
@@ -42,6 +43,12 @@ export interface Runtime {
   stop(app: string): Promise<{ stopped: number; note?: string }>;
   /** The last lines an instance wrote (stdout and stderr). */
   logs(app: string, instanceId: string, opts: { tail: number; signal?: AbortSignal }): Promise<string>;
+  /** `norn logs`: the instances' stdout and stderr, line by line, ending when `signal` aborts (or at the end without `follow`). */
+  streamLogs(app: string, request: LogRequest): AsyncIterable<LogLine>;
+  /** `norn scale`: run `count` instances of a service process, the new ones health gated like a deploy's. */
+  scale(request: ScaleRequest): Promise<ScaleOutcome>;
+  /** `norn restart`: one instance at a time, the next only once the previous is healthy again. */
+  restart(request: RestartRequest): Promise<RestartOutcome>;
   /**
    * A deploy a dead receiver left behind: settle what it started, so exactly one version runs. Returns a sentence
    * for the saga saying what was kept.

@@ -38,6 +38,8 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
               {
                 submit: w.submitConfig,
                 healthy: { deadlineMs: config.nomad.healthyDeadlineMs, blockingWaitMs: config.nomad.blockingWaitMs, retryDelayMs: 2000, maxRetries: 5 },
+                // The Docker gate's minimum healthy time: one setting for how long a restarted instance must hold.
+                restartHealthyMs: config.docker.minHealthyMs,
               },
               { nomad: w.nomad, consul: w.consul, loadSecrets: w.loadSecrets, lastGoodImage: w.lastGoodImage, pausedSchedules: w.pausedSchedules, log: w.log },
             )

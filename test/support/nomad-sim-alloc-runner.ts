@@ -22,9 +22,21 @@ export interface AllocRunnerCallbacks {
   health(healthy: boolean): void;
 }
 
+/** One task's log file as the client keeps it (alloc/logs/<task>.<type>.0), and who follows it. */
+export interface SimLogFile {
+  data: Buffer;
+  readonly followers: Set<(chunk: Buffer) => void>;
+}
+
 export class SimAllocRunner {
   private readonly abort = new AbortController();
   private readonly handles = new Map<string, SimTaskHandle>();
+  private readonly exits = new Map<string, (code: number) => void>();
+  private readonly userRestarts = new Set<string>();
+  private readonly logFiles = new Map<string, SimLogFile>();
+  /** Set by a test: how the tasks behave when they start again after a user restart. */
+  driverAfterRestart: NomadSimDriver | undefined;
+  private restartedByUser = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly loops: Promise<void>[] = [];
   private stopped = false;
@@ -54,6 +66,48 @@ export class SimAllocRunner {
       for (const t of this.group.Tasks) this.loops.push(this.runTask(t.Name));
       if (this.opts.trackHealth) this.trackHealth();
     });
+  }
+
+  /** The log file of `task`'s stdout or stderr (empty until it writes). */
+  logFile(task: string, type: 'stdout' | 'stderr'): SimLogFile {
+    const key = `${task}.${type}`;
+    let file = this.logFiles.get(key);
+    if (!file) this.logFiles.set(key, (file = { data: Buffer.alloc(0), followers: new Set() }));
+    return file;
+  }
+
+  /** Appends to a task's log, as the task writing it would. */
+  writeLog(task: string, type: 'stdout' | 'stderr', chunk: Buffer): void {
+    const file = this.logFile(task, type);
+    file.data = Buffer.concat([file.data, chunk]);
+    for (const follower of file.followers) follower(chunk);
+  }
+
+  hasTask(task: string): boolean {
+    return this.group.Tasks.some((t) => t.Name === task);
+  }
+
+  isRunning(task: string): boolean {
+    return this.handles.has(task);
+  }
+
+  /**
+   * The client's in-place restart (`nomad alloc restart`): each running task (or `task`) is killed with its kill
+   * signal and started again at once, without counting against the restart policy.
+   */
+  async restart(task?: string): Promise<void> {
+    const names = task ? [task] : this.group.Tasks.map((t) => t.Name).filter((n) => this.handles.has(n));
+    await Promise.all(
+      names.map(async (name) => {
+        const handle = this.handles.get(name);
+        const t = this.group.Tasks.find((x) => x.Name === name)!;
+        if (!handle) return;
+        this.userRestarts.add(name);
+        this.event(name, 'Restart Signaled', 'User requested restart');
+        await handle.stop(t.KillSignal || 'SIGTERM', this.opts.scale(t.KillTimeout ?? 5e9)).catch(() => undefined);
+        this.exits.get(name)?.(0);
+      }),
+    );
   }
 
   /** Stops the tasks; every call waits for the same, single stop. */
@@ -94,10 +148,11 @@ export class SimAllocRunner {
     while (!this.stopped) {
       let exited: (code: number) => void = () => undefined;
       const exit = new Promise<number>((resolve) => (exited = resolve));
+      this.exits.set(name, (code) => exited(code));
       try {
-        const handle = await this.driver.start(
+        const handle = await (this.restartedByUser && this.driverAfterRestart ? this.driverAfterRestart : this.driver).start(
           { allocId: this.alloc.ID, jobId: this.alloc.JobID, jobType: this.alloc.JobType, group: this.group.Name, task, ports: this.ports(), env: this.env(task.Env ?? {}) },
-          { event: (type, message, details) => this.event(name, type, message, details), exited: (code) => exited(code) },
+          { event: (type, message, details) => this.event(name, type, message, details), exited: (code) => exited(code), log: (type, data) => this.writeLog(name, type, data) },
           this.abort.signal,
         );
         if (this.stopped) return void (await handle.stop('SIGKILL', 0).catch(() => undefined));
@@ -119,6 +174,14 @@ export class SimAllocRunner {
         this.event(name, 'Driver Failure', err instanceof Error ? err.message : String(err), {}, { FailsTask: false });
       }
       if (this.stopped) return;
+      if (this.userRestarts.delete(name)) {
+        this.restartedByUser = true;
+        const state = this.state(name);
+        this.event(name, 'Restarting', 'Task restarting in 0s', { restart_reason: 'User requested restart' });
+        Object.assign(state, { State: 'pending', Restarts: state.Restarts + 1, LastRestart: new Date().toISOString() });
+        this.updateClientStatus();
+        continue;
+      }
       const now = Date.now();
       const window = this.opts.scale(policy.Interval);
       while (restarts.length > 0 && restarts[0]! < now - window) restarts.shift();

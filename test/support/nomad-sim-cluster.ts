@@ -85,8 +85,12 @@ export class SimCluster {
     return this.jobs.get(`${namespace}/${id}`)?.versions.at(-1)?.job;
   }
 
-  register(input: NomadJob, namespace: string): { EvalID: string; EvalCreateIndex: number; JobModifyIndex: number; Warnings: string; Index: number } {
+  register(input: NomadJob, namespace: string, preserveCounts = false): { EvalID: string; EvalCreateIndex: number; JobModifyIndex: number; Warnings: string; Index: number } {
     const job = canonicalizeJob(input, namespace);
+    const running = this.currentJob(namespace, job.ID);
+    if (preserveCounts && running && !running.Stop) {
+      for (const g of job.TaskGroups) g.Count = running.TaskGroups.find((r) => r.Name === g.Name)?.Count ?? g.Count;
+    }
     const images = job.TaskGroups.flatMap((g) => g.Tasks.map((t) => String(t.Config?.image ?? '')));
     if (this.opts.scenarioFor(job.ID, images) === 'validation-error') {
       throw new SimHttpError(500, multiError([`Task group ${job.TaskGroups[0]?.Name ?? 'web'} validation failed: ${multiError(['Missing task driver'])}`]));
@@ -228,6 +232,71 @@ export class SimCluster {
     if (purge) this.jobs.delete(`${namespace}/${id}`);
     const evaluation = this.createEval(job, 'job-deregister', index, 'complete');
     return { EvalID: evaluation.ID, EvalCreateIndex: index, JobModifyIndex: job.JobModifyIndex!, Index: index };
+  }
+
+  /**
+   * `POST /v1/job/:id/scale`: a new job version with the group's count changed. Nomad updates the running
+   * allocations in place (a count is no destructive change), stops the surplus (highest index first) and, when
+   * the group has an update strategy, places the missing ones under a deployment of the new version.
+   */
+  scaleGroup(namespace: string, id: string, groupName: string, count: number) {
+    const record = this.jobs.get(`${namespace}/${id}`);
+    const previous = record?.versions.at(-1);
+    if (!record || !previous || previous.job.Stop) throw new SimHttpError(404, 'job not found');
+    if (!previous.job.TaskGroups.some((g) => g.Name === groupName)) throw new SimHttpError(400, `task group "${groupName}" specified for scaling does not exist in job`);
+    const index = this.bump('jobs', 'evals');
+    const job: NomadJob = {
+      ...structuredClone(previous.job),
+      TaskGroups: previous.job.TaskGroups.map((g) => (g.Name === groupName ? { ...structuredClone(g), Count: count } : structuredClone(g))),
+      Version: previous.job.Version! + 1,
+      Stable: false,
+      SubmitTime: Date.now() * 1e6,
+      ModifyIndex: index,
+      JobModifyIndex: index,
+    };
+    record.versions.push({ job, fingerprint: specFingerprint(job), scenarios: previous.scenarios });
+    for (const a of this.live(job)) {
+      a.JobVersion = job.Version!;
+      a.Job = job;
+      this.touch(a);
+    }
+    const evaluation = this.createEval(job, 'job-scaling', index);
+    this.later(this.opts.stepMs, () => this.processScale(evaluation.ID, groupName));
+    return { EvalID: evaluation.ID, EvalCreateIndex: index, JobModifyIndex: index, Warnings: '', Index: index };
+  }
+
+  private processScale(evalId: string, groupName: string): void {
+    const evaluation = this.evals.get(evalId);
+    if (!evaluation || this.closed) return;
+    const job = this.currentJob(evaluation.Namespace!, evaluation.JobID);
+    const group = job?.TaskGroups.find((g) => g.Name === groupName);
+    if (!job || !group || job.Stop) return;
+    const alive = this.live(job).filter((a) => a.TaskGroup === groupName).sort((a, b) => slotOf(b) - slotOf(a));
+    let deployment: NomadDeployment | undefined;
+    for (const a of alive.slice(0, Math.max(0, alive.length - group.Count))) this.stopAlloc(a, 'alloc not needed due to job update');
+    if ((group.Update?.MaxParallel ?? 0) > 0 && group.Count > 0) {
+      // The new version gets a deployment (its allocations were updated in place); the running ones join it with
+      // the health they had, so it completes, and marks the version stable, once the missing ones are healthy.
+      deployment = this.createDeployment(job, false);
+      for (const a of this.live(job)) {
+        const state = deployment.TaskGroups[a.TaskGroup]!;
+        a.DeploymentID = deployment.ID;
+        state.PlacedAllocs += 1;
+        if (a.DeploymentStatus?.Healthy) state.HealthyAllocs += 1;
+      }
+      this.advanceGroup(deployment, group);
+      this.maybeComplete(deployment);
+    } else {
+      for (let i = Math.min(alive.length, group.Count); i < group.Count; i++) this.place(job, group, undefined, false, undefined);
+    }
+    evaluation.Status = 'complete';
+    evaluation.DeploymentID = deployment?.ID ?? '';
+    evaluation.ModifyIndex = this.bump('evals');
+  }
+
+  /** The allocation runner of `allocId` (its tasks' logs, restarts), while it exists. */
+  runner(allocId: string): SimAllocRunner | undefined {
+    return this.runners.get(allocId);
   }
 
   jobAllocs(namespace: string, id: string): NomadAllocation[] {
@@ -600,6 +669,11 @@ const DISPATCH_PAYLOAD_LIMIT = 16 * 1024;
 function withoutServerFields(job: NomadJob): NomadJob {
   const { Stop: _s, Status: _st, Stable: _sb, Version: _v, SubmitTime: _t, CreateIndex: _c, ModifyIndex: _m, JobModifyIndex: _j, ...rest } = job;
   return structuredClone(rest) as NomadJob;
+}
+
+/** The index in an allocation's name, `job.group[3]` -> 3. */
+function slotOf(a: NomadAllocation): number {
+  return Number(/\[(\d+)\]$/.exec(a.Name)?.[1] ?? 0);
 }
 
 function sleep(ms: number): Promise<void> {

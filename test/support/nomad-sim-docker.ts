@@ -34,10 +34,23 @@ export function dockerDriver(docker: Docker): NomadSimDriver {
         await container.remove({ force: true }).catch(() => undefined);
         throw err;
       }
+      // The task's output goes to the client's log files, as Nomad's docker driver copies it. The stream is closed
+      // before the container is removed, so no reader is attached while the engine removes it.
+      let logStream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+      const stopLogs = () => logStream?.destroy?.();
+      void container.logs({ follow: true, stdout: true, stderr: true }).then(
+        (stream) => {
+          logStream = stream;
+          stream.on('error', () => undefined);
+          docker.modem.demuxStream(stream, { write: (d: Buffer) => hooks.log('stdout', d) } as unknown as NodeJS.WritableStream, { write: (d: Buffer) => hooks.log('stderr', d) } as unknown as NodeJS.WritableStream);
+        },
+        () => undefined,
+      );
       let stopping = false;
       // An exited task's container goes away before any restart, as with Nomad's docker driver.
       const exited = (code: number) => {
         if (stopping) return;
+        stopLogs();
         void container.remove({ force: true }).catch(() => undefined).then(() => hooks.exited(code));
       };
       void container.wait().then((r: { StatusCode: number }) => exited(r.StatusCode), () => exited(-1));
@@ -49,6 +62,7 @@ export function dockerDriver(docker: Docker): NomadSimDriver {
           const exited = container.wait().then(() => true, () => true);
           const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(100, timeoutMs)));
           if (!(await Promise.race([exited, timedOut]))) await container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+          stopLogs();
           await container.remove({ force: true }).catch(() => undefined);
         },
       };

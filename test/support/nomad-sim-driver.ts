@@ -33,6 +33,8 @@ export interface SimTaskContext {
 export interface SimTaskHooks {
   event(type: string, message: string, details?: Record<string, string>): void;
   exited(exitCode: number): void;
+  /** Output the task wrote, kept as the client keeps alloc/logs/<task>.<type>.0. */
+  log(type: 'stdout' | 'stderr', data: Buffer): void;
 }
 
 export interface SimTaskHandle {
@@ -61,6 +63,7 @@ export function scriptedDriver(scenario: NomadSimScenario, delayMs: number): Nom
         const timer = setTimeout(() => {
           if (scenario === 'progress-deadline') return; // the pull never finishes
           signal.removeEventListener('abort', onAbort);
+          hooks.log('stdout', Buffer.from(`${ctx.task.Name} started (image ${String(ctx.task.Config.image ?? '')})\n`));
           if (scenario === 'crash') crash = setTimeout(() => hooks.exited(1), delayMs);
           else if (ctx.jobType === 'batch' || ctx.jobType === 'sysbatch') crash = setTimeout(() => hooks.exited(0), delayMs);
           resolve({

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { parseGoDuration } from '../../src/apps/go-duration.js';
 import type { NomadAllocation, NomadAllocationStub, NomadDeployment, NomadJob } from '../../src/integrations/nomad/nomad-types.js';
 import { SimCluster, SimHttpError } from './nomad-sim-cluster.js';
-import type { NomadSimDriver, NomadSimScenario } from './nomad-sim-driver.js';
+import { type NomadSimDriver, type NomadSimScenario, scriptedDriver } from './nomad-sim-driver.js';
 import { planJob } from './nomad-sim-plan.js';
 
 export type { NomadSimScenario } from './nomad-sim-driver.js';
@@ -110,6 +110,20 @@ export class NomadSimulator {
     return [...this.cluster.deployments.values()].filter((d) => d.JobID === jobId).sort((a, b) => a.CreateIndex - b.CreateIndex);
   }
 
+  /** Output as if the allocation's task wrote it (for tests of `norn logs`). */
+  writeLog(allocId: string, task: string, type: 'stdout' | 'stderr', text: string): void {
+    const runner = this.cluster.runner(allocId);
+    if (!runner) throw new Error(`no allocation ${allocId} in the simulator`);
+    runner.writeLog(task, type, Buffer.from(text));
+  }
+
+  /** After its next user restart, the allocation's tasks act out `scenario` (a restart that breaks the app). */
+  setScenarioAfterRestart(allocId: string, scenario: NomadSimScenario): void {
+    const runner = this.cluster.runner(allocId);
+    if (!runner) throw new Error(`no allocation ${allocId} in the simulator`);
+    runner.driverAfterRestart = scriptedDriver(scenario, this.opts.stepMs ?? 5);
+  }
+
   async close(): Promise<void> {
     await this.cluster.close();
     this.server.closeAllConnections();
@@ -122,11 +136,11 @@ export class NomadSimulator {
     const job = (ns: string, id: string) => c.currentJob(ns, id) ?? (() => { throw notFound('job not found', 'jobs'); })();
     const deployment = (id: string) => c.deployments.get(id) ?? (() => { throw notFound('deployment not found', 'deployments'); })();
     const register = (body: unknown, namespace: string, pathId?: string): Reply => {
-      const b = (body ?? {}) as { Job?: NomadJob; Namespace?: string };
+      const b = (body ?? {}) as { Job?: NomadJob; Namespace?: string; PreserveCounts?: boolean };
       if (!b.Job) throw new SimHttpError(400, 'Job must be specified');
       if (!b.Job.ID) throw new SimHttpError(400, "Job ID hasn't been provided");
       if (pathId !== undefined && pathId !== b.Job.ID) throw new SimHttpError(400, 'Job ID does not match name');
-      const result = c.register(b.Job, namespace);
+      const result = c.register(b.Job, namespace, b.PreserveCounts === true);
       return { body: { ...result, LastContact: 0, KnownLeader: false, NextToken: '' }, index: result.Index };
     };
     const route = (methods: string, path: string, kind: Route['kind'], handler: Handler): Route => ({
@@ -241,6 +255,28 @@ export class NomadSimulator {
           index: c.index,
         };
       }),
+      route('PUT|POST', '/v1/job/:id/scale', 'write', ({ params: [id], body, namespace }) => {
+        const b = (body ?? {}) as { Count?: unknown; Target?: Record<string, string> };
+        const group = b.Target?.Group;
+        if (!group) throw new SimHttpError(400, 'missing task group name for scaling action');
+        if (b.Count !== undefined && b.Count !== null && (typeof b.Count !== 'number' || !Number.isInteger(b.Count))) throw new SimHttpError(400, 'scaling action count must be an integer');
+        if (typeof b.Count === 'number' && b.Count < 0) throw new SimHttpError(400, "scaling action count can't be negative");
+        if (typeof b.Count !== 'number') throw new SimHttpError(400, 'scaling action without a count is not supported by the simulator');
+        const result = c.scaleGroup(namespace, id!, group, b.Count);
+        return { body: { ...result, LastContact: 0, KnownLeader: false }, index: result.Index };
+      }),
+      route('PUT|POST', '/v1/client/allocation/:id/restart', 'write', ({ params: [id], body }) => {
+        const a = c.allocs.get(id!);
+        const runner = c.runner(id!);
+        if (!a || !runner) throw new SimHttpError(404, `Unknown allocation "${id}"`);
+        const b = (body ?? {}) as { TaskName?: string; AllTasks?: boolean };
+        if (b.TaskName && b.AllTasks) throw new SimHttpError(400, 'task name cannot be set when all tasks is set');
+        if (b.TaskName && !runner.hasTask(b.TaskName)) throw new SimHttpError(400, `Could not find task named: ${b.TaskName}`);
+        if (b.TaskName && !runner.isRunning(b.TaskName)) throw new SimHttpError(500, 'Task not running');
+        if (a.DesiredStatus !== 'run' || ['complete', 'failed', 'lost'].includes(a.ClientStatus)) throw new SimHttpError(500, 'Task not running');
+        void runner.restart(b.TaskName);
+        return { body: {}, index: c.index };
+      }),
       route('GET', '/v1/allocation/:id', 'read', ({ params: [id] }) => {
         const a = c.allocs.get(id!);
         if (!a) throw notFound('alloc not found', 'allocs');
@@ -259,6 +295,12 @@ export class NomadSimulator {
     const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(message);
     };
+    const logs = /^\/v1\/client\/fs\/logs\/([^/]+)$/.exec(url.pathname);
+    if (logs) {
+      if (req.method !== 'GET') return fail(405, 'Invalid method');
+      if (this.opts.token && token !== this.opts.token) return fail(403, 'Permission denied');
+      return this.streamLogs(decodeURIComponent(logs[1]!), url.searchParams, res);
+    }
     const forPath = this.routes.filter((r) => r.pattern.test(url.pathname));
     if (forPath.length === 0) return void res.writeHead(404).end();
     const route = forPath.find((r) => r.methods.includes(req.method ?? ''));
@@ -296,6 +338,60 @@ export class NomadSimulator {
     const readHeaders = { 'X-Nomad-Index': String(outcome.index), 'X-Nomad-LastContact': '0', 'X-Nomad-KnownLeader': 'true' };
     if ('error' in outcome) return this.replyError(res, outcome.error, readHeaders);
     res.writeHead(200, { 'Content-Type': 'application/json', ...readHeaders }).end(JSON.stringify(outcome.reply.body));
+  }
+
+  /**
+   * `GET /v1/client/fs/logs/:alloc_id`: a task's stdout or stderr from `offset` bytes after the start or before the
+   * end (`origin`), then with `follow=true` what it writes next, until the client goes away or the allocation stops.
+   * `plain=true` sends the bytes as they are; otherwise JSON frames `{Data (base64), File, Offset}`.
+   */
+  private streamLogs(allocId: string, q: URLSearchParams, res: http.ServerResponse): void {
+    const task = q.get('task') ?? '';
+    const type = q.get('type') ?? '';
+    const origin = q.get('origin') || 'start';
+    const offset = Number(q.get('offset') || 0);
+    const fail = (status: number, message: string) => res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(message);
+    if (!task) return void fail(400, 'must provide task name');
+    if (type !== 'stdout' && type !== 'stderr') return void fail(400, 'must provide log type (stdout/stderr)');
+    if (origin !== 'start' && origin !== 'end') return void fail(400, 'origin must be start or end');
+    if (!Number.isInteger(offset) || offset < 0) return void fail(400, 'offset must be a non-negative integer');
+    const alloc = this.cluster.allocs.get(allocId);
+    const runner = this.cluster.runner(allocId);
+    if (!alloc || !runner) return void fail(404, `Unknown allocation "${allocId}"`);
+    if (!runner.hasTask(task)) return void fail(400, `task "${task}" not found in allocation`);
+    const plain = q.get('plain') === 'true';
+    const follow = q.get('follow') === 'true';
+    const file = runner.logFile(task, type);
+    const name = `alloc/logs/${task}.${type}.0`;
+    let sent = origin === 'start' ? Math.min(offset, file.data.length) : Math.max(0, file.data.length - offset);
+    res.writeHead(200, { 'Content-Type': plain ? 'text/plain; charset=utf-8' : 'application/json' });
+    res.flushHeaders();
+    const send = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      sent += chunk.length;
+      res.write(plain ? chunk : JSON.stringify({ Data: chunk.toString('base64'), File: name, Offset: sent }));
+    };
+    send(file.data.subarray(sent));
+    const done = () => alloc.DesiredStatus !== 'run' || ['complete', 'failed', 'lost'].includes(alloc.ClientStatus);
+    if (!follow || done()) return void res.end();
+    file.followers.add(send);
+    const unsubscribe = this.cluster.onChange(() => {
+      if (done()) finish();
+    });
+    const finish = () => {
+      file.followers.delete(send);
+      unsubscribe();
+      res.end();
+    };
+    res.on('close', () => {
+      file.followers.delete(send);
+      unsubscribe();
+    });
+  }
+
+  /** Number of clients following a log right now (a test checks that none is left behind). */
+  logFollowers(allocId: string, task: string, type: 'stdout' | 'stderr'): number {
+    return this.cluster.runner(allocId)?.logFile(task, type).followers.size ?? 0;
   }
 
   /** Nomad's blocking query: answer once the result's index passes `minIndex`, or with the same result at timeout. */

@@ -2,6 +2,7 @@
 // Entry point: the header (title, live-stream state, token), then the page for location.pathname.
 import { AuthNeededError, saveToken, savedToken } from './api.js';
 import { homePage } from './home.js';
+import { logsPage } from './logs-page.js';
 import { sagaPage } from './saga-page.js';
 import { h } from './view.js';
 
@@ -54,4 +55,5 @@ function showTokenPrompt(reason) {
 document.getElementById('token-button').addEventListener('click', () => showTokenPrompt(savedToken() ? 'Replace the saved token' : 'Set a token'));
 
 const saga = /^\/sagas\/([A-Za-z0-9-]{1,64})\/?$/.exec(location.pathname);
-(saga ? sagaPage(main, page, saga[1]) : homePage(main, page)).catch(page.fail);
+const logs = /^\/apps\/([a-z0-9][a-z0-9-]{0,62})\/logs\/?$/.exec(location.pathname);
+(saga ? sagaPage(main, page, saga[1]) : logs ? logsPage(main, page, logs[1]) : homePage(main, page)).catch(page.fail);

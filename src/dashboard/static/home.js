@@ -110,6 +110,7 @@ function appCards(apps, book, instances, rollbacks) {
           )
         : h('p', { class: 'muted' }, 'no deploys yet'),
       instanceList(instances.get(a.name)?.running ?? []),
+      (instances.get(a.name)?.running ?? []).length ? h('p', {}, h('a', { href: `/apps/${encodeURIComponent(a.name)}/logs` }, 'logs')) : '',
       runList(instances.get(a.name)?.runs ?? []),
       rollbacks.for(a.name, a.lastDeploy !== null || known !== undefined),
     );

@@ -7,7 +7,12 @@ import type { AppCatalog } from '../../apps/app-catalog.js';
 import { InvalidInputError, NotFoundError, StepFailedError } from '../../errors.js';
 import type { RuntimeSource } from '../../pipeline/runtime.js';
 
-export function instanceRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runtime: RuntimeSource }): Router {
+export function instanceRoutes(deps: {
+  catalog: Pick<AppCatalog, 'get'>;
+  runtime: RuntimeSource;
+  /** Masks secrets the receiver knows in an instance's output before it is answered. */
+  redact?: (text: string) => string;
+}): Router {
   const r = new Router({ prefix: '/api/apps/:app/instances' });
   const nameOf = (name: string | undefined): string => {
     if (!name || !isAppName(name)) throw new NotFoundError('app', String(name).slice(0, 64));
@@ -45,7 +50,8 @@ export function instanceRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runtime
     const tail = ctx.query.tail === undefined ? 100 : Number(ctx.query.tail);
     if (!Number.isInteger(tail) || tail < 1 || tail > 10_000) throw new InvalidInputError('tail', 'must be a whole number from 1 to 10000');
     ctx.type = 'text/plain';
-    ctx.body = await (await runtimeFor('logs')).logs(app, id, { tail });
+    const text = await (await runtimeFor('logs')).logs(app, id, { tail });
+    ctx.body = deps.redact ? deps.redact(text) : text;
   });
   return r;
 }

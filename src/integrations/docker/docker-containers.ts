@@ -153,6 +153,51 @@ export class DockerContainers {
     return demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
   }
 
+  /**
+   * The engine's log stream of a container, still framed (see LogFrames): the last `tail` lines (all when
+   * undefined) written after `sinceSeconds`, then, with `follow`, what it writes until the stream is destroyed.
+   */
+  async logStream(id: string, opts: { follow: boolean; tail?: number; sinceSeconds?: number }): Promise<NodeJS.ReadableStream | Buffer> {
+    const container = this.docker.getContainer(id);
+    const base = { stdout: true, stderr: true, timestamps: false, ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.sinceSeconds !== undefined ? { since: opts.sinceSeconds } : {}) };
+    // dockerode types the two forms apart: follow answers a live stream, no follow the whole output at once.
+    if (opts.follow) return this.call('follow logs', () => container.logs({ ...base, follow: true }));
+    return this.call('read logs', () => container.logs({ ...base, follow: false }));
+  }
+
+  /**
+   * What to create another container like `id` with: its image, command, env, labels, stop settings, ports and
+   * host settings as they were created (not the image's defaults).
+   */
+  async createOptionsOf(id: string): Promise<Dockerode.ContainerCreateOptions> {
+    const info = await this.call('inspect container', () => this.docker.getContainer(id).inspect());
+    // The engine answers StopSignal and StopTimeout; dockerode's type leaves them out.
+    const c = info.Config as typeof info.Config & { StopSignal?: string; StopTimeout?: number };
+    const h = info.HostConfig;
+    return {
+      Image: c.Image,
+      ...(c.Cmd ? { Cmd: c.Cmd } : {}),
+      Env: c.Env ?? [],
+      Labels: c.Labels ?? {},
+      ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+      ...(c.StopTimeout !== undefined ? { StopTimeout: c.StopTimeout } : {}),
+      ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+      HostConfig: {
+        RestartPolicy: h.RestartPolicy,
+        Memory: h.Memory,
+        NanoCpus: h.NanoCpus,
+        NetworkMode: h.NetworkMode,
+        Binds: h.Binds ?? [],
+        ...(h.PortBindings ? { PortBindings: h.PortBindings as Dockerode.PortMap } : {}),
+      },
+    };
+  }
+
+  /** Restarts a container in place (its stop signal and timeout, then a start); it keeps its id, env and port. */
+  async restart(id: string): Promise<void> {
+    await this.call('restart container', () => this.docker.getContainer(id).restart());
+  }
+
   async hasImage(ref: string): Promise<boolean> {
     try {
       await this.docker.getImage(ref).inspect();
@@ -180,6 +225,57 @@ export class DockerContainers {
       throw new UpstreamError('docker', operation, statusOf(err), engineMessage(err), { cause: err });
     }
   }
+}
+
+/**
+ * Decodes the engine's framed log stream chunk by chunk into lines per stream (a frame or a line may be split
+ * across chunks). Text without frames (a TTY container) is read as stdout.
+ */
+export class LogFrames {
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly partial = { stdout: '', stderr: '' };
+  private framed: boolean | undefined;
+
+  /** The complete lines in `chunk` (and what came before it). */
+  push(chunk: Buffer): { stream: 'stdout' | 'stderr'; text: string }[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.framed ??= this.pending.length >= 8 ? isFrameHeader(this.pending, 0) : undefined;
+    const lines: { stream: 'stdout' | 'stderr'; text: string }[] = [];
+    if (this.framed === undefined) return lines;
+    if (!this.framed) {
+      lines.push(...this.split('stdout', this.pending.toString('utf8')));
+      this.pending = Buffer.alloc(0);
+      return lines;
+    }
+    let at = 0;
+    while (at + 8 <= this.pending.length) {
+      const size = this.pending.readUInt32BE(at + 4);
+      if (at + 8 + size > this.pending.length) break;
+      const stream = this.pending[at] === 2 ? 'stderr' : 'stdout';
+      lines.push(...this.split(stream, this.pending.subarray(at + 8, at + 8 + size).toString('utf8')));
+      at += 8 + size;
+    }
+    this.pending = this.pending.subarray(at);
+    return lines;
+  }
+
+  /** What is left without a final newline, once the stream ended. */
+  end(): { stream: 'stdout' | 'stderr'; text: string }[] {
+    if (this.framed === false || (this.framed === undefined && this.pending.length > 0)) this.partial.stdout += this.pending.toString('utf8');
+    const rest = (['stdout', 'stderr'] as const).filter((s) => this.partial[s] !== '').map((stream) => ({ stream, text: this.partial[stream] }));
+    this.partial.stdout = this.partial.stderr = '';
+    return rest;
+  }
+
+  private split(stream: 'stdout' | 'stderr', text: string): { stream: 'stdout' | 'stderr'; text: string }[] {
+    const parts = (this.partial[stream] + text).split('\n');
+    this.partial[stream] = parts.pop()!;
+    return parts.map((line) => ({ stream, text: line.replace(/\r$/, '') }));
+  }
+}
+
+function isFrameHeader(buf: Buffer, at: number): boolean {
+  return buf[at]! <= 2 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0;
 }
 
 /** The engine frames non-TTY output as [stream, 0, 0, 0, size (u32 BE)] + payload; text without frames is kept. */

@@ -73,9 +73,10 @@ export class NomadClient {
     this.base = config.address.replace(/\/+$/, '');
   }
 
-  async register(job: NomadJob, opts: WriteOptions = {}): Promise<Registration> {
+  /** `preserveCounts`: the groups already running keep their count (`nomad job run -preserve-counts`). */
+  async register(job: NomadJob, opts: WriteOptions & { preserveCounts?: boolean } = {}): Promise<Registration> {
     const { value } = await this.call<NomadRegisterResponse>('register job', 'POST', '/v1/jobs', {
-      body: { Job: job },
+      body: { Job: job, ...(opts.preserveCounts ? { PreserveCounts: true } : {}) },
       signal: opts.signal,
     });
     return {
@@ -175,6 +176,50 @@ export class NomadClient {
     const path = `/v1/deployment/fail/${enc(deploymentId)}`;
     const body = { DeploymentID: deploymentId };
     return (await this.call<NomadDeploymentUpdateResponse>('fail deployment', 'PUT', path, { body, ...opts })).value;
+  }
+
+  /**
+   * Sets a task group's count (`nomad job scale`): Nomad records a new job version and evaluates it. The answer's
+   * evalId can be followed like a registration's.
+   */
+  async scaleGroup(jobId: string, group: string, count: number, message: string, opts: WriteOptions = {}): Promise<Registration> {
+    const body = { Count: count, Target: { Group: group }, Message: message, PolicyOverride: false };
+    const { value } = await this.call<NomadRegisterResponse>('scale job', 'POST', `/v1/job/${enc(jobId)}/scale`, { body, signal: opts.signal });
+    return { evalId: value.EvalID, evalCreateIndex: value.EvalCreateIndex, jobModifyIndex: value.JobModifyIndex, warnings: splitWarnings(value.Warnings), index: value.Index };
+  }
+
+  /** Restarts an allocation's running tasks in place, on its client node (`nomad alloc restart`). */
+  async restartAllocation(allocId: string, opts: WriteOptions & { task?: string } = {}): Promise<void> {
+    const body = opts.task ? { TaskName: opts.task } : {};
+    await this.call<unknown>('restart allocation', 'POST', `/v1/client/allocation/${enc(allocId)}/restart`, { body, signal: opts.signal });
+  }
+
+  /**
+   * A task's stdout or stderr as raw bytes (`plain=true`): from `offset` bytes after the start or before the end
+   * of the log, and with `follow` what the task writes next, until `signal` aborts. Errors are UpstreamErrors.
+   */
+  async allocLogs(
+    allocId: string,
+    req: { task: string; type: 'stdout' | 'stderr'; follow: boolean; origin: 'start' | 'end'; offset: number; signal: AbortSignal },
+  ): Promise<ReadableStream<Uint8Array>> {
+    const url = new URL(`${this.base}/v1/client/fs/logs/${enc(allocId)}`);
+    const query = { task: req.task, type: req.type, follow: String(req.follow), origin: req.origin, offset: String(req.offset), plain: 'true' };
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    if (this.config.namespace) url.searchParams.set('namespace', this.config.namespace);
+    if (this.config.region) url.searchParams.set('region', this.config.region);
+    const headers: Record<string, string> = this.config.token ? { 'X-Nomad-Token': this.config.token } : {};
+    let res: Response;
+    try {
+      res = await this.fetch(url, { headers, signal: req.signal });
+    } catch (err) {
+      if (req.signal.aborted) throw req.signal.reason;
+      throw noAnswerError('nomad', 'read allocation logs', this.base, err, 'is Nomad running? set NOMAD_ADDR');
+    }
+    if (res.status !== 200 || !res.body) {
+      const text = await res.text().catch(() => '');
+      throw new UpstreamError('nomad', 'read allocation logs', res.status, text || res.statusText);
+    }
+    return res.body;
   }
 
   /** The leader's RPC address; needs no ACL, so it is the cheap "is Nomad reachable" probe. */

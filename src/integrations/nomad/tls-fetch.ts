@@ -2,6 +2,7 @@
 // cannot take TLS options without the undici package, and the Nomad client needs only string bodies, so this
 // small transport covers what `NOMAD_CACERT` / `NOMAD_CLIENT_CERT` / `NOMAD_CLIENT_KEY` / `NOMAD_SKIP_VERIFY` ask.
 import https from 'node:https';
+import { Readable } from 'node:stream';
 
 /** PEM texts (the config layer reads the files), plus `insecure` to skip server verification. */
 export interface NomadTlsConfig {
@@ -29,16 +30,12 @@ export function createTlsFetch(tls: NomadTlsConfig): typeof fetch {
         url,
         { method: init?.method ?? 'GET', agent, headers: Object.fromEntries(headers), signal },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const resHeaders = new Headers();
-            for (const [name, value] of Object.entries(res.headers)) {
-              if (value !== undefined) resHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-            }
-            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: resHeaders }));
-          });
+          // The body streams as it arrives, so a followed log (`follow=true`) is read while Nomad writes it.
+          const resHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) resHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status: res.statusCode ?? 500, headers: resHeaders }));
         },
       );
       req.on('error', (err) => reject(signal?.aborted ? signal.reason : err));

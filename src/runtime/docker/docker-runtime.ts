@@ -11,6 +11,10 @@ import { routedProcess } from '../../pipeline/ingress/resolve-service-address.js
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
 import { DOCKER_PAYLOAD_FILE, type OneOffOutcome, type OneOffRun, type Runtime, type RuntimeInstance } from '../../pipeline/runtime.js';
+import type { LogLine, LogRequest, RestartRequest, ScaleRequest } from '../../pipeline/runtime-operations.js';
+import { mergeLogSources } from '../merge-log-sources.js';
+import { containerLogLines } from './docker-logs.js';
+import { restartContainers, scaleContainers } from './docker-instance-ops.js';
 import { done, skipped, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.js';
@@ -66,10 +70,17 @@ export class DockerRuntime implements Runtime {
       });
     }
     const services = plan.processes.filter((p) => p.kind === 'service');
+    // A count set with `norn scale` outlives the deploy: a process already running keeps its number of instances
+    // (those of its newest deploy, whose saga label scaled copies share), a new one starts with the spec's.
+    const running = (await this.service(plan.app)).filter((c) => c.state === 'running').sort((a, b) => b.created - a.created);
+    const countOf = (proc: PlannedProcess) => {
+      const mine = running.filter((c) => c.labels[LABEL.process] === proc.name);
+      return mine.filter((c) => c.labels[LABEL.saga] === mine[0]?.labels[LABEL.saga]).length || proc.count;
+    };
     const started: StartedInstance[] = [];
     try {
       for (const proc of services) {
-        for (let index = 0; index < proc.count; index++) {
+        for (let index = 0; index < countOf(proc); index++) {
           ctx.signal.throwIfAborted();
           started.push(await this.start(plan, proc, ctx, index));
         }
@@ -211,6 +222,21 @@ export class DockerRuntime implements Runtime {
     const c = (await this.deps.containers.list({ [LABEL.app]: app })).find((x) => x.id.startsWith(instanceId));
     if (!c || instanceId.length < 6) throw new NotFoundError('instance', instanceId.slice(0, 64));
     return this.deps.containers.logs(c.id, opts.tail);
+  }
+
+  async *streamLogs(app: string, request: LogRequest): AsyncGenerator<LogLine> {
+    const found = (await this.service(app))
+      .filter((c) => request.process === undefined || c.labels[LABEL.process] === request.process)
+      .sort((a, b) => a.labels[LABEL.process]!.localeCompare(b.labels[LABEL.process]!) || a.created - b.created);
+    yield* mergeLogSources(found.map((c) => containerLogLines(this.deps.containers, c, request)));
+  }
+
+  scale(request: ScaleRequest) {
+    return scaleContainers(this.config, this.deps, request);
+  }
+
+  restart(request: RestartRequest) {
+    return restartContainers(this.config, this.deps, request);
   }
 
   async recoverInterrupted(deploy: { readonly id: string; readonly app: string }) {

@@ -3,7 +3,7 @@
 // do), the plan asks Nomad's dry run, and the forge target comes from Consul or the allocation.
 import type { Logger } from 'pino';
 import { createServiceAddressResolver } from '../../pipeline/ingress/resolve-service-address.js';
-import { InvalidInputError, UpstreamError } from '../../errors.js';
+import { UpstreamError } from '../../errors.js';
 import type { ConsulClient } from '../../integrations/consul/consul-client.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadAllocationStub } from '../../integrations/nomad/nomad-types.js';
@@ -13,10 +13,13 @@ import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { submitJobs, submitStep, type SubmitConfig } from './submit.js';
 import type { Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
 import { nomadCanary } from './nomad-canary.js';
+import { nomadInstanceLogs, nomadLogs, nomadRestart, nomadScale, type NomadOperationsConfig } from './nomad-operations.js';
 
 export interface NomadRuntimeConfig {
   readonly submit: SubmitConfig;
   readonly healthy: HealthyConfig;
+  /** `norn restart`: how long a restarted allocation's tasks must keep running before the next is restarted. */
+  readonly restartHealthyMs: number;
 }
 
 export interface NomadRuntimeDeps {
@@ -39,6 +42,7 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     resubmit: (ctx, image) => submitJobs(config.submit, submitDeps, ctx, image, 'rollback'),
   });
   const preflightSubmit = preflightSubmitStep(config.submit, submitDeps);
+  const operations: NomadOperationsConfig = { watch: config.healthy, deadlineMs: config.healthy.deadlineMs, restartHealthyMs: config.restartHealthyMs };
   return {
     name: 'nomad',
     submit: (ctx) => submit.run(ctx),
@@ -50,9 +54,10 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     instances: (app, signal) => nomadInstances(deps.nomad, app, signal),
     // Teardown has always left Nomad jobs to Nomad's own tools.
     stop: async (app) => ({ stopped: 0, note: `Nomad jobs are not stopped by teardown: run \`nomad job stop ${app}\`` }),
-    async logs() {
-      throw new InvalidInputError('runtime', 'logs of Nomad allocations are read with `nomad alloc logs <id>`', 409);
-    },
+    logs: (app, instanceId, opts) => nomadInstanceLogs(deps.nomad, app, instanceId, opts),
+    streamLogs: (app, request) => nomadLogs(deps.nomad, app, request),
+    scale: (request) => nomadScale(operations, deps.nomad, request),
+    restart: (request) => nomadRestart(operations, deps.nomad, request),
     // Nomad keeps running what was registered and reverts failed deployments itself.
     recoverInterrupted: async () => undefined,
     canary: nomadCanary(deps.nomad),

@@ -47,8 +47,10 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
   const pausedSchedules = (await deps.pausedSchedules?.(spec.name)) ?? new Set<string>();
   const jobs = translateApp({ spec, image, secrets: secrets?.env ?? {}, ...config, pausedSchedules });
   const warnings: string[] = [];
+  // A count set with `norn scale` outlives the deploy: groups already running keep theirs, new ones start with
+  // the spec's (scaling.min), as `nomad job run -preserve-counts` does.
   const register = async (job: (typeof jobs)['service']): Promise<Registration> => {
-    const r = await deps.nomad.register(job, { signal });
+    const r = await deps.nomad.register(job, { signal, preserveCounts: job.Type === 'service' });
     warnings.push(...r.warnings.map((w) => `${job.ID}: ${w}`));
     return r;
   };
