@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { storeClientOf } from '../store/create-store.js';
 import type { Redactor } from '../redaction/secret-redactor.js';
+import type { SagaAction } from './saga-actions.js';
 import type { NewSagaEvent, SagaEvent } from './saga-event.js';
 
 export type SagaListener = (events: readonly SagaEvent[]) => void;
@@ -175,7 +176,7 @@ function fromRow(r: Row): SagaEvent {
     source: r.source,
     app: r.app,
     category: r.category,
-    action: r.action,
+    action: r.action as SagaAction,
     message: r.message,
     metadata: JSON.parse(r.metadata) as Record<string, unknown>,
   };

@@ -143,12 +143,12 @@ async function runStep(
         cloneUrl: input.deploy.cloneUrl,
         signal: stepAbort.signal,
         outputs,
-        report: (message, metadata) =>
+        report: (message, progress) =>
           run.record({
             category: 'step',
-            action: typeof metadata?.action === 'string' ? metadata.action : 'step.progress',
+            action: progress?.action ?? 'step.progress',
             message,
-            metadata: { ...metadata, step: step.name },
+            metadata: { ...progress?.metadata, step: step.name },
           }),
       }),
       aborted,

@@ -50,7 +50,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const seen: SagaEvent[] = [];
       sagaLog.subscribe((events) => seen.push(...events));
       for (let i = 0; i < 20; i++) {
-        await sagaLog.append({ sagaId: `s${i % 3}`, app: i % 2 ? 'a' : 'b', source: 'test', category: 'c', action: 'x', message: `m${i}`, metadata: { i } });
+        await sagaLog.append({ sagaId: `s${i % 3}`, app: i % 2 ? 'a' : 'b', source: 'test', category: 'c', action: 'step.progress', message: `m${i}`, metadata: { i } });
       }
       const all = await sagaLog.recent({ limit: 100 });
       expect(all.map((e) => e.message)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `m${i}`));

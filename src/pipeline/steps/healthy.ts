@@ -41,7 +41,7 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       evalId,
       deadline: now() + deadlineMs,
       signal: ctx.signal,
-      onAllocChange: (change) => ctx.report(progressLine(change), { action: 'alloc.progress', ...change }),
+      onAllocChange: (change) => ctx.report(progressLine(change), { action: 'alloc.progress', metadata: { ...change } }),
       onNote: (message) => ctx.report(message),
       canaryWindowMs: (group) => parseGoDuration(ctx.spec.processes[group]?.canary?.evaluateAfter ?? DEFAULT_CANARY_WINDOW),
     });
@@ -76,7 +76,7 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
         ctx.report(good ? `the last good image is this one (${good}): nothing to roll back to` : 'no earlier successful deploy: nothing to roll back to');
         throw new StepFailedError('healthy', outcome.reason, detail);
       }
-      ctx.report(`rolling back ${ctx.app} to ${good}`, { action: 'deploy.rollback', image: good, failedImage: image ?? null });
+      ctx.report(`rolling back ${ctx.app} to ${good}`, { action: 'deploy.rollback', metadata: { image: good, failedImage: image ?? null } });
       const rollback = await deps.resubmit(ctx, good);
       const after = rollback.evalId ? await watch(ctx, rollback.evalId, config.rollbackDeadlineMs ?? config.deadlineMs) : undefined;
       ctx.report(after?.ok ? `rollback to ${good} is healthy` : `rollback to ${good} is not healthy either: ${after?.reason ?? 'not registered'}`);

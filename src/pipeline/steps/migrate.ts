@@ -60,7 +60,7 @@ export function migrateStep(deps: MigrateStepDeps): Step {
           {
             signal,
             onApplied: (m, durationMs) =>
-              report(`migration ${m.file} applied (${durationMs} ms)`, { action: 'migration.applied', database, file: m.file, checksum: m.checksum, durationMs }),
+              report(`migration ${m.file} applied (${durationMs} ms)`, { action: 'migration.applied', metadata: { database, file: m.file, checksum: m.checksum, durationMs } }),
           },
         );
         const message =

@@ -69,15 +69,17 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
   ].filter(Boolean);
   report(`registered ${what.join(', ') || 'nothing (no service or scheduled process)'} with image ${image}`, {
     action: 'nomad.submitted',
-    reason: why,
-    image,
-    jobId: spec.name,
-    evalId: submission.evalId,
-    evalCreateIndex: service?.evalCreateIndex ?? 0,
-    jobModifyIndex: submission.jobModifyIndex,
-    taskGroups,
-    periodicJobs,
-    warnings,
+    metadata: {
+      reason: why,
+      image,
+      jobId: spec.name,
+      evalId: submission.evalId,
+      evalCreateIndex: service?.evalCreateIndex ?? 0,
+      jobModifyIndex: submission.jobModifyIndex,
+      taskGroups,
+      periodicJobs,
+      warnings,
+    },
   });
   for (const w of warnings) report(`Nomad warning: ${w}`, { action: 'nomad.warning' });
   return submission;

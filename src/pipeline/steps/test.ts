@@ -48,7 +48,7 @@ export function testStep(config: TestStepConfig, deps: { docker: DockerEngine; n
     ctx.report(`running \`${command}\` in ${image} (time limit ${seconds(config.testTimeoutMs)})`);
     const relay = new OutputRelay(
       { intervalMs: config.reportIntervalMs ?? 500, tailLines: TAIL_LINES },
-      { report: (message, metadata) => ctx.report(message, { ...metadata, output: true }), now },
+      { report: (message, metadata) => ctx.report(message, { metadata: { ...metadata, output: true } }), now },
     );
     const started = now();
     let outcome;

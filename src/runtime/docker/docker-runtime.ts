@@ -78,9 +78,11 @@ export class DockerRuntime implements Runtime {
     const what = started.map((s) => `${s.name}${s.address ? ` at ${s.address}` : ''}`);
     ctx.report(`started ${what.join(', ') || 'nothing (no service process)'} with image ${image}`, {
       action: 'runtime.started',
-      runtime: 'docker',
-      image,
-      instances: started,
+      metadata: {
+        runtime: 'docker',
+        image,
+        instances: started,
+      },
     });
     return done({ imageTag: image, runtime: 'docker', instances: started }, `started ${started.length} container(s)`);
   }
@@ -105,7 +107,7 @@ export class DockerRuntime implements Runtime {
             signal: AbortSignal.any([ctx.signal, stopGates.signal]),
             state: (id) => this.deps.containers.state(id),
           });
-          ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', id: inst.id, ok: outcome.ok });
+          ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', metadata: { id: inst.id, ok: outcome.ok } });
           if (!outcome.ok && !failed) {
             failed = { inst, outcome };
             stopGates.abort();
@@ -133,7 +135,7 @@ export class DockerRuntime implements Runtime {
         ctx.report(`removed the ${started.length} new container(s); the old ones were not touched`, { action: 'runtime.discarded' });
       }
     }
-    ctx.report(`${started.length} new instance(s) healthy`, { action: GATE_PASSED, instances: started.map((s) => s.id) });
+    ctx.report(`${started.length} new instance(s) healthy`, { action: GATE_PASSED, metadata: { instances: started.map((s) => s.id) } });
     return done({}, `${started.length} instance(s) healthy for ${Math.round(this.config.minHealthyMs / 1000)}s`);
   }
 
@@ -144,7 +146,7 @@ export class DockerRuntime implements Runtime {
     if (old.length === 0) return;
     ctx.report(`draining ${old.map((c) => c.name).join(', ')}`);
     await this.removeAll(old.map((c) => c.id));
-    ctx.report(`removed ${old.length} old container(s)`, { action: 'runtime.retired', containers: old.map((c) => c.id) });
+    ctx.report(`removed ${old.length} old container(s)`, { action: 'runtime.retired', metadata: { containers: old.map((c) => c.id) } });
   }
 
   async discard(ctx: StepContext) {
@@ -158,7 +160,7 @@ export class DockerRuntime implements Runtime {
     const plan = await this.planFor(ctx);
     for (const p of plan.processes) {
       const what = p.kind === 'service' ? `${p.count} container(s)${p.port !== undefined ? `, port ${p.port}` : ''}${p.health ? `, health ${p.health.path}` : ''}` : p.kind === 'scheduled' ? `runs on "${p.schedule!.cron}"` : 'runs when invoked';
-      ctx.report(`${p.name}: ${what}, ${p.memoryMb} MB, ${p.cpuMhz} MHz`, { action: 'runtime.planned', process: p.name, kind: p.kind });
+      ctx.report(`${p.name}: ${what}, ${p.memoryMb} MB, ${p.cpuMhz} MHz`, { action: 'runtime.planned', metadata: { process: p.name, kind: p.kind } });
     }
     return done({}, `would start ${plan.processes.filter((p) => p.kind === 'service').reduce((n, p) => n + p.count, 0)} container(s) on the Docker engine`);
   }

@@ -45,7 +45,7 @@ describe('runPipeline', () => {
         step('build', async () => skipped('no build section')),
         step('test', async (ctx) => {
           seenWorkDir = ctx.outputs.workDir;
-          ctx.report('tests passed', { action: 'test.output' });
+          ctx.report('tests passed', { action: 'migration.applied' });
           return done({ imageTag: 'img:1' });
         }),
       ],
@@ -58,7 +58,7 @@ describe('runPipeline', () => {
     const skippedEvent = events.find((e) => e.action === 'step.skipped')!;
     expect(skippedEvent.message).to.contain('no build section');
     expect(skippedEvent.metadata).to.include({ step: 'build', index: 2, total: 9 });
-    expect(events.some((e) => e.action === 'test.output' && e.message === 'tests passed')).to.equal(true);
+    expect(events.some((e) => e.action === 'migration.applied' && e.message === 'tests passed')).to.equal(true);
     expect(events.at(-1)!.action).to.equal('deploy.complete');
   });
 
