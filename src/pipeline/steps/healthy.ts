@@ -49,9 +49,8 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
   return {
     name: 'healthy',
     async run(ctx) {
-      const groups = Array.isArray(ctx.outputs.taskGroups) ? ctx.outputs.taskGroups : [];
-      const evalId = typeof ctx.outputs.evalId === 'string' ? ctx.outputs.evalId : '';
-      if (groups.length === 0 || !evalId) return skipped('the service job has no task groups');
+      const { taskGroups = [], evalId } = ctx.outputs;
+      if (taskGroups.length === 0 || !evalId) return skipped('the service job has no task groups');
 
       const outcome = await watch(ctx, evalId, config.deadlineMs);
       if (outcome.ok) return done(outcome.deploymentId ? { deploymentId: outcome.deploymentId } : {}, outcome.summary);
@@ -70,7 +69,7 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       }
       if (!ctx.spec.deployPolicy.autoRollback) throw new StepFailedError('healthy', outcome.reason, detail);
 
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+      const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
       const good = await deps.lastGoodImage(ctx.app);
       if (!good || good === image) {
         ctx.report(good ? `the last good image is this one (${good}): nothing to roll back to` : 'no earlier successful deploy: nothing to roll back to');

@@ -34,7 +34,7 @@ export function migrateStep(deps: MigrateStepDeps): Step {
       if (!outputs.workDir) throw new StepFailedError('migrate', 'no checkout to read migrations from');
       if (!(await isDirectoryIn(outputs.workDir, dir))) {
         if (!deps.docker || !deps.command) throw new StepFailedError('migrate', `migrations "${dir}" is not a directory in the checkout, and this receiver runs no migration commands`);
-        const image = typeof outputs.imageTag === 'string' ? outputs.imageTag : prebuiltImage(spec);
+        const image = outputs.imageTag ?? prebuiltImage(spec);
         const connection = deps.postgres.clientConfig(database);
         const notADirectory = !/\s/.test(dir.trim());
         try {

@@ -15,7 +15,7 @@ export function planStep(
   return {
     name: 'submit',
     async run(ctx) {
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+      const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
       const secrets = await deps.loadSecrets(ctx.specDir);
       const jobs = translateApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, ...config });
       const all = [...(jobs.service ? [jobs.service] : []), ...jobs.periodic];

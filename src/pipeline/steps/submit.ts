@@ -89,7 +89,7 @@ export function submitStep(config: SubmitConfig, deps: SubmitDeps): Step {
   return {
     name: 'submit',
     async run(ctx) {
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+      const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
       const s = await submitJobs(config, deps, ctx, image);
       return done({ ...s }, s.evalId ? `registered ${s.jobId}, eval ${s.evalId.slice(0, 8)}` : `registered ${s.periodicJobs.length} periodic job(s)`);
     },

@@ -11,7 +11,7 @@ import { routedProcess } from '../../endpoints/resolve-service-address.js';
 import { errorMessage, NotFoundError, StepFailedError } from '../../errors.js';
 import type { ContainerSummary, DockerContainers } from '../../integrations/docker/docker-containers.js';
 import type { OneOffOutcome, OneOffRun, Runtime, RuntimeInstance } from '../../pipeline/runtime.js';
-import { done, skipped, type StepContext } from '../../pipeline/step.js';
+import { done, skipped, type StartedContainer, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../pipeline/steps/submit.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
@@ -38,9 +38,7 @@ export interface DockerRuntimeDeps {
 }
 
 /** A new instance as submit hands it to healthy (step outputs). */
-interface StartedInstance extends GateInstance {
-  readonly name: string;
-}
+type StartedInstance = StartedContainer & GateInstance;
 
 /** The saga action recorded when a deploy's instances passed the gate (what recovery after a crash reads). */
 export const GATE_PASSED = 'runtime.healthy';
@@ -268,7 +266,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async planFor(ctx: StepContext, opts: { withSecrets: boolean } = { withSecrets: true }): Promise<AppPlan> {
-    const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+    const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
     const secrets = opts.withSecrets ? await this.deps.loadSecrets(ctx.specDir) : undefined;
     return planApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
   }
@@ -291,9 +289,7 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-/** The instances submit started, from the step outputs (shape-checked: outputs come back from the store). */
-function instancesOf(ctx: StepContext): StartedInstance[] {
-  const raw = ctx.outputs.instances;
-  if (!Array.isArray(raw)) return [];
-  return raw.filter((i): i is StartedInstance => typeof i === 'object' && i !== null && typeof (i as StartedInstance).id === 'string' && typeof (i as StartedInstance).process === 'string');
+/** The containers submit started (none when submit ran on another runtime). */
+function instancesOf(ctx: StepContext): readonly StartedContainer[] {
+  return ctx.outputs.instances ?? [];
 }
