@@ -1,5 +1,6 @@
-// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. The only place that
-// constructs clients; everything else receives what it needs.
+// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. It wires and holds no
+// rules of its own: modules receive the clients built here (a few factories, such as the runtime's and the status
+// outbox's, build the clients only they use).
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -13,8 +14,10 @@ import { DeliveryLedger } from './deliveries/delivery-ledger.js';
 import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
 import { LedgerMaintenance } from './deliveries/ledger-maintenance.js';
 import { RejectionThrottle } from './deliveries/rejection-throttle.js';
-import { DeployQueue } from './deploys/deploy-queue.js';
-import type { DeployRecord } from './deploys/deploy-record.js';
+import { removeOrphanWorkDirs, settleInterrupted } from './deploys/crash-recovery.js';
+import { deployExecution } from './deploys/deploy-execution.js';
+import { DeployHistory } from './deploys/deploy-history.js';
+import { DeployLifecycle } from './deploys/deploy-lifecycle.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
 import { CommitOrder } from './events/commit-order.js';
@@ -29,9 +32,7 @@ import { checkIntegrations } from './health/integration-report.js';
 import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { RepoCache } from './integrations/git/repo-cache.js';
-import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, submitConfigOf, workRootOf } from './pipeline/deploy-pipeline.js';
-import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { CloudflaredIngress } from './integrations/cloudflared/cloudflared-ingress.js';
 import { endpointApiRoutes } from './http/routes/endpoint-routes.js';
@@ -95,7 +96,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     : undefined;
   await relay?.start();
   const ledger = new DeliveryLedger({ knex, batched: true });
-  const queue = new DeployQueue({ knex, sagaLog, isPostgres: store.client === 'postgres' });
+  const lifecycle = new DeployLifecycle({ knex, sagaLog, isPostgres: store.client === 'postgres', log });
+  const history = new DeployHistory({ knex });
   const catalog = new AppCatalog({ appsDir: config.appsDir }, { log });
   const loaded = await catalog.load();
   for (const e of loaded.errors) log.warn({ file: e.file, path: e.path }, `invalid app spec: ${e.reason}`);
@@ -135,16 +137,16 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
     submitConfig: submitConfigOf(config),
     specOf: (name) => catalog.get(name)?.spec,
-    lastGoodImage: (name) => queue.lastSucceededImage(name),
+    lastGoodImage: (name) => history.lastSucceededImage(name),
     sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
     routedServices: async (name) => (await ingress.listRules()).rules.filter((r) => r.owner === name && r.service).map((r) => r.service!),
     log,
   });
-  const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });
+  const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => history.lastSucceededImage(name), log });
   const schedules = new ScheduleRunner({ catalog, runtime, runs, log });
   const choice = await runtime.describe();
   log.info({ runtime: choice.runtime ?? 'none' }, `runtime: ${choice.reason}`);
-  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, queue, log };
+  const clients = { git, repoCache, docker, postgres, snapshots, runtime, ingress, log };
   const integrationReport = () =>
     checkIntegrations(
       integrationChecks(config, { runtime, nomad, docker, postgres: postgres instanceof PostgresAdmin ? postgres : undefined, ingress, fetch }, { timeoutMs: config.probeTimeoutMs }),
@@ -153,34 +155,21 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 
-  const execute = async (deploy: DeployRecord, signal: AbortSignal): Promise<PipelineOutcome> => {
-    const app = catalog.get(deploy.app);
-    if (!app) {
-      const error = `app ${deploy.app} is no longer in the apps dir (or its spec is invalid)`;
-      await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
-      return { status: 'failed', step: 'clone', error };
-    }
-    const chosen = deploy.kind === 'preflight' ? preflight : pipeline;
-    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs, redact: (text) => redactor.redact(text) });
-  };
-
   const scheduler = new DeployScheduler(
     { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
     {
-      queue,
+      lifecycle,
+      history,
       log,
-      execute,
-      onInterrupted: async (d) => {
-        await removeWorkDir(workRoot, d.id);
-        await recoverInstances(d, { runtime, sagaLog, log });
-      },
+      execute: deployExecution({ catalog, lifecycle, pipelines: { deploy: pipeline, preflight }, log, redact: (text) => redactor.redact(text) }),
+      onInterrupted: (d) => settleInterrupted(d, { workRoot, runtime, sagaLog, log }),
     },
   );
   const metrics = wireMetrics(
     { apiToken, isPublic: config.metricsPublic },
     {
-      queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
-      runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
+      queueDepth: async () => (await history.countByStatus()).queued ?? 0,
+      runningDeploys: async () => (await history.countByStatus()).running ?? 0,
       websocketClients: () => hub.clientCount,
       statusOutboxBacklog: () => statuses.outbox.backlog(),
     },
@@ -194,7 +183,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       adapters: createForgeAdapters(),
       catalog,
       ledger,
-      queue,
+      queue: lifecycle,
       sagaLog,
       log,
       onQueued: () => scheduler.wake(),
@@ -203,12 +192,12 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     },
   );
   const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
-  const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
+  const manualDeploy = new ManualDeploy({ catalog, git, lifecycle, onQueued: () => scheduler.wake() });
   const snapshotApi = snapshotRoutes({
     catalog,
     snapshots,
     restore: config.postgresUrl
-      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => queue.isRunning(name) })
+      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => history.isRunning(name) })
       : undefined,
   });
   const opsApi = appOpsRoutes({
@@ -216,7 +205,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     nomad,
     ageKeys: config.ageKeys,
     submitConfig: submitConfigOf(config),
-    lastImage: (name) => queue.lastSucceededImage(name),
+    lastImage: (name) => history.lastSucceededImage(name),
     redact: (text) => redactor.redact(text),
     runtimeName: async () => (await runtime.current())?.name,
     dockerNetwork: config.docker.network,
@@ -234,7 +223,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       catalog,
       ledger,
       receiver,
-      queue,
+      deploys: history,
       sagaLog,
       manualDeploy,
       hub,
@@ -250,7 +239,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     },
   );
 
-  await removeOrphanWorkDirs(workRoot, queue, log);
+  await removeOrphanWorkDirs(workRoot, history, log);
   await scheduler.start();
   await statuses.start();
   schedules.start();
@@ -318,16 +307,6 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   };
 }
 
-/** What a dead receiver's deploy left running is settled by the runtime, and the saga says what was kept. */
-async function recoverInstances(d: DeployRecord, deps: { runtime: SelectedRuntime; sagaLog: SagaLog; log: Logger }): Promise<void> {
-  try {
-    const said = await (await deps.runtime.current())?.recoverInterrupted(d);
-    if (said) await deps.sagaLog.append({ sagaId: d.id, app: d.app, source: 'runtime', category: 'runtime', action: 'runtime.recovered', message: said, metadata: {} });
-  } catch (err) {
-    deps.log.error({ err: errorMessage(err), sagaId: d.id }, 'could not settle the instances of an interrupted deploy');
-  }
-}
-
 /**
  * NORN_API_TOKEN, or else the token generated into the data dir: the API is never served without a token. Only
  * the file's path is logged.
@@ -340,13 +319,4 @@ async function resolveApiToken(config: Config, log: Logger): Promise<string> {
   if (generated.isExposed) log.warn({ file }, 'the API token file can be read by other users: chmod 600 it');
   if (config.databaseUrl) log.warn('receivers sharing one database each generate their own API token: set the same NORN_API_TOKEN on all of them');
   return generated.token;
-}
-
-/** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */
-async function removeOrphanWorkDirs(workRoot: string, queue: DeployQueue, log: Logger): Promise<void> {
-  const running = new Set((await queue.list({ status: 'running', limit: 10_000 })).map((d) => d.id));
-  for (const entry of await fs.readdir(workRoot)) {
-    if (running.has(entry)) continue;
-    await fs.rm(path.join(workRoot, entry), { recursive: true, force: true }).catch((err) => log.warn({ err: errorMessage(err), entry }, 'could not remove an orphan work dir'));
-  }
 }

@@ -6,7 +6,7 @@ import type { AppCatalog } from '../apps/app-catalog.js';
 import { localSourceDigest } from '../apps/local-source.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isCommitSha, isSafeRef, type GitClient } from '../integrations/git/git-client.js';
-import type { DeployQueue } from './deploy-queue.js';
+import type { DeployLifecycle } from './deploy-lifecycle.js';
 
 export interface ManualDeployResult {
   readonly app: string;
@@ -20,7 +20,7 @@ export class ManualDeploy {
     private readonly deps: {
       catalog: Pick<AppCatalog, 'get'> & Partial<Pick<AppCatalog, 'list'>>;
       git: Pick<GitClient, 'resolveRef'>;
-      queue: DeployQueue;
+      lifecycle: Pick<DeployLifecycle, 'queue'>;
       onQueued: () => void;
     },
   ) {}
@@ -37,7 +37,7 @@ export class ManualDeploy {
     const commitSha = isCommitSha(ref) ? ref : await this.deps.git.resolveRef(repo.url, ref);
     if (!commitSha) throw new InvalidInputError('ref', `${ref} does not exist on the app's remote`, 404);
     const fullRef = isCommitSha(ref) || ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
-    const deploy = await this.deps.queue.enqueue({
+    const deploy = await this.deps.lifecycle.queue({
       app: app.name,
       kind: 'deploy',
       ref: fullRef,
@@ -58,7 +58,7 @@ export class ManualDeploy {
       throw new InvalidInputError('ref', `${app} has no repo: it deploys its own directory (${dir}) as it is now, so no ref applies`);
     }
     const commitSha = await localSourceDigest(dir);
-    const deploy = await this.deps.queue.enqueue({
+    const deploy = await this.deps.lifecycle.queue({
       app,
       kind: 'deploy',
       ref: LOCAL_REF,

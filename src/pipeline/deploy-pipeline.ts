@@ -3,7 +3,6 @@
 import type { Logger } from 'pino';
 import type { ResolveServiceAddress } from '../endpoints/resolve-service-address.js';
 import type { Config } from '../config/load-config.js';
-import type { DeployQueue } from '../deploys/deploy-queue.js';
 import type { CloudflaredIngress } from '../integrations/cloudflared/cloudflared-ingress.js';
 import type { DockerEngine } from '../integrations/docker/docker-engine.js';
 import type { GitClient } from '../integrations/git/git-client.js';
@@ -33,7 +32,6 @@ export interface PipelineClients {
   /** Where submit, healthy and the forge target go: Nomad or the Docker engine. */
   readonly runtime: RuntimeSource;
   readonly ingress: CloudflaredIngress;
-  readonly queue: DeployQueue;
   readonly log: Logger;
 }
 
