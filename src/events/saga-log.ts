@@ -137,6 +137,12 @@ export class SagaLog {
     return () => this.listeners.delete(listener);
   }
 
+  /** The first event of `sagaId` with `action`, read within `db` (a projector's transaction sees its own appends). */
+  async firstOfSaga(db: Knex | Knex.Transaction, sagaId: string, action: SagaAction): Promise<SagaEvent | undefined> {
+    const row = await db<Row>('saga_events').where({ saga_id: sagaId, action }).orderBy('seq').first();
+    return row ? fromRow(row) : undefined;
+  }
+
   async forSaga(sagaId: string): Promise<SagaEvent[]> {
     return (await this.deps.knex<Row>('saga_events').where({ saga_id: sagaId }).orderBy('seq')).map(fromRow);
   }

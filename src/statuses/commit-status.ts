@@ -1,5 +1,5 @@
 // The forge-neutral commit status and the contract every forge's status client meets.
-import type { DeployKind } from '../deploys/deploy-record.js';
+import type { DeployKind } from '../events/deploy-queued.js';
 
 /**
  * `pending` while queued, `running` once a step started (GitHub and Gitea have no running state and get `pending`;

@@ -41,7 +41,7 @@ export async function startHarness(opts: { clientToken?: string; repos?: string[
     github: new GitHubStatusClient({ token, apiUrl: sim.url, timeoutMs: 2000, minWriteIntervalMs: 0 }, { log }),
     gitea: new GiteaStatusClient({ url: sim.url, token, timeoutMs: 2000 }, { fetch }),
   };
-  sagaLog.addProjector(statusProjector({ publicUrl: PUBLIC_URL, forges: new Set(Object.keys(clients)) }));
+  sagaLog.addProjector(statusProjector({ publicUrl: PUBLIC_URL, forges: new Set(Object.keys(clients)) }, { sagaLog }));
   const config: StatusOutboxConfig = { pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 100, giveUpAfterMs: 3600_000, requestTimeoutMs: 2000, ...opts.config };
   const outboxes: StatusOutbox[] = [];
   return {
