@@ -39,7 +39,8 @@ export class DeployScheduler {
   private pass: Promise<void> | undefined;
   private wanted = false;
   private stopped = true;
-  private readonly finished = new Set<Promise<void>>();
+  /** The launched deploys not yet ended, so `stop` can wait for each to record its end. */
+  private readonly inFlight = new Set<Promise<void>>();
   private lastMaintenance = 0;
 
   constructor(
@@ -67,7 +68,7 @@ export class DeployScheduler {
     // instead of starting after the store has closed.
     await this.pass;
     for (const c of this.running.values()) c.abort(new Error('the receiver is shutting down'));
-    await Promise.allSettled([...this.finished]);
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Asks for a scheduling pass soon (after an enqueue or a finished deploy). */
@@ -124,10 +125,10 @@ export class DeployScheduler {
       .catch((err) => this.deps.log.error({ err: errorMessage(err), sagaId: deploy.id }, 'deploy execution failed'))
       .finally(() => {
         this.running.delete(deploy.id);
-        this.finished.delete(done);
+        this.inFlight.delete(done);
         this.wake();
       });
-    this.finished.add(done);
+    this.inFlight.add(done);
   }
 
   private async renewLeases(): Promise<void> {
