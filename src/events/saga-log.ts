@@ -3,11 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { storeClientOf } from '../store/create-store.js';
-import type { Redactor } from '../redaction/secret-redactor.js';
 import type { SagaAction } from './saga-actions.js';
 import type { NewSagaEvent, SagaEvent } from './saga-event.js';
 
 export type SagaListener = (events: readonly SagaEvent[]) => void;
+
+/** Masks configured secrets; redaction/secret-redactor.ts implements it (the log at the bottom imports nothing above). */
+export interface EventRedactor {
+  redact(text: string): string;
+  redactDeep<T>(value: T): T;
+}
 
 /**
  * Runs inside the transaction that appends events, so what it writes (the commit-status outbox) commits or rolls
@@ -47,7 +52,7 @@ export class SagaLog {
    * `redactor` masks configured secrets in every event's message and metadata before it is stored or announced:
    * step failures and progress lines carry text from other systems (git, Docker, Nomad, forges).
    */
-  constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: Pick<Redactor, 'redact' | 'redactDeep'> }) {}
+  constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: EventRedactor }) {}
 
   /** Appends and announces at once; for callers outside a transaction. */
   async append(event: NewSagaEvent): Promise<SagaEvent> {
