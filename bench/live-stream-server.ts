@@ -45,7 +45,7 @@ async function servicePhase(store: 'sqlite' | 'postgres'): Promise<Phase> {
   return {
     url: `${service.url.replace(/^http/, 'ws')}/ws?token=${BENCH_TOKEN}`,
     async emit(i) {
-      await service.sagaLog.append({ sagaId: 'bench-saga', source: 'bench', app: 'bench-app', category: 'deploy', action: 'bench.tick', message: message(i), metadata: {} });
+      await service.sagaLog.append({ sagaId: 'bench-saga', source: 'bench', app: 'bench-app', category: 'deploy', action: 'step.progress', message: message(i), metadata: {} });
     },
     async close() {
       await service.close();
@@ -63,7 +63,7 @@ async function barePhase(): Promise<Phase> {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`,
     async emit(i) {
       // The envelope the service would send for the same event, serialized once for everyone.
-      const data = JSON.stringify({ type: 'deploy.progress', appId: 'bench-app', payload: { sagaId: 'bench-saga', step: null, action: 'bench.tick', message: message(i) }, seq: ++seq });
+      const data = JSON.stringify({ type: 'deploy.progress', appId: 'bench-app', payload: { sagaId: 'bench-saga', step: null, action: 'step.progress', message: message(i) }, seq: ++seq });
       for (const ws of wss.clients) ws.send(data);
     },
     close: () => new Promise((r) => wss.close(() => r())),

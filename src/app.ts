@@ -1,7 +1,8 @@
-// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. Every client of an
-// outside system (git, Docker, Nomad, Consul, PostgreSQL admin, cloudflared's file, the forges' status APIs) is
-// built here, once, and handed to what uses it. The clients open their own connections inside (PostgresAdmin one
-// per operation, the status clients through fetch), and so does PgEventRelay: one LISTEN connection of its own.
+// The composition root: config -> store -> clients -> services -> HTTP server + scheduler. It wires and holds no
+// rules of its own. Every client of an outside system (git, Docker, Nomad, Consul, PostgreSQL admin, cloudflared's
+// file, the forges' status APIs) is built here, once, and handed to what uses it. The clients open their own
+// connections inside (PostgresAdmin one per operation, the status clients through fetch), and so does PgEventRelay:
+// one LISTEN connection of its own.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -15,8 +16,10 @@ import { DeliveryLedger } from './deliveries/delivery-ledger.js';
 import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
 import { LedgerMaintenance } from './deliveries/ledger-maintenance.js';
 import { RejectionThrottle } from './deliveries/rejection-throttle.js';
-import { DeployQueue } from './deploys/deploy-queue.js';
-import type { DeployRecord } from './deploys/deploy-record.js';
+import { removeOrphanWorkDirs, settleInterrupted } from './deploys/crash-recovery.js';
+import { deployExecution } from './deploys/deploy-execution.js';
+import { DeployHistory } from './deploys/deploy-history.js';
+import { DeployLifecycle } from './deploys/deploy-lifecycle.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
 import { ManualDeploy } from './deploys/manual-deploy.js';
 import { ManualPreflight } from './deploys/manual-preflight.js';
@@ -36,9 +39,7 @@ import { checkIntegrations } from './health/integration-report.js';
 import { logIntegrationReport } from './health/log-integration-report.js';
 import { GitClient } from './integrations/git/git-client.js';
 import { RepoCache } from './integrations/git/repo-cache.js';
-import { runPipeline, type PipelineOutcome } from './pipeline/run-pipeline.js';
 import { deployPipeline, preflightPipeline, rollbackPipeline, workRootOf } from './pipeline/deploy-pipeline.js';
-import { removeWorkDir } from './pipeline/steps/cleanup.js';
 import { NomadClient } from './integrations/nomad/nomad-client.js';
 import { ConsulClient } from './integrations/consul/consul-client.js';
 import { CloudflaredIngress } from './pipeline/ingress/cloudflared-ingress.js';
@@ -121,7 +122,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     : undefined;
   await relay?.start();
   const ledger = new DeliveryLedger({ knex, batched: true });
-  const queue = new DeployQueue({ knex, sagaLog, isPostgres: store.client === 'postgres' });
+  const lifecycle = new DeployLifecycle({ knex, sagaLog, isPostgres: store.client === 'postgres', log });
+  const history = new DeployHistory({ knex });
   const catalog = new AppCatalog({ appsDir: config.appsDir }, { log });
   const loaded = await catalog.load();
   for (const e of loaded.errors) log.warn({ file: e.file, path: e.path }, `invalid app spec: ${e.reason}`);
@@ -163,13 +165,13 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
     submitConfig: submitConfigOf(config),
     specOf: (name) => catalog.get(name)?.spec,
-    lastGoodImage: (name) => queue.lastSucceededImage(name),
+    lastGoodImage: (name) => history.lastSucceededImage(name),
     sagaActions: async (sagaId) => (await sagaLog.forSaga(sagaId)).map((e) => e.action),
     routedServices: async (name) => (await ingress.listRules()).rules.filter((r) => r.owner === name && r.service).map((r) => r.service!),
     pausedSchedules: async (name) => new Set((await pauses.ofApp(name)).keys()),
     log,
   });
-  const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => queue.lastSucceededImage(name), log });
+  const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => history.lastSucceededImage(name), log });
   const schedules = new ScheduleRunner({ catalog, runtime, runs, pauses, log });
   const processVerbs = new ProcessVerbs({
     runtime,
@@ -177,7 +179,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     pauses,
     sagaLog,
     nomadJobs: new NomadBatchJobs({ nomad, pollWaitMs: config.nomad.blockingWaitMs }),
-    currentImage: (name) => queue.lastSucceededImage(name),
+    currentImage: (name) => history.lastSucceededImage(name),
     clock: () => new Date(),
     log,
   });
@@ -192,44 +194,30 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 
-  const execute = async (deploy: DeployRecord, signal: AbortSignal): Promise<PipelineOutcome> => {
-    const app = catalog.get(deploy.app);
-    if (!app) {
-      const error = `app ${deploy.app} is no longer in the apps dir (or its spec is invalid)`;
-      await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
-      return { status: 'failed', step: 'clone', error };
-    }
-    let chosen = deploy.kind === 'preflight' ? preflight : pipeline;
-    if (deploy.kind === 'rollback') {
-      // A rollback's order (image, snapshot to restore) was recorded with it when it was queued.
-      const order = rollbackOrderOf(await sagaLog.forSaga(deploy.id));
-      if (!order) {
-        const error = 'this rollback has no rollback.planned event to say which image to run; request it again with norn rollback';
-        await queue.finish(deploy.id, { status: 'failed', error }, { sagaId: deploy.id, app: deploy.app, source: 'scheduler', category: 'deploy', action: 'deploy.failed', message: error, metadata: { step: null } });
-        return { status: 'failed', step: 'submit', error };
-      }
-      chosen = rollbackPipeline(config, clients, pipeline, order);
-    }
-    return runPipeline({ deploy, spec: app.spec, specDir: app.dir, specWarnings: app.warnings, steps: chosen.steps, cleanup: chosen.cleanup, signal }, { sagaLog, queue, log, timeoutMs: chosen.timeoutMs, redact: (text) => redactor.redact(text) });
-  };
-
   const scheduler = new DeployScheduler(
     { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
     {
-      queue,
+      lifecycle,
+      history,
       log,
-      execute,
-      onInterrupted: async (d) => {
-        await removeWorkDir(workRoot, d.id);
-        await recoverInstances(d, { runtime, sagaLog, log });
-      },
+      execute: deployExecution({ catalog, lifecycle, pipelines: {
+          deploy: pipeline,
+          preflight,
+          // A rollback's order (image, snapshot to restore) was recorded with it when it was queued.
+          rollback: async (deploy) => {
+            const order = rollbackOrderOf(await sagaLog.forSaga(deploy.id));
+            return order ? rollbackPipeline(config, clients, pipeline, order) : 'this rollback has no rollback.planned event to say which image to run; request it again with norn rollback';
+          },
+        },
+        log, redact: (text) => redactor.redact(text) }),
+      onInterrupted: (d) => settleInterrupted(d, { workRoot, runtime, sagaLog, log }),
     },
   );
   const metrics = wireMetrics(
     { apiToken, isPublic: config.metricsPublic },
     {
-      queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
-      runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
+      queueDepth: async () => (await history.countByStatus()).queued ?? 0,
+      runningDeploys: async () => (await history.countByStatus()).running ?? 0,
       websocketClients: () => hub.clientCount,
       statusOutboxBacklog: () => statuses.outbox.backlog(),
     },
@@ -243,7 +231,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       adapters: createForgeAdapters(),
       catalog,
       ledger,
-      queue,
+      queue: lifecycle,
       sagaLog,
       log,
       onQueued: () => scheduler.wake(),
@@ -252,10 +240,10 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     },
   );
   const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
-  const manualDeploy = new ManualDeploy({ catalog, git, queue, onQueued: () => scheduler.wake() });
-  const manualPreflight = new ManualPreflight({ catalog, git, queue, onQueued: () => scheduler.wake() });
+  const manualDeploy = new ManualDeploy({ catalog, git, lifecycle, onQueued: () => scheduler.wake() });
+  const manualPreflight = new ManualPreflight({ catalog, git, lifecycle, history, onQueued: () => scheduler.wake() });
   const rollbackPlanner = new RollbackPlanner({
-    history: (name, limit) => queue.list({ app: name, limit }),
+    history: (name, limit) => history.list({ app: name, limit }),
     events: (sagaId) => sagaLog.forSaga(sagaId),
     snapshots: (name) => snapshots.listByApp(name, { includeDeleted: true }),
     restores: (name) => snapshots.listRestores(name),
@@ -264,13 +252,13 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const rollbackApi = rollbackRoutes({
     catalog,
     plan: (req) => rollbackPlanner.plan(req),
-    queue: async (plan) => (await queueRollback(plan, { knex, queue, sagaLog, onQueued: () => scheduler.wake() })).id,
+    queue: async (plan) => (await queueRollback(plan, { knex, lifecycle, history, sagaLog, onQueued: () => scheduler.wake() })).id,
   });
   const snapshotApi = snapshotRoutes({
     catalog,
     snapshots,
     restore: config.postgresUrl
-      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => queue.isRunning(name) })
+      ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => history.isRunning(name) })
       : undefined,
   });
   const pgAdmin = postgres instanceof PostgresAdmin ? postgres : undefined;
@@ -279,7 +267,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     snapshots,
     sagaLog,
     importMaxBytes: config.snapshotImportMaxBytes,
-    currentCommit: async (name) => (await queue.list({ app: name, status: 'succeeded', limit: 10 })).find((d) => d.kind === 'deploy')?.commitSha,
+    currentCommit: async (name) => (await history.list({ app: name, status: 'succeeded', limit: 10 })).find((d) => d.kind !== 'preflight')?.commitSha,
     take: pgAdmin
       ? (input) =>
           takeManualSnapshot(input, {
@@ -288,7 +276,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
             snapshots,
             clock,
             withMigrationLock: (database, signal, work) => withMigrationLock(pgAdmin.clientConfig(database), signal, work),
-            runningDeployStep: async (name) => (await queue.list({ app: name, status: 'running', limit: 10 })).find((d) => d.kind === 'deploy')?.currentStep ?? undefined,
+            runningDeployStep: async (name) => (await history.list({ app: name, status: 'running', limit: 10 })).find((d) => d.kind !== 'preflight')?.currentStep ?? undefined,
           })
       : undefined,
     import: pgAdmin ? (input) => importSnapshot(input, { snapshotsDir: config.snapshotsDir, snapshots, clock, readArchive: (file, o) => pgAdmin.listArchive(file, o) }) : undefined,
@@ -298,7 +286,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     nomad,
     ageKeys: config.ageKeys,
     submitConfig: submitConfigOf(config),
-    lastImage: (name) => queue.lastSucceededImage(name),
+    lastImage: (name) => history.lastSucceededImage(name),
     redact: (text) => redactor.redact(text),
     runtimeName: async () => (await runtime.current())?.name,
     dockerNetwork: config.docker.network,
@@ -311,7 +299,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     catalog,
     runtime,
     operations,
-    isDeployRunning: (name) => queue.isRunning(name),
+    isDeployRunning: (name) => history.isRunning(name),
     redactor,
     loadSecrets: sopsSecretsLoader(config.ageKeys, (values) => redactor.remember(values)),
     log,
@@ -329,13 +317,13 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       catalog,
       ledger,
       receiver,
-      queue,
+      deploys: history,
       sagaLog,
       manualDeploy,
       hub,
       log,
       redact: (text) => redactor.redact(text),
-      extraRoutes: [snapshotApi, rollbackApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime, redact: (text) => redactor.redact(text) }), operateApi, runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, queue, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
+      extraRoutes: [snapshotApi, rollbackApi, snapshotTransferApi, endpointApiRoutes({ ingress }), opsApi, secretApi, instanceRoutes({ catalog, runtime, redact: (text) => redactor.redact(text) }), operateApi, runRoutes({ catalog, runs, verbs: processVerbs }), processVerbRoutes({ catalog, verbs: processVerbs }), preflightRoutes({ manualPreflight }), canaryRoutes({ catalog, runtime, history, sagaLog }), ...(config.metricsPublic ? [] : [metrics.route])],
       publicRoutes: [dashboardRoutes(), ...(config.metricsPublic ? [metrics.route] : [])],
       integrationReport,
       isHealthy: async () => {
@@ -345,7 +333,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     },
   );
 
-  await removeOrphanWorkDirs(workRoot, queue, log);
+  await removeOrphanWorkDirs(workRoot, history, log);
   await scheduler.start();
   await statuses.start();
   schedules.start();
@@ -414,16 +402,6 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   };
 }
 
-/** What a dead receiver's deploy left running is settled by the runtime, and the saga says what was kept. */
-async function recoverInstances(d: DeployRecord, deps: { runtime: SelectedRuntime; sagaLog: SagaLog; log: Logger }): Promise<void> {
-  try {
-    const said = await (await deps.runtime.current())?.recoverInterrupted(d);
-    if (said) await deps.sagaLog.append({ sagaId: d.id, app: d.app, source: 'runtime', category: 'runtime', action: 'runtime.recovered', message: said, metadata: {} });
-  } catch (err) {
-    deps.log.error({ err: errorMessage(err), sagaId: d.id }, 'could not settle the instances of an interrupted deploy');
-  }
-}
-
 /**
  * NORN_API_TOKEN, or else the token generated into the data dir: the API is never served without a token. Only
  * the file's path is logged.
@@ -436,13 +414,4 @@ async function resolveApiToken(config: Config, log: Logger): Promise<string> {
   if (generated.isExposed) log.warn({ file }, 'the API token file can be read by other users: chmod 600 it');
   if (config.databaseUrl) log.warn('receivers sharing one database each generate their own API token: set the same NORN_API_TOKEN on all of them');
   return generated.token;
-}
-
-/** Work dirs whose deploy is not running belong to a process that died mid-deploy: remove them. */
-async function removeOrphanWorkDirs(workRoot: string, queue: DeployQueue, log: Logger): Promise<void> {
-  const running = new Set((await queue.list({ status: 'running', limit: 10_000 })).map((d) => d.id));
-  for (const entry of await fs.readdir(workRoot)) {
-    if (running.has(entry)) continue;
-    await fs.rm(path.join(workRoot, entry), { recursive: true, force: true }).catch((err) => log.warn({ err: errorMessage(err), entry }, 'could not remove an orphan work dir'));
-  }
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../apps/app-catalog.js';
-import type { DeployQueue } from '../deploys/deploy-queue.js';
+import type { DeployLifecycle } from '../deploys/deploy-lifecycle.js';
 import type { SagaEvent } from '../events/saga-event.js';
 import type { SagaLog } from '../events/saga-log.js';
 import { WebhookRejectedError } from '../errors.js';
@@ -29,7 +29,7 @@ export interface DeliveryReceiverDeps {
   readonly adapters: Readonly<Record<ForgeName, ForgeAdapter>>;
   readonly catalog: Pick<AppCatalog, 'match' | 'matchPullRequest' | 'get'>;
   readonly ledger: DeliveryLedger;
-  readonly queue: DeployQueue;
+  readonly queue: Pick<DeployLifecycle, 'queueIn'>;
   readonly sagaLog: SagaLog;
   readonly log: Logger;
   /** Called after deploys were queued. */
@@ -143,7 +143,7 @@ export class DeliveryReceiver {
     const recordAndEnqueue = async (trx: Knex.Transaction) => {
       await recordDelivery(trx);
       for (const [i, run] of decision.runs.entries()) {
-        const queued = await this.deps.queue.enqueueIn(trx, {
+        const queued = await this.deps.queue.queueIn(trx, {
           id: deploys[i]!.sagaId,
           app: run.app.name,
           kind: run.kind,

@@ -1,11 +1,12 @@
 // One pipeline run (= one saga) as stored in `deploys`.
+import type { DeployKind, DeployTrigger } from '../events/deploy-queued.js';
 import type { StepName } from '../pipeline/step.js';
 import type { ForgeName } from '../webhooks/forge-adapter.js';
 
+// Kind and trigger are published in the deploy.queued event; they are defined with it.
+export type { DeployKind, DeployTrigger };
+
 export type DeployStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'superseded' | 'interrupted';
-/** `rollback`: a redeploy of an earlier deploy's image, without a build (deploys/rollback-plan.ts). */
-export type DeployKind = 'deploy' | 'preflight' | 'rollback';
-export type DeployTrigger = 'push' | 'manual' | 'redeliver' | 'pull_request';
 
 export const ENDED_STATUSES: readonly DeployStatus[] = ['succeeded', 'failed', 'superseded', 'interrupted'];
 

@@ -1,11 +1,12 @@
 // The worker side of the queue: claims deploys (one per lane, newest wins, a global limit), runs their pipeline,
-// renews their leases while they run, and ends as `interrupted` the deploys a dead process left behind.
+// renews their leases while they run, and ends as `interrupted` the deploys a dead process left behind. Every change
+// to a deploy goes through the lifecycle.
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import type { PipelineOutcome } from '../pipeline/run-pipeline.js';
-import type { DeployQueue } from './deploy-queue.js';
+import type { DeployHistory } from './deploy-history.js';
+import type { DeployLifecycle } from './deploy-lifecycle.js';
 import type { DeployRecord } from './deploy-record.js';
 
 export interface SchedulerConfig {
@@ -15,10 +16,11 @@ export interface SchedulerConfig {
 }
 
 export interface SchedulerDeps {
-  readonly queue: DeployQueue;
+  readonly lifecycle: Pick<DeployLifecycle, 'claimNext' | 'renewLease' | 'interrupt'>;
+  readonly history: Pick<DeployHistory, 'countByStatus' | 'abandoned'>;
   readonly log: Logger;
-  /** Runs one claimed deploy to its end; must not throw. */
-  readonly execute: (deploy: DeployRecord, signal: AbortSignal) => Promise<PipelineOutcome>;
+  /** Runs one claimed deploy and ends it (deploy-execution.ts); must not throw. */
+  readonly execute: (deploy: DeployRecord, signal: AbortSignal) => Promise<void>;
   /** Called for each abandoned deploy after it was marked interrupted (remove its work dir, report status). */
   readonly onInterrupted?: (deploy: DeployRecord) => Promise<void>;
 }
@@ -37,7 +39,8 @@ export class DeployScheduler {
   private pass: Promise<void> | undefined;
   private wanted = false;
   private stopped = true;
-  private readonly finished = new Set<Promise<void>>();
+  /** The launched deploys not yet ended, so `stop` can wait for each to record its end. */
+  private readonly inFlight = new Set<Promise<void>>();
   private lastMaintenance = 0;
 
   constructor(
@@ -65,7 +68,7 @@ export class DeployScheduler {
     // instead of starting after the store has closed.
     await this.pass;
     for (const c of this.running.values()) c.abort(new Error('the receiver is shutting down'));
-    await Promise.allSettled([...this.finished]);
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Asks for a scheduling pass soon (after an enqueue or a finished deploy). */
@@ -91,7 +94,7 @@ export class DeployScheduler {
   async idle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const counts = await this.deps.queue.countByStatus();
+      const counts = await this.deps.history.countByStatus();
       if (!counts.queued && !counts.running && this.running.size === 0) return;
       if (Date.now() > deadline) throw new Error(`scheduler not idle after ${timeoutMs}ms: ${JSON.stringify(counts)}`);
       await new Promise((r) => setTimeout(r, 25));
@@ -108,9 +111,9 @@ export class DeployScheduler {
       await this.reapAbandoned();
     }
     while (!this.stopped && this.running.size < this.config.maxConcurrent) {
-      const claimed = await this.deps.queue.claimNext(this.owner, this.config.leaseMs);
+      const claimed = await this.deps.lifecycle.claimNext(this.owner, this.config.leaseMs);
       if (!claimed) return;
-      this.launch(claimed.deploy);
+      this.launch(claimed);
     }
   }
 
@@ -119,37 +122,27 @@ export class DeployScheduler {
     this.running.set(deploy.id, abort);
     const done: Promise<void> = this.deps
       .execute(deploy, abort.signal)
-      .then(() => undefined)
       .catch((err) => this.deps.log.error({ err: errorMessage(err), sagaId: deploy.id }, 'deploy execution failed'))
       .finally(() => {
         this.running.delete(deploy.id);
-        this.finished.delete(done);
+        this.inFlight.delete(done);
         this.wake();
       });
-    this.finished.add(done);
+    this.inFlight.add(done);
   }
 
   private async renewLeases(): Promise<void> {
     for (const [id, abort] of this.running) {
-      const held = await this.deps.queue.renewLease(id, this.owner, this.config.leaseMs);
+      const held = await this.deps.lifecycle.renewLease(id, this.owner, this.config.leaseMs);
       if (!held && !abort.signal.aborted) abort.abort(new Error('lost the deploy lease'));
     }
   }
 
   private async reapAbandoned(): Promise<void> {
-    const abandoned = await this.deps.queue.abandoned((owner) => this.isDead(owner));
+    const abandoned = await this.deps.history.abandoned((owner) => this.isDead(owner));
     for (const d of abandoned) {
       if (this.running.has(d.id)) continue;
-      const ended = await this.deps.queue.finish(d.id, { status: 'interrupted', error: 'the process running it stopped' }, {
-        sagaId: d.id,
-        app: d.app,
-        source: 'scheduler',
-        category: 'deploy',
-        action: 'deploy.interrupted',
-        message: `interrupted${d.currentStep ? ` during ${d.currentStep}` : ''}: the process running this deploy stopped`,
-        metadata: { step: d.currentStep, leaseOwner: d.leaseOwner },
-      });
-      if (ended) {
+      if (await this.deps.lifecycle.interrupt(d)) {
         this.deps.log.warn({ sagaId: d.id, app: d.app }, 'deploy interrupted by a dead process');
         await this.deps.onInterrupted?.(d).catch((err) => this.deps.log.error({ err, sagaId: d.id }, 'interrupted-deploy cleanup failed'));
       }

@@ -6,7 +6,7 @@ import { localSourceDigest } from '../apps/local-source.js';
 import { InvalidInputError } from '../errors.js';
 import type { GitClient } from '../integrations/git/git-client.js';
 import { requireApp, resolveAppRef } from './app-ref.js';
-import type { DeployQueue } from './deploy-queue.js';
+import type { DeployLifecycle } from './deploy-lifecycle.js';
 
 export interface ManualDeployResult {
   readonly app: string;
@@ -20,7 +20,7 @@ export class ManualDeploy {
     private readonly deps: {
       catalog: Pick<AppCatalog, 'get'> & Partial<Pick<AppCatalog, 'list'>>;
       git: Pick<GitClient, 'resolveRef'>;
-      queue: DeployQueue;
+      lifecycle: Pick<DeployLifecycle, 'queue'>;
       onQueued: () => void;
     },
   ) {}
@@ -32,7 +32,7 @@ export class ManualDeploy {
     const repo = app.spec.repo;
     if (!repo) return this.deployLocal(app.name, app.dir, requestedRef);
     const { ref: fullRef, commitSha } = await resolveAppRef(repo, requestedRef, this.deps.git);
-    const deploy = await this.deps.queue.enqueue({
+    const deploy = await this.deps.lifecycle.queue({
       app: app.name,
       kind: 'deploy',
       ref: fullRef,
@@ -53,7 +53,7 @@ export class ManualDeploy {
       throw new InvalidInputError('ref', `${app} has no repo: it deploys its own directory (${dir}) as it is now, so no ref applies`);
     }
     const commitSha = await localSourceDigest(dir);
-    const deploy = await this.deps.queue.enqueue({
+    const deploy = await this.deps.lifecycle.queue({
       app,
       kind: 'deploy',
       ref: LOCAL_REF,

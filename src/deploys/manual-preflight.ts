@@ -12,7 +12,8 @@ import { localSourceDigest } from '../apps/local-source.js';
 import { InvalidInputError } from '../errors.js';
 import type { GitClient } from '../integrations/git/git-client.js';
 import { requireApp, resolveAppRef } from './app-ref.js';
-import type { DeployQueue } from './deploy-queue.js';
+import type { DeployHistory } from './deploy-history.js';
+import type { DeployLifecycle } from './deploy-lifecycle.js';
 import type { DeployRecord } from './deploy-record.js';
 import { LOCAL_REF } from './manual-deploy.js';
 
@@ -29,7 +30,8 @@ export class ManualPreflight {
     private readonly deps: {
       catalog: Pick<AppCatalog, 'get'> & Partial<Pick<AppCatalog, 'list'>>;
       git: Pick<GitClient, 'resolveRef'>;
-      queue: Pick<DeployQueue, 'enqueue' | 'list'>;
+      lifecycle: Pick<DeployLifecycle, 'queue'>;
+      history: Pick<DeployHistory, 'list'>;
       onQueued: () => void;
     },
   ) {}
@@ -48,7 +50,7 @@ export class ManualPreflight {
       target = { ref: LOCAL_REF, commitSha: await localSourceDigest(app.dir) };
     }
     const origin = repo ? await this.forgeOrigin(app.name, repo.url) : undefined;
-    const queued = await this.deps.queue.enqueue({
+    const queued = await this.deps.lifecycle.queue({
       app: app.name,
       kind: 'preflight',
       ref: target.ref,
@@ -66,7 +68,7 @@ export class ManualPreflight {
 
   /** The forge and repository of the app's latest forge-delivered run from this same remote, if any. */
   private async forgeOrigin(app: string, cloneUrl: string): Promise<{ forge: NonNullable<DeployRecord['forge']>; repoFullName: string } | undefined> {
-    const recent = await this.deps.queue.list({ app, limit: 50 });
+    const recent = await this.deps.history.list({ app, limit: 50 });
     const run = recent.find((d) => d.forge !== null && d.repoFullName !== null && d.cloneUrl === cloneUrl);
     return run ? { forge: run.forge!, repoFullName: run.repoFullName! } : undefined;
   }

@@ -4,7 +4,8 @@
 import type { Knex } from 'knex';
 import { NotFoundError } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
-import type { DeployQueue } from './deploy-queue.js';
+import type { DeployHistory } from './deploy-history.js';
+import type { DeployLifecycle } from './deploy-lifecycle.js';
 import type { DeployRecord } from './deploy-record.js';
 import { ROLLBACK_PLANNED, type RollbackOrder } from '../pipeline/rollback-order.js';
 import type { RollbackPlan } from './rollback-plan.js';
@@ -24,12 +25,12 @@ export function orderOf(plan: RollbackPlan): RollbackOrder {
   };
 }
 
-export async function queueRollback(plan: RollbackPlan, deps: { knex: Knex; queue: DeployQueue; sagaLog: SagaLog; onQueued: () => void }): Promise<DeployRecord> {
-  const target = await deps.queue.get(plan.target.sagaId);
+export async function queueRollback(plan: RollbackPlan, deps: { knex: Knex; lifecycle: Pick<DeployLifecycle, 'queueIn'>; history: Pick<DeployHistory, 'get'>; sagaLog: SagaLog; onQueued: () => void }): Promise<DeployRecord> {
+  const target = await deps.history.get(plan.target.sagaId);
   if (!target) throw new NotFoundError('saga', plan.target.sagaId);
   const order = orderOf(plan);
   const { deploy, events } = await deps.knex.transaction(async (trx) => {
-    const queued = await deps.queue.enqueueIn(trx, {
+    const queued = await deps.lifecycle.queueIn(trx, {
       app: plan.app,
       kind: 'rollback',
       ref: target.ref,

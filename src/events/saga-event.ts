@@ -1,4 +1,5 @@
 // The saga log's record and the WebSocket envelope derived from it (DESIGN.md "Events").
+import type { SagaAction, StepTransitionAction } from './saga-actions.js';
 
 export interface SagaEvent {
   readonly id: string;
@@ -9,7 +10,7 @@ export interface SagaEvent {
   readonly source: string;
   readonly app: string;
   readonly category: string;
-  readonly action: string;
+  readonly action: SagaAction;
   readonly message: string;
   readonly metadata: Readonly<Record<string, unknown>>;
 }
@@ -65,7 +66,7 @@ export function toEnvelope(e: SagaEvent): Envelope {
   }
 }
 
-const STEP_STATUS: Record<string, string> = {
+const STEP_STATUS: Record<StepTransitionAction, string> = {
   'step.start': 'running',
   'step.complete': 'complete',
   'step.failed': 'failed',

@@ -3,10 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { storeClientOf } from '../store/create-store.js';
-import type { Redactor } from '../redaction/secret-redactor.js';
+import type { SagaAction } from './saga-actions.js';
 import type { NewSagaEvent, SagaEvent } from './saga-event.js';
 
 export type SagaListener = (events: readonly SagaEvent[]) => void;
+
+/** Masks configured secrets; redaction/secret-redactor.ts implements it (the log at the bottom imports nothing above). */
+export interface EventRedactor {
+  redact(text: string): string;
+  redactDeep<T>(value: T): T;
+}
 
 /**
  * Runs inside the transaction that appends events, so what it writes (the commit-status outbox) commits or rolls
@@ -46,7 +52,7 @@ export class SagaLog {
    * `redactor` masks configured secrets in every event's message and metadata before it is stored or announced:
    * step failures and progress lines carry text from other systems (git, Docker, Nomad, forges).
    */
-  constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: Pick<Redactor, 'redact' | 'redactDeep'> }) {}
+  constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: EventRedactor }) {}
 
   /** Appends and announces at once; for callers outside a transaction. */
   async append(event: NewSagaEvent): Promise<SagaEvent> {
@@ -136,6 +142,12 @@ export class SagaLog {
     return () => this.listeners.delete(listener);
   }
 
+  /** The first event of `sagaId` with `action`, read within `db` (a projector's transaction sees its own appends). */
+  async firstOfSaga(db: Knex | Knex.Transaction, sagaId: string, action: SagaAction): Promise<SagaEvent | undefined> {
+    const row = await db<Row>('saga_events').where({ saga_id: sagaId, action }).orderBy('seq').first();
+    return row ? fromRow(row) : undefined;
+  }
+
   async forSaga(sagaId: string): Promise<SagaEvent[]> {
     return (await this.deps.knex<Row>('saga_events').where({ saga_id: sagaId }).orderBy('seq')).map(fromRow);
   }
@@ -175,7 +187,7 @@ function fromRow(r: Row): SagaEvent {
     source: r.source,
     app: r.app,
     category: r.category,
-    action: r.action,
+    action: r.action as SagaAction,
     message: r.message,
     metadata: JSON.parse(r.metadata) as Record<string, unknown>,
   };

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import type { SagaLog } from '../events/saga-log.js';
 
-export const OPERATION_ACTIONS = ['operation.start', 'operation.progress', 'operation.complete', 'operation.failed'] as const;
-export type OperationAction = (typeof OPERATION_ACTIONS)[number];
+// The actions themselves are in the one union of saga actions (events/saga-actions.ts).
+export { OPERATION_ACTIONS, type OperationAction } from '../events/saga-actions.js';
 
 export interface OperationStart {
   readonly app: string;

@@ -1,6 +1,6 @@
 // Which commit statuses the outbox sends: final states, the context per app and kind, descriptions a forge accepts.
 // The status and client contract themselves live beside the clients, in integrations/forge-status/status-client.ts.
-import type { DeployKind } from '../deploys/deploy-record.js';
+import type { DeployKind } from '../events/deploy-queued.js';
 import type { StatusState } from '../integrations/forge-status/status-client.js';
 
 export const FINAL_STATES: readonly StatusState[] = ['success', 'failure', 'error'];

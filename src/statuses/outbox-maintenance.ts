@@ -1,42 +1,34 @@
-// Housekeeping of the status outbox that is not a delivery: filling in where a deploy.queued status goes, and
-// start-up reconciliation of contexts left pending after their deploy ended.
+// Housekeeping of the status outbox that is not a delivery, run when the deliverer starts: rows older receivers
+// left without an address, and contexts left pending after their deploy ended. Both go by the saga log alone.
 import type { Knex } from 'knex';
-import { ENDED_STATUSES, fromDeployRow, type DeployRow } from '../deploys/deploy-record.js';
+import { deployQueuedMetadata } from '../events/deploy-queued.js';
+import type { SagaAction } from '../events/saga-actions.js';
+import type { SagaLog } from '../events/saga-log.js';
 import type { StatusClient } from '../integrations/forge-status/status-client.js';
-import { groupOf, insertRow, lastInGroup, normalize, sameStatus, type OutboxRow } from './outbox-rows.js';
-import { finalStatusOf } from './status-mapping.js';
+import { insertRow, normalize, type OutboxRow } from './outbox-rows.js';
+import { statusForEvent } from './status-mapping.js';
 
 type Clients = Readonly<Record<string, StatusClient | undefined>>;
 
+/** The last event of every deploy that ended. */
+const DEPLOY_ENDS: readonly SagaAction[] = ['deploy.complete', 'deploy.failed', 'deploy.superseded', 'deploy.interrupted'];
+
 /**
- * Rows written for deploy.queued before its deploys row existed carry no forge or repo; by now the transaction
- * has committed, so `deploys` says where they go. Rows of deploys with no forge (or none with a token) are deleted:
- * they were never statuses to report.
+ * Receivers before this one wrote deploy.queued statuses with no forge yet, to be filled in from the deploys table
+ * later; now a status row is written with its address or not at all. Such rows were deleted whenever the deploy had
+ * no forge with a token, and were never sent otherwise, so they are removed. Returns how many.
  */
-export async function resolveOrigins(knex: Knex, clients: Clients): Promise<void> {
-  const rows = (await knex<OutboxRow>('status_outbox').whereNull('forge').where({ status: 'queued' }).orderBy('id').limit(500)).map((r) => normalize(r)!);
-  for (const row of rows) {
-    const deploy = await knex<DeployRow>('deploys').where({ id: row.saga_id }).first('forge', 'repo_full_name');
-    if (!deploy?.forge || !deploy.repo_full_name || !clients[deploy.forge]) {
-      await knex('status_outbox').where({ id: row.id }).delete();
-      continue;
-    }
-    const resolved = { ...row, forge: deploy.forge, repo_full_name: deploy.repo_full_name };
-    const last = await lastInGroup(knex, groupOf(resolved));
-    if (last && last.id < row.id && sameStatus(last, row)) {
-      await knex('status_outbox').where({ id: row.id }).delete();
-      continue;
-    }
-    await knex('status_outbox').where({ id: row.id }).update({ forge: deploy.forge, repo_full_name: deploy.repo_full_name });
-  }
+export async function dropUnaddressed(knex: Knex): Promise<number> {
+  return knex('status_outbox').whereNull('forge').where({ status: 'queued' }).delete();
 }
 
 /**
  * For each context whose newest status (skipped ones aside) was delivered as pending/running although its deploy
- * has ended, enqueues the deploy's final status: no commit stays pending after a crash between the deploy's end and
- * its status, or after its final status was lost. Looks back `lookBackMs`. Returns how many it enqueued.
+ * has ended, enqueues the status of the deploy's last event: no commit stays pending after a crash between the
+ * deploy's end and its status, or after its final status was lost. Looks back `lookBackMs`. Returns how many it
+ * enqueued.
  */
-export async function reconcileStuckPending(knex: Knex, clients: Clients, lookBackMs: number, now: string): Promise<number> {
+export async function reconcileStuckPending(knex: Knex, sagaLog: Pick<SagaLog, 'forSaga'>, clients: Clients, lookBackMs: number, now: string): Promise<number> {
   const since = new Date(Date.parse(now) - lookBackMs).toISOString();
   const newest = knex('status_outbox')
     .max('id')
@@ -50,11 +42,11 @@ export async function reconcileStuckPending(knex: Knex, clients: Clients, lookBa
   let enqueued = 0;
   for (const row of stuck) {
     if (!clients[row.forge!]) continue;
-    const deployRow = await knex<DeployRow>('deploys').where({ id: row.saga_id }).first();
-    if (!deployRow) continue;
-    const deploy = fromDeployRow(deployRow);
-    if (!ENDED_STATUSES.includes(deploy.status)) continue;
-    const final = finalStatusOf(deploy);
+    const events = await sagaLog.forSaga(row.saga_id);
+    const queued = events.map(deployQueuedMetadata).find((m) => m !== undefined);
+    const end = events.findLast((e) => DEPLOY_ENDS.includes(e.action));
+    if (!queued || !end) continue;
+    const final = statusForEvent(end, queued.kind);
     if (!final) continue;
     await insertRow(knex, { ...pick(row), state: final.state, description: final.description, event_seq: null }, now);
     enqueued++;

@@ -1,6 +1,7 @@
 // Which saga events become commit statuses, and what they say. Everything else (progress lines, step.complete,
 // and the outbox's own status.* events) maps to nothing, so reporting a status never enqueues another.
-import type { DeployKind, DeployRecord } from '../deploys/deploy-record.js';
+import type { DeployKind } from '../events/deploy-queued.js';
+import type { SagaAction } from '../events/saga-actions.js';
 import type { SagaEvent } from '../events/saga-event.js';
 import type { StatusState } from '../integrations/forge-status/status-client.js';
 
@@ -9,10 +10,10 @@ export interface StatusUpdate {
   readonly description: string;
 }
 
-const STATUS_ACTIONS = new Set(['deploy.queued', 'step.start', 'deploy.complete', 'deploy.failed', 'deploy.superseded', 'deploy.interrupted']);
+const STATUS_ACTIONS = new Set<SagaAction>(['deploy.queued', 'step.start', 'deploy.complete', 'deploy.failed', 'deploy.superseded', 'deploy.interrupted']);
 
 /** Whether events with this action can produce a commit status (status.* never do). */
-export function isStatusAction(action: string): boolean {
+export function isStatusAction(action: SagaAction): boolean {
   return STATUS_ACTIONS.has(action);
 }
 
@@ -41,28 +42,7 @@ export function statusForEvent(e: SagaEvent, kind: DeployKind): StatusUpdate | u
   }
 }
 
-/** The final status of an ended deploy, from its record (start-up reconciliation has no event to go by). */
-export function finalStatusOf(d: DeployRecord): StatusUpdate | undefined {
-  switch (d.status) {
-    case 'succeeded':
-      return { state: 'success', description: succeeded(d.kind, durationOf(d)) };
-    case 'failed':
-      return { state: 'failure', description: d.error ?? `failed${d.currentStep ? ` at ${d.currentStep}` : ''}` };
-    case 'superseded':
-      return { state: 'error', description: 'superseded by a newer push' };
-    case 'interrupted':
-      return { state: 'error', description: d.currentStep ? `interrupted during ${d.currentStep}` : 'interrupted' };
-    default:
-      return undefined;
-  }
-}
-
 function succeeded(kind: DeployKind, durationMs: number | undefined): string {
   const what = kind === 'preflight' ? 'preflight passed' : kind === 'rollback' ? 'deployed again by a rollback' : 'deployed';
   return durationMs === undefined ? what : `${what} in ${(durationMs / 1000).toFixed(1)}s`;
-}
-
-function durationOf(d: DeployRecord): number | undefined {
-  if (!d.startedAt || !d.finishedAt) return undefined;
-  return Date.parse(d.finishedAt) - Date.parse(d.startedAt);
 }

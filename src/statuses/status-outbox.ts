@@ -18,7 +18,7 @@ import { errorMessage } from '../errors.js';
 import type { SendResult, StatusClient } from '../integrations/forge-status/status-client.js';
 import { isFinal, trimDescription } from './commit-status.js';
 import { groupOf, lastInGroup, normalize, type OutboxRow } from './outbox-rows.js';
-import { reconcileStuckPending, resolveOrigins } from './outbox-maintenance.js';
+import { dropUnaddressed, reconcileStuckPending } from './outbox-maintenance.js';
 import { isStatusAction } from './status-mapping.js';
 
 export interface StatusOutboxConfig {
@@ -62,7 +62,8 @@ export class StatusOutbox {
   async start(): Promise<void> {
     this.stopped = false;
     this.abort = new AbortController();
-    const reconciled = await reconcileStuckPending(this.deps.knex, this.deps.clients, this.config.giveUpAfterMs, this.nowIso());
+    await dropUnaddressed(this.deps.knex);
+    const reconciled = await reconcileStuckPending(this.deps.knex, this.deps.sagaLog, this.deps.clients, this.config.giveUpAfterMs, this.nowIso());
     if (reconciled > 0) this.deps.log.info({ reconciled }, 'enqueued final commit statuses for deploys that ended while their status was pending');
     this.unsubscribe = this.deps.sagaLog.subscribe((events) => {
       if (events.some((e) => isStatusAction(e.action))) this.wake();
@@ -126,7 +127,6 @@ export class StatusOutbox {
   }
 
   private async pass(): Promise<boolean> {
-    await resolveOrigins(this.deps.knex, this.deps.clients);
     const heads = await this.heads();
     const lanes = new Map<string, OutboxRow[]>();
     for (const h of heads) lanes.set(h.forge!, [...(lanes.get(h.forge!) ?? []), h]);

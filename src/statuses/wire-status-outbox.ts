@@ -30,7 +30,7 @@ export function wireStatusOutbox(input: {
   const log = input.log.child({ component: 'status-outbox' });
   const clients = redactedClients(input.clients, input.redact);
   const forges = Object.keys(clients);
-  input.sagaLog.addProjector(statusProjector({ publicUrl: input.config.publicUrl, forges: new Set(forges) }));
+  input.sagaLog.addProjector(statusProjector({ publicUrl: input.config.publicUrl, forges: new Set(forges) }, { sagaLog: input.sagaLog }));
   const outbox = new StatusOutbox(settings, { knex: input.knex, sagaLog: input.sagaLog, log, clients });
   return {
     outbox,

@@ -2,28 +2,29 @@
 // deploy pushed without going live, and a pull request's preflight build never counted as what runs.
 import { expect } from 'chai';
 import { statusCommand } from '../../src/cli/app-commands.js';
-import { DeployQueue } from '../../src/deploys/deploy-queue.js';
+import type { StepName } from '../../src/pipeline/step.js';
+import { DeployLifecycle } from '../../src/deploys/deploy-lifecycle.js';
+import { memoryLogger } from '../support/memory-logger.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { captureIo } from '../unit/cli/capture-io.js';
 
 describe('norn status: the live image and the last one built', function () {
   this.timeout(30_000);
   let svc: TestService;
-  let queue: DeployQueue;
+  let lifecycle: DeployLifecycle;
 
   before(async () => {
     svc = await startTestService({ specs: { shop: { name: 'shop', repo: { url: 'https://git.example.com/acme/shop.git', branch: 'main' }, build: {}, processes: { web: { port: 8080 } } } } });
     // The deploys below are played by hand: the service must not run them.
     await svc.service.scheduler.stop();
-    queue = new DeployQueue({ knex: svc.service.store.knex, sagaLog: svc.service.sagaLog, isPostgres: false });
+    lifecycle = new DeployLifecycle({ knex: svc.service.store.knex, sagaLog: svc.service.sagaLog, isPostgres: false, log: memoryLogger().log });
   });
   after(async () => svc?.close());
 
-  async function ended(kind: 'deploy' | 'preflight', sha: string, outcome: { status: 'succeeded' | 'failed'; imageTag?: string; error?: string }) {
-    await queue.enqueue({ app: 'shop', kind, ref: 'refs/heads/main', commitSha: sha.repeat(40), trigger: 'push', deliveryId: null, forge: null, repoFullName: null, cloneUrl: 'x', prNumber: kind === 'preflight' ? 7 : null });
-    const { deploy } = (await queue.claimNext('test', 60_000))!;
-    const action = outcome.status === 'succeeded' ? 'deploy.complete' : 'deploy.failed';
-    await queue.finish(deploy.id, outcome, { sagaId: deploy.id, app: 'shop', source: 'test', category: 'deploy', action, message: action, metadata: {} });
+  async function ended(kind: 'deploy' | 'preflight', sha: string, outcome: { status: 'succeeded' } | { status: 'failed'; step: StepName; error: string }, imageTag: string) {
+    await lifecycle.queue({ app: 'shop', kind, ref: 'refs/heads/main', commitSha: sha.repeat(40), trigger: 'push', deliveryId: null, forge: null, repoFullName: null, cloneUrl: 'x', prNumber: kind === 'preflight' ? 7 : null });
+    const deploy = (await lifecycle.claimNext('test', 60_000))!;
+    await lifecycle.finish(deploy, { ...outcome, outputs: { imageTag }, durationMs: 1000 });
     return deploy.id;
   }
 
@@ -35,9 +36,9 @@ describe('norn status: the live image and the last one built', function () {
 
   it('says nothing runs yet, then which deploy put the image there, then what a failed deploy pushed', async () => {
     expect((await status())[2]).to.equal('  image    none yet (no deploy has succeeded)');
-    const live = await ended('deploy', 'a', { status: 'succeeded', imageTag: 'r/shop:aaaa' });
-    await ended('preflight', 'b', { status: 'succeeded', imageTag: 'r/shop:pr-bbbb' });
-    const failed = await ended('deploy', 'c', { status: 'failed', imageTag: 'r/shop:cccc', error: 'submit: nomad: register job failed: no answer' });
+    const live = await ended('deploy', 'a', { status: 'succeeded' }, 'r/shop:aaaa');
+    await ended('preflight', 'b', { status: 'succeeded' }, 'r/shop:pr-bbbb');
+    const failed = await ended('deploy', 'c', { status: 'failed', step: 'submit', error: 'nomad: register job failed: no answer' }, 'r/shop:cccc');
     const lines = await status();
     expect(lines[2]).to.match(new RegExp(`^  image    r/shop:aaaa \\(deployed by saga ${live}, [\\d-]+ [\\d:]+, aaaaaaaaaaaa\\)$`));
     expect(lines[3]).to.match(new RegExp(`^  built    r/shop:cccc \\(saga ${failed}, [\\d-]+ [\\d:]+; failed at submit, not deployed\\)$`));

@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page, type WebSocketR
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import type { SagaAction } from '../../src/events/saga-actions.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-output');
@@ -181,7 +182,7 @@ describe('dashboard in headless Chromium', function () {
     it('follows a deploy as it runs, on its saga page and in the feed, with the running step timed', async () => {
       // Events appended straight to the service's saga log: the deploy stays mid-step for as long as the test wants.
       const sagaId = randomUUID();
-      const ev = (action: string, message: string, metadata: Record<string, unknown> = {}) =>
+      const ev = (action: SagaAction, message: string, metadata: Record<string, unknown> = {}) =>
         svc.service.sagaLog.append({ sagaId, app: 'shop', source: 'test', category: action.split('.')[0]!, action, message, metadata });
       const step = (name: string, index: number) => ({ step: name, index, total: 9 });
       await ev('deploy.queued', 'deploy of shop queued', { ref: 'refs/heads/main', commitSha: 'a'.repeat(40), trigger: 'manual' });

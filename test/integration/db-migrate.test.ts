@@ -68,7 +68,8 @@ describe('migrate step (PostgreSQL)', () => {
     ]);
     expect(await db.query('SELECT item, total FROM orders')).to.deep.equal([{ item: 'apple', total: 5 }]);
     expect(reports.map((r) => r.metadata?.file)).to.deep.equal(['2_create_orders.up.sql', '10_add_total.sql', '0011_fill_total.sql']);
-    expect(reports[0]!.metadata).to.include({ action: 'migration.applied', database: db.database });
+    expect(reports[0]!.action).to.equal('migration.applied');
+    expect(reports[0]!.metadata).to.include({ database: db.database });
     const rows = await db.query<{ file: string; version: string; name: string; checksum: string }>(
       "SELECT file, version, name, checksum FROM norn_schema_migrations WHERE file = '10_add_total.sql'",
     );

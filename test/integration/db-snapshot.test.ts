@@ -12,7 +12,7 @@ import type { CommandRunner } from '../../src/integrations/process/run-command.j
 import { migrateStep } from '../../src/pipeline/steps/migrate.js';
 import { snapshotStep } from '../../src/pipeline/steps/snapshot.js';
 import { testDatabaseUrl } from '../support/services.js';
-import { adminFor, appSpec, dbFixture, recordingRunner, stepContext, type DbFixture } from './db-support.js';
+import { adminFor, appSpec, dbFixture, recordingRunner, stepContext, type DbFixture, type Report } from './db-support.js';
 
 const run = promisify(execFile);
 
@@ -46,7 +46,8 @@ describe('snapshot step (PostgreSQL)', () => {
     expect(row).to.deep.include({ app: 'shop', database: db.database, commitSha: ctx.commitSha, sagaId: ctx.sagaId, size, path: expected, ts: '20240501T120000Z', kind: 'deploy' });
     expect(reports).to.have.length(1);
     expect(reports[0]!.message).to.equal(`snapshot ${path.basename(expected)} (${size} bytes)`);
-    expect(reports[0]!.metadata).to.include({ action: 'snapshot.created', path: expected, size, database: db.database });
+    expect(reports[0]!.action).to.equal('snapshot.created');
+    expect(reports[0]!.metadata).to.include({ path: expected, size, database: db.database });
     // The archive holds the table's rows.
     const { stdout } = await run('pg_restore', ['--list', expected]);
     expect(stdout).to.match(/TABLE DATA public orders/);
@@ -59,7 +60,7 @@ describe('snapshot step (PostgreSQL)', () => {
     const step = stepFor(db);
     await step.run(stepContext(other).ctx);
     const taken: string[] = [];
-    let lastReports: { message: string; metadata?: Record<string, unknown> }[] = [];
+    let lastReports: Report[] = [];
     for (let i = 0; i < 4; i++) {
       db.advance(60_000);
       const { ctx, reports } = stepContext(spec);
@@ -75,7 +76,8 @@ describe('snapshot step (PostgreSQL)', () => {
     expect(live.map((s) => s.path)).to.deep.equal([taken[3], taken[2]]);
     const all = await db.snapshots.listByApp('shop', { includeDeleted: true });
     expect(all.filter((s) => s.deletedAt !== null).map((s) => s.path).sort()).to.deep.equal(taken.slice(0, 2).sort());
-    expect(lastReports[1]!.metadata).to.include({ action: 'snapshot.deleted', keep: 2 });
+    expect(lastReports[1]!.action).to.equal('snapshot.deleted');
+    expect(lastReports[1]!.metadata).to.include({ keep: 2 });
     expect(lastReports[1]!.message).to.contain(path.basename(taken[1]!));
     // Another app's snapshots are not counted against this one.
     expect(await db.snapshots.listByApp('blog')).to.have.length(1);

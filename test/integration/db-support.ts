@@ -7,6 +7,7 @@ import pg from 'pg';
 import { infraspecSchema, type AppSpec } from '../../src/apps/infraspec-schema.js';
 import { PostgresAdmin } from '../../src/integrations/postgres/postgres-admin.js';
 import { createCommandRunner, type CommandRunner, type RunOptions } from '../../src/integrations/process/run-command.js';
+import type { StepProgressAction } from '../../src/events/saga-actions.js';
 import type { StepContext, StepOutputs } from '../../src/pipeline/step.js';
 import { SnapshotStore } from '../../src/snapshots/snapshot-store.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
@@ -96,7 +97,8 @@ export function appSpec(app: string, fields: Record<string, unknown> = {}): AppS
 
 export interface Report {
   readonly message: string;
-  readonly metadata?: Record<string, unknown>;
+  readonly action?: StepProgressAction;
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export function stepContext(
@@ -114,7 +116,7 @@ export function stepContext(
     cloneUrl: 'https://git.example.com/acme/app.git',
     signal: options.signal ?? new AbortController().signal,
     outputs: options.outputs ?? {},
-    report: (message, metadata) => reports.push({ message, metadata }),
+    report: (message, progress) => reports.push({ message, ...progress }),
   };
   return { ctx, reports };
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
-import { DeployQueue } from '../../src/deploys/deploy-queue.js';
+import { DeployHistory } from '../../src/deploys/deploy-history.js';
 import { wireMetrics, type WiredMetrics } from '../../src/metrics/wire-metrics.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { eventually, specFor, startTestService, type TestService } from '../support/test-service.js';
@@ -33,12 +33,12 @@ describe('GET /metrics on a running service', function () {
 
   function wire(isPublic: boolean): WiredMetrics {
     const { knex } = svc.service.store;
-    const queue = new DeployQueue({ knex, sagaLog: svc.service.sagaLog, isPostgres: false });
+    const history = new DeployHistory({ knex });
     const wired = wireMetrics(
       { apiToken: TOKEN, isPublic },
       {
-        queueDepth: async () => (await queue.countByStatus()).queued ?? 0,
-        runningDeploys: async () => (await queue.countByStatus()).running ?? 0,
+        queueDepth: async () => (await history.countByStatus()).queued ?? 0,
+        runningDeploys: async () => (await history.countByStatus()).running ?? 0,
       },
     );
     svc.service.sagaLog.subscribe(wired.onSagaEvents);

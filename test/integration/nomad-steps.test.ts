@@ -8,6 +8,7 @@ import { NomadClient } from '../../src/integrations/nomad/nomad-client.js';
 import { healthyStep, type HealthyConfig } from '../../src/runtime/nomad/healthy.js';
 import type { LoadSecrets } from '../../src/apps/app-secrets.js';
 import { submitJobs, submitStep } from '../../src/runtime/nomad/submit.js';
+import type { StepProgressAction } from '../../src/events/saga-actions.js';
 import type { StepContext, StepOutputs, StepResult } from '../../src/pipeline/step.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
 
@@ -16,7 +17,8 @@ const BAD = 'reg/shop:bad';
 
 interface Report {
   message: string;
-  metadata?: Record<string, unknown>;
+  action?: StepProgressAction;
+  metadata?: Readonly<Record<string, unknown>>;
 }
 
 function appSpec(raw: Record<string, unknown> = {}): AppSpec {
@@ -40,7 +42,7 @@ function context(spec: AppSpec, outputs: StepOutputs = {}) {
     cloneUrl: 'https://example.com/shop.git',
     signal: new AbortController().signal,
     outputs,
-    report: (message, metadata) => reports.push({ message, metadata }),
+    report: (message, progress) => reports.push({ message, ...progress }),
   };
   return { ctx, reports };
 }
@@ -88,7 +90,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     return { submitted, result, error, reports: [...s.reports, ...h.reports] };
   }
 
-  const progress = (reports: Report[]) => reports.filter((r) => r.metadata?.action === 'alloc.progress').map((r) => r.metadata!.phase);
+  const progress = (reports: Report[]) => reports.filter((r) => r.action === 'alloc.progress').map((r) => r.metadata!.phase);
   const failure = (error: unknown) => {
     expect(error, 'the healthy step should have failed').to.be.instanceOf(StepFailedError);
     return error as StepFailedError;
@@ -99,7 +101,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     expect(submitted.status === 'complete' && submitted.outputs).to.deep.include({ jobId: 'shop', imageTag: GOOD, taskGroups: ['web'] });
     expect(result?.status).to.equal('complete');
     expect(progress(reports)).to.deep.equal(['placed', 'running', 'healthy']);
-    const sub = reports.find((r) => r.metadata?.action === 'nomad.submitted')!;
+    const sub = reports.find((r) => r.action === 'nomad.submitted')!;
     expect(sub.metadata).to.deep.include({ jobId: 'shop', image: GOOD, periodicJobs: [{ jobId: 'shop-nightly', jobModifyIndex: sim.job('shop-nightly')!.JobModifyIndex }] });
     expect(sub.metadata!.evalId).to.be.a('string').with.length.greaterThan(0);
     expect(sim.deployments('shop').map((d) => d.Status)).to.deep.equal(['successful']);
@@ -179,7 +181,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     const err = failure(error);
     expect(err.message).to.include('Nomad rolled back');
     expect(err.detail).to.include({ revertedJobVersion: 2 });
-    expect(reports.some((r) => r.metadata?.action === 'deploy.rollback')).to.equal(false);
+    expect(reports.some((r) => r.action === 'deploy.rollback')).to.equal(false);
     expect(sim.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(GOOD);
   });
 
@@ -208,7 +210,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     const err = failure(error);
     expect(err.message).to.include(`rolled back to ${GOOD}`);
     expect(err.detail).to.include({ rolledBackTo: GOOD, rollbackHealthy: true });
-    const rollback = reports.find((r) => r.metadata?.action === 'nomad.submitted' && r.metadata.reason === 'rollback');
+    const rollback = reports.find((r) => r.action === 'nomad.submitted' && r.metadata?.reason === 'rollback');
     expect(rollback?.metadata).to.include({ image: GOOD });
     expect(sim.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(GOOD);
     expect(sim.job('shop-nightly')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(GOOD);

@@ -39,7 +39,7 @@ interface OpenAppend {
 
 async function openAppend(knex: Knex, sagaLog: SagaLog, message: string): Promise<OpenAppend> {
   const trx = await knex.transaction();
-  const [event] = await sagaLog.appendIn(trx, [{ sagaId: 's', app: 'shop', source: 'test', category: 'c', action: 'x', message, metadata: {} }]);
+  const [event] = await sagaLog.appendIn(trx, [{ sagaId: 's', app: 'shop', source: 'test', category: 'c', action: 'step.progress', message, metadata: {} }]);
   return {
     event: event!,
     async commit() {
@@ -111,7 +111,7 @@ describe('saga events in commit order on PostgreSQL', function () {
 
   it('reads a committed event from the log when its announcement never comes (a notice lost with a connection)', async () => {
     const trx = await store.knex.transaction();
-    const [silent] = await sagaLog.appendIn(trx, [{ sagaId: 's', app: 'shop', source: 'test', category: 'c', action: 'x', message: 'silent', metadata: {} }]);
+    const [silent] = await sagaLog.appendIn(trx, [{ sagaId: 's', app: 'shop', source: 'test', category: 'c', action: 'step.progress', message: 'silent', metadata: {} }]);
     await trx.commit(); // no announce
     const next = await openAppend(store.knex, sagaLog, 'next');
     await next.commit();
@@ -138,7 +138,7 @@ describe('saga events in commit order on PostgreSQL', function () {
 
   it('keeps seq order for many concurrent appenders', async () => {
     const appenders = Array.from({ length: 8 }, async (_, w) => {
-      for (let i = 0; i < 25; i++) await sagaLog.append({ sagaId: `s${w}`, app: 'shop', source: 'test', category: 'c', action: 'x', message: `${w}/${i}`, metadata: {} });
+      for (let i = 0; i < 25; i++) await sagaLog.append({ sagaId: `s${w}`, app: 'shop', source: 'test', category: 'c', action: 'step.progress', message: `${w}/${i}`, metadata: {} });
     });
     await Promise.all(appenders);
     await until('all 200 events', () => out.length === 200);

@@ -169,7 +169,7 @@ describe('automatic rollback after a migration names the snapshot to restore (No
       cloneUrl: '',
       signal: new AbortController().signal,
       outputs: { imageTag, ...outputs, ...more },
-      report: (message, metadata) => reports.push({ message, metadata }),
+      report: (message, progress) => reports.push({ message, metadata: progress && { action: progress.action, ...progress.metadata } }),
     });
     const submitted = await submitStep({}, { nomad, loadSecrets }).run(ctx({}));
     const healthy = healthyStep({ deadlineMs: 8000, blockingWaitMs: 1000, retryDelayMs: 10, maxRetries: 2 }, {

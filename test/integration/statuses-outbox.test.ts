@@ -1,11 +1,12 @@
-// Commit statuses end to end below HTTP: the real saga log, deploy queue, scheduler and pipeline runner, wired to
+// Commit statuses end to end below HTTP: the real saga log, deploy lifecycle, scheduler and pipeline runner, wired to
 // the status outbox as the composition root does (wireStatusOutbox), against the forge simulator, on each store.
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import type { AppSpec } from '../../src/apps/infraspec-schema.js';
 import { statusConfigFromEnv } from '../../src/config/status-settings.js';
 import { createStatusClients } from '../../src/integrations/forge-status/create-status-clients.js';
-import { DeployQueue } from '../../src/deploys/deploy-queue.js';
+import { DeployHistory } from '../../src/deploys/deploy-history.js';
+import { DeployLifecycle } from '../../src/deploys/deploy-lifecycle.js';
 import { DeployScheduler } from '../../src/deploys/deploy-scheduler.js';
 import { SagaLog } from '../../src/events/saga-log.js';
 import { runPipeline } from '../../src/pipeline/run-pipeline.js';
@@ -24,7 +25,7 @@ const PUBLIC_URL = 'https://norn.example.test';
 /** One running receiver's worth of the parts: a restart builds a new one on the same store. */
 interface Receiver {
   readonly sagaLog: SagaLog;
-  readonly queue: DeployQueue;
+  readonly lifecycle: DeployLifecycle;
   readonly statuses: WiredStatusOutbox;
   readonly scheduler: DeployScheduler;
   stop(): Promise<void>;
@@ -68,24 +69,28 @@ async function startReceiver(knex: Knex, isPostgres: boolean, sim: ForgeSimulato
     config: { publicUrl: PUBLIC_URL, statuses: settings },
     clients: createStatusClients(settings, { log: log.child({ component: 'status-outbox' }), fetch }),
   });
-  const queue = new DeployQueue({ knex, sagaLog, isPostgres });
+  const lifecycle = new DeployLifecycle({ knex, sagaLog, isPostgres, log });
   const scheduler = new DeployScheduler(
     { maxConcurrent: 2, leaseMs: 30_000, pollIntervalMs: 50 },
     {
-      queue,
+      lifecycle,
+      history: new DeployHistory({ knex }),
       log,
-      execute: (deploy, signal) =>
-        runPipeline(
-          { deploy, spec: {} as AppSpec, specDir: '/nonexistent', steps: [deploy.app === 'shop' ? cloneSeenAtForge(sim) : pass('clone'), deploy.app === 'broken' ? failing('build') : pass('build')], cleanup: pass('cleanup'), signal },
-          { sagaLog, queue, log, timeoutMs: () => 10_000 },
-        ),
+      execute: async (deploy, signal) => {
+        await lifecycle.start(deploy);
+        const outcome = await runPipeline(
+          { run: deploy, spec: {} as AppSpec, specDir: '/nonexistent', steps: [deploy.app === 'shop' ? cloneSeenAtForge(sim) : pass('clone'), deploy.app === 'broken' ? failing('build') : pass('build')], cleanup: pass('cleanup'), signal },
+          { report: lifecycle.reporter(deploy), log, timeoutMs: () => 10_000 },
+        );
+        await lifecycle.finish(deploy, outcome);
+      },
     },
   );
   await statuses.start();
   if (opts.runScheduler) await scheduler.start();
   return {
     sagaLog,
-    queue,
+    lifecycle,
     statuses,
     scheduler,
     async stop() {
@@ -98,7 +103,7 @@ async function startReceiver(knex: Knex, isPostgres: boolean, sim: ForgeSimulato
 
 async function push(r: Receiver, knex: Knex, d: { app: string; sha: string; forge: ForgeName }): Promise<string> {
   const { deploy, events } = await knex.transaction((trx) =>
-    r.queue.enqueueIn(trx, { app: d.app, kind: 'deploy', ref: 'refs/heads/main', commitSha: d.sha, trigger: 'push', deliveryId: null, forge: d.forge, repoFullName: 'acme/shop', cloneUrl: 'https://x.test/acme/shop.git', prNumber: null }),
+    r.lifecycle.queueIn(trx, { app: d.app, kind: 'deploy', ref: 'refs/heads/main', commitSha: d.sha, trigger: 'push', deliveryId: null, forge: d.forge, repoFullName: 'acme/shop', cloneUrl: 'https://x.test/acme/shop.git', prNumber: null }),
   );
   r.sagaLog.announce(events);
   r.scheduler.wake();

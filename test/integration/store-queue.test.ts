@@ -1,7 +1,9 @@
 // The store on both engines: the saga log's order and replay, the queue's lanes (one running per app, newest
 // queued wins, older ones superseded), leases and recovery of deploys a dead process left running.
 import { expect } from 'chai';
-import { DeployQueue, type EnqueueInput } from '../../src/deploys/deploy-queue.js';
+import { DeployHistory } from '../../src/deploys/deploy-history.js';
+import { DeployLifecycle, type NewDeploy } from '../../src/deploys/deploy-lifecycle.js';
+import type { DeployRecord } from '../../src/deploys/deploy-record.js';
 import { DeployScheduler } from '../../src/deploys/deploy-scheduler.js';
 import { SagaLog } from '../../src/events/saga-log.js';
 import type { SagaEvent } from '../../src/events/saga-event.js';
@@ -9,7 +11,7 @@ import { createStore, type Store } from '../../src/store/create-store.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
 
-const input = (app: string, sha: string, extra: Partial<EnqueueInput> = {}): EnqueueInput => ({
+const input = (app: string, sha: string, extra: Partial<NewDeploy> = {}): NewDeploy => ({
   app,
   kind: 'deploy',
   ref: 'refs/heads/main',
@@ -28,7 +30,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     let scratch: ScratchDatabase | undefined;
     let store: Store;
     let sagaLog: SagaLog;
-    let queue: DeployQueue;
+    let lifecycle: DeployLifecycle;
+    let history: DeployHistory;
 
     beforeEach(async () => {
       if (engine === 'postgres') {
@@ -37,20 +40,21 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       }
       store = await createStore({ databaseUrl: scratch?.url, sqliteFile: ':memory:' });
       sagaLog = new SagaLog({ knex: store.knex });
-      queue = new DeployQueue({ knex: store.knex, sagaLog, isPostgres: engine === 'postgres' });
+      lifecycle = new DeployLifecycle({ knex: store.knex, sagaLog, isPostgres: engine === 'postgres', log: memoryLogger().log });
+      history = new DeployHistory({ knex: store.knex });
     });
     afterEach(async () => {
       await store.close();
       await scratch?.drop();
     });
 
-    const enqueue = (i: EnqueueInput) => queue.enqueue(i);
+    const enqueue = (i: NewDeploy) => lifecycle.queue(i);
 
     it('keeps the saga log in append order and replays exactly what came after a sequence number', async () => {
       const seen: SagaEvent[] = [];
       sagaLog.subscribe((events) => seen.push(...events));
       for (let i = 0; i < 20; i++) {
-        await sagaLog.append({ sagaId: `s${i % 3}`, app: i % 2 ? 'a' : 'b', source: 'test', category: 'c', action: 'x', message: `m${i}`, metadata: { i } });
+        await sagaLog.append({ sagaId: `s${i % 3}`, app: i % 2 ? 'a' : 'b', source: 'test', category: 'c', action: 'step.progress', message: `m${i}`, metadata: { i } });
       }
       const all = await sagaLog.recent({ limit: 100 });
       expect(all.map((e) => e.message)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `m${i}`));
@@ -65,10 +69,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const a = await enqueue(input('shop', 'a'));
       const b = await enqueue(input('shop', 'b'));
       const c = await enqueue(input('shop', 'c'));
-      const claimed = await queue.claimNext('worker-1', 30_000);
-      expect(claimed?.deploy.id).to.equal(c.id);
+      const claimed = await lifecycle.claimNext('worker-1', 30_000);
+      expect(claimed?.id).to.equal(c.id);
       for (const old of [a, b]) {
-        const d = await queue.get(old.id);
+        const d = await history.get(old.id);
         expect(d?.status).to.equal('superseded');
         const events = await sagaLog.forSaga(old.id);
         expect(events.map((e) => e.action)).to.deep.equal(['deploy.queued', 'deploy.superseded']);
@@ -78,34 +82,33 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     it('never runs two deploys of one app at once, but runs other apps and preflight lanes alongside', async () => {
       await enqueue(input('shop', 'a'));
-      const first = await queue.claimNext('w', 30_000);
+      const first = await lifecycle.claimNext('w', 30_000);
       const later = await enqueue(input('shop', 'b'));
       const other = await enqueue(input('blog', 'c'));
       const preflight = await enqueue(input('shop', 'd', { kind: 'preflight', prNumber: 7 }));
-      const claims = [await queue.claimNext('w', 30_000), await queue.claimNext('w', 30_000), await queue.claimNext('w', 30_000)];
+      const claims = [await lifecycle.claimNext('w', 30_000), await lifecycle.claimNext('w', 30_000), await lifecycle.claimNext('w', 30_000)];
       expect(first).to.not.equal(undefined);
-      expect(claims.map((c) => c?.deploy.id).filter(Boolean).sort()).to.deep.equal([other.id, preflight.id].sort());
-      expect((await queue.get(later.id))?.status).to.equal('queued');
-      await queue.finish(first!.deploy.id, { status: 'succeeded' }, { sagaId: first!.deploy.id, app: 'shop', source: 't', category: 'deploy', action: 'deploy.complete', message: 'ok', metadata: {} });
-      expect((await queue.claimNext('w', 30_000))?.deploy.id).to.equal(later.id);
+      expect(claims.map((c) => c?.id).filter(Boolean).sort()).to.deep.equal([other.id, preflight.id].sort());
+      expect((await history.get(later.id))?.status).to.equal('queued');
+      await lifecycle.finish(first!, { status: 'succeeded', outputs: {}, durationMs: 1 });
+      expect((await lifecycle.claimNext('w', 30_000))?.id).to.equal(later.id);
     });
 
     it('takes the last good image from deploys only: a later preflight that passed built an image nothing runs', async () => {
-      const done = (id: string, imageTag: string) =>
-        queue.finish(id, { status: 'succeeded', imageTag }, { sagaId: id, app: 'shop', source: 't', category: 'deploy', action: 'deploy.complete', message: 'ok', metadata: {} });
+      const done = async (deploy: DeployRecord | undefined, imageTag: string) => lifecycle.finish(deploy!, { status: 'succeeded', outputs: { imageTag }, durationMs: 1 });
       await enqueue(input('shop', 'a'));
-      await done((await queue.claimNext('w', 30_000))!.deploy.id, 'reg/shop:aaaa');
+      await done(await lifecycle.claimNext('w', 30_000), 'reg/shop:aaaa');
       await enqueue(input('shop', 'b', { kind: 'preflight', trigger: 'manual', forge: null, repoFullName: null }));
-      await done((await queue.claimNext('w', 30_000))!.deploy.id, 'shop:bbbb');
-      expect(await queue.lastSucceededImage('shop')).to.equal('reg/shop:aaaa');
+      await done(await lifecycle.claimNext('w', 30_000), 'shop:bbbb');
+      expect(await history.lastSucceededImage('shop')).to.equal('reg/shop:aaaa');
     });
 
     it('claims each deploy once when workers race for it', async () => {
       for (const app of ['a1', 'a2', 'a3', 'a4']) await enqueue(input(app, 'e'));
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => queue.claimNext(`w${i}`, 30_000)));
-      const ids = results.filter(Boolean).map((r) => r!.deploy.id);
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => lifecycle.claimNext(`w${i}`, 30_000)));
+      const ids = results.filter(Boolean).map((r) => r!.id);
       expect(new Set(ids).size).to.equal(ids.length);
-      const counts = await queue.countByStatus();
+      const counts = await history.countByStatus();
       expect(counts.running).to.equal(4);
     });
 
@@ -113,24 +116,24 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const d = await enqueue(input('shop', 'a'));
       let claimStarted!: () => void;
       const claiming = new Promise<void>((r) => (claimStarted = r));
-      // A queue whose claim is slow, so stop() lands while the scheduling pass is waiting for it.
-      const slowQueue = Object.create(queue) as DeployQueue;
-      slowQueue.claimNext = async (owner, leaseMs) => {
+      // A lifecycle whose claim is slow, so stop() lands while the scheduling pass is waiting for it.
+      const slowLifecycle = Object.create(lifecycle) as DeployLifecycle;
+      slowLifecycle.claimNext = async (owner, leaseMs) => {
         claimStarted();
         await new Promise((r) => setTimeout(r, 100));
-        return queue.claimNext(owner, leaseMs);
+        return lifecycle.claimNext(owner, leaseMs);
       };
       const ran: string[] = [];
       const scheduler = new DeployScheduler(
         { maxConcurrent: 1, leaseMs: 30_000, pollIntervalMs: 60_000 },
         {
-          queue: slowQueue,
+          lifecycle: slowLifecycle,
+          history,
           log: memoryLogger().log,
           execute: async (deploy, signal) => {
             ran.push(deploy.id);
             await new Promise((r) => (signal.aborted ? r(undefined) : signal.addEventListener('abort', r)));
-            await queue.finish(deploy.id, { status: 'interrupted', error: String(signal.reason) }, { sagaId: deploy.id, app: deploy.app, source: 'test', category: 'deploy', action: 'deploy.interrupted', message: 'stopped', metadata: {} });
-            return { status: 'interrupted', step: 'clone', error: 'stopped' };
+            await lifecycle.finish(deploy, { status: 'interrupted', step: 'clone', error: String(signal.reason), outputs: {}, durationMs: 1 });
           },
         },
       );
@@ -138,23 +141,23 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       await claiming;
       await scheduler.stop();
       expect(ran).to.deep.equal([d.id]);
-      expect((await queue.get(d.id))?.status).to.equal('interrupted');
+      expect((await history.get(d.id))?.status).to.equal('interrupted');
     });
 
     it('ends as interrupted, with an event, a deploy whose process died mid-run', async () => {
       const d = await enqueue(input('shop', 'f'));
       // A lease held by a process on this host that no longer exists.
-      await queue.claimNext(`${(await import('node:os')).hostname()}:999999:dead`, 30_000);
-      await queue.setStep(d.id, 'clone');
+      const claimed = await lifecycle.claimNext(`${(await import('node:os')).hostname()}:999999:dead`, 30_000);
+      await lifecycle.reporter(claimed!).stepStarted('clone');
       const { log } = memoryLogger();
       const interrupted: string[] = [];
       const scheduler = new DeployScheduler(
         { maxConcurrent: 2, leaseMs: 30_000, pollIntervalMs: 50 },
-        { queue, log, execute: async () => ({ status: 'succeeded', outputs: {} }), onInterrupted: async (x) => void interrupted.push(x.id) },
+        { lifecycle, history, log, execute: async () => undefined, onInterrupted: async (x) => void interrupted.push(x.id) },
       );
       await scheduler.start();
       await scheduler.stop();
-      expect((await queue.get(d.id))?.status).to.equal('interrupted');
+      expect((await history.get(d.id))?.status).to.equal('interrupted');
       const last = (await sagaLog.forSaga(d.id)).at(-1)!;
       expect(last.action).to.equal('deploy.interrupted');
       expect(last.message).to.contain('during clone');
@@ -163,9 +166,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     it('interrupts a deploy whose lease ran out, even when its owner is elsewhere', async () => {
       const d = await enqueue(input('shop', '1'));
-      await queue.claimNext('another-host:1:x', 1);
+      await lifecycle.claimNext('another-host:1:x', 1);
       await new Promise((r) => setTimeout(r, 20));
-      const abandoned = await queue.abandoned(() => false);
+      const abandoned = await history.abandoned(() => false);
       expect(abandoned.map((x) => x.id)).to.deep.equal([d.id]);
     });
   });

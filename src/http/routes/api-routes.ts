@@ -5,7 +5,7 @@ import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeliveryLedger } from '../../deliveries/delivery-ledger.js';
 import type { DeliveryReceiver } from '../../deliveries/delivery-receiver.js';
-import type { DeployQueue } from '../../deploys/deploy-queue.js';
+import type { DeployHistory } from '../../deploys/deploy-history.js';
 import { deployView, type DeployStatus } from '../../deploys/deploy-record.js';
 import type { ManualDeploy } from '../../deploys/manual-deploy.js';
 import type { SagaLog } from '../../events/saga-log.js';
@@ -18,7 +18,7 @@ export interface ApiDeps {
   readonly catalog: Pick<AppCatalog, 'list' | 'get'>;
   readonly ledger: DeliveryLedger;
   readonly receiver: DeliveryReceiver;
-  readonly queue: DeployQueue;
+  readonly deploys: Pick<DeployHistory, 'list' | 'get'>;
   readonly sagaLog: SagaLog;
   readonly manualDeploy: ManualDeploy;
   readonly isHealthy: () => Promise<boolean>;
@@ -77,7 +77,7 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   r.get('/apps', async (ctx) => {
     const { apps, errors } = deps.catalog.list();
-    const last = await Promise.all(apps.map((a) => deps.queue.list({ app: a.name, limit: 1 })));
+    const last = await Promise.all(apps.map((a) => deps.deploys.list({ app: a.name, limit: 1 })));
     ctx.body = {
       apps: apps.map((a, i) => ({ name: a.name, file: a.file, repo: a.spec.repo ?? null, deploy: a.spec.deploy, processes: Object.keys(a.spec.processes), lastDeploy: last[i]![0] ? deployView(last[i]![0]) : null, warnings: a.warnings })),
       errors,
@@ -89,7 +89,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     if (!app) throw new NotFoundError('app', ctx.params.app!);
     // The live deploy is looked up on its own: ten failed deploys since must not hide what runs. A pull request's
     // preflight builds without deploying, so its image is never what runs.
-    const [deploys, succeeded] = await Promise.all([deps.queue.list({ app: app.name, limit: 10 }), deps.queue.list({ app: app.name, status: 'succeeded', limit: 50 })]);
+    const [deploys, succeeded] = await Promise.all([deps.deploys.list({ app: app.name, limit: 10 }), deps.deploys.list({ app: app.name, status: 'succeeded', limit: 50 })]);
     const current = succeeded.find((d) => d.kind !== 'preflight');
     const running = deploys.find((d) => d.status === 'running');
     // An image a later deploy built (and pushed) but that never went live: that deploy failed or was cut off after build.
@@ -125,12 +125,12 @@ export function apiRoutes(deps: ApiDeps): Router {
   r.get('/deploys', async (ctx) => {
     const app = ctx.query.app === undefined ? undefined : appParam(String(ctx.query.app));
     const status = ctx.query.status === undefined ? undefined : (String(ctx.query.status) as DeployStatus);
-    ctx.body = { deploys: (await deps.queue.list({ app, status, limit: limitParam(ctx.query.limit) })).map(deployView) };
+    ctx.body = { deploys: (await deps.deploys.list({ app, status, limit: limitParam(ctx.query.limit) })).map(deployView) };
   });
 
   r.get('/sagas/:id', async (ctx) => {
     const id = idParam(ctx.params.id, 'saga');
-    const [deploy, events] = await Promise.all([deps.queue.get(id), deps.sagaLog.forSaga(id)]);
+    const [deploy, events] = await Promise.all([deps.deploys.get(id), deps.sagaLog.forSaga(id)]);
     if (!deploy && events.length === 0) throw new NotFoundError('saga', id);
     ctx.body = { saga: deploy ? deployView(deploy) : null, events };
   });
@@ -149,7 +149,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     const id = idParam(ctx.params.id, 'delivery');
     const delivery = await deps.ledger.get(id);
     if (!delivery) throw new NotFoundError('delivery', id);
-    const deploys = await deps.queue.list({ deliveryId: id, limit: 100 });
+    const deploys = await deps.deploys.list({ deliveryId: id, limit: 100 });
     ctx.body = { delivery, deploys: deploys.map(deployView) };
   });
 

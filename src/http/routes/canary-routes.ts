@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
-import type { DeployQueue } from '../../deploys/deploy-queue.js';
+import type { DeployHistory } from '../../deploys/deploy-history.js';
 import { InvalidInputError, NotFoundError, StepFailedError } from '../../errors.js';
 import type { SagaLog } from '../../events/saga-log.js';
 import { recordOperation } from '../../operations/operation-saga.js';
@@ -15,7 +15,7 @@ import type { RuntimeSource } from '../../pipeline/runtime.js';
 export interface CanaryRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
   readonly runtime: RuntimeSource;
-  readonly queue: Pick<DeployQueue, 'list'>;
+  readonly history: Pick<DeployHistory, 'list'>;
   readonly sagaLog: Pick<SagaLog, 'append' | 'forSaga'>;
 }
 
@@ -50,7 +50,7 @@ export function canaryRoutes(deps: CanaryRouteDeps): Router {
 
   /** The deploy of `app` running now, and when its health gate promotes the canaries by itself (if it said). */
   const runningDeploy = async (app: string) => {
-    const [running] = (await deps.queue.list({ app, status: 'running', limit: 5 })).filter((d) => d.kind === 'deploy');
+    const [running] = (await deps.history.list({ app, status: 'running', limit: 5 })).filter((d) => d.kind === 'deploy');
     if (!running) return null;
     const waiting = (await deps.sagaLog.forSaga(running.id)).filter((e) => e.action === 'canary.waiting').at(-1);
     const promoteAt = typeof waiting?.metadata.promoteAt === 'string' ? waiting.metadata.promoteAt : null;

@@ -95,7 +95,7 @@ export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
         relay.close();
         const seconds = ((now() - started) / 1000).toFixed(1);
         const { steps, cached } = progress;
-        ctx.report(`built ${tag} in ${seconds}s (${cached} of ${steps} steps from cache)`, { steps, cached });
+        ctx.report(`built ${tag} in ${seconds}s (${cached} of ${steps} steps from cache)`, { metadata: { steps, cached } });
       };
       // The test stage is built after the image (sharing its cache), kept on the local engine and never pushed.
       const testImage = testTarget ? `${image.repository}:${image.tag}-${testTarget.toLowerCase()}` : undefined;
@@ -108,7 +108,7 @@ export function buildStep(config: BuildStepConfig, deps: BuildStepDeps): Step {
         const lookup = await deps.reuse.reuse(image, inputsDigest, ctx.signal);
         if (lookup.found) {
           const skippedBuild = `build skipped: inputs unchanged since ${lookup.builtFrom.slice(0, SHA_TAG_LENGTH)}`;
-          ctx.report(`${skippedBuild} (image found on the ${lookup.where}, tagged ${image.ref})`, { inputsDigest, builtFrom: lookup.builtFrom });
+          ctx.report(`${skippedBuild} (image found on the ${lookup.where}, tagged ${image.ref})`, { metadata: { inputsDigest, builtFrom: lookup.builtFrom } });
           if (testImage) await run(testImage, testTarget);
           await pushImage(config, ctx, deps, image, now);
           return done({ imageTag: image.ref, ...testOutput }, skippedBuild);
@@ -182,7 +182,7 @@ async function pushImage(config: BuildStepConfig, ctx: StepContext, deps: { dock
   try {
     const { digest } = await deps.docker.push({ ...image, registry }, config.registryAuth, (t) => pushRelay.write(t), ctx.signal);
     pushRelay.close();
-    ctx.report(`pushed ${image.ref} (${digest})`, { digest });
+    ctx.report(`pushed ${image.ref} (${digest})`, { metadata: { digest } });
   } catch (err) {
     // The engine's words name the registry's URL but not the setting that chose it.
     throw failure(ctx, pushRelay, `push to ${registry} failed (NORN_REGISTRY_URL; credentials NORN_REGISTRY_USERNAME/_PASSWORD)`, err, { imageTag: image.ref });
@@ -242,7 +242,7 @@ async function resolvePaths(workDir: string, context: string, dockerfile: string
 function newRelay(config: BuildStepConfig, ctx: StepContext, now: () => number): OutputRelay {
   return new OutputRelay(
     { intervalMs: config.reportIntervalMs ?? 500, tailLines: TAIL_LINES, isMilestone: (l) => MILESTONE.test(l) },
-    { report: (message, metadata) => ctx.report(message, { ...metadata, output: true }), now },
+    { report: (message, metadata) => ctx.report(message, { metadata: { ...metadata, output: true } }), now },
   );
 }
 

@@ -12,7 +12,7 @@ export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine
     async run({ sagaId, outputs }) {
       const removed = await removeWorkDir(deps.workRoot, sagaId);
       // The test step removes it after the run; a removal that fails here must not fail the deploy.
-      if (typeof outputs.testImage === 'string') await deps.docker?.removeImage(outputs.testImage).catch(() => undefined);
+      if (outputs.testImage) await deps.docker?.removeImage(outputs.testImage).catch(() => undefined);
       return done({}, removed ? 'work dir removed' : 'no work dir to remove');
     },
   };

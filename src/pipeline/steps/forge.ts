@@ -26,7 +26,9 @@ export function forgeStep(deps: ForgeStepDeps): Step {
       const others = target.healthyInstances > 1 ? `, 1 of ${target.healthyInstances} healthy instances` : '';
       report(`routing ${routes.map((r) => r.hostname).join(', ')} to ${routes[0]!.service} (${target.process}, ${target.source} ${target.instance}${others})`, {
         action: 'cloudflared.target',
-        ...target,
+        metadata: {
+          ...target,
+        },
       });
 
       let change;
@@ -42,8 +44,10 @@ export function forgeStep(deps: ForgeStepDeps): Step {
           const hostnames = routes.map((r) => r.hostname);
           report(`live, not routed: ${notRouted}; ${hostnames.join(', ')} do not reach ${spec.name} until it exists and the deploy runs again`, {
             action: 'cloudflared.not-routed',
-            configPath: err.path,
-            hostnames,
+            metadata: {
+              configPath: err.path,
+              hostnames,
+            },
           });
           return done({ notRouted }, `live, not routed: ${notRouted}`);
         }
@@ -58,7 +62,7 @@ export function forgeStep(deps: ForgeStepDeps): Step {
       }
       for (const warning of change.warnings) report(warning, { action: 'cloudflared.warning' });
       if (change.reload.status === 'not-configured') {
-        report('cloudflared must be restarted to load the new ingress rules', { action: 'cloudflared.restart-needed', configPath: change.configPath });
+        report('cloudflared must be restarted to load the new ingress rules', { action: 'cloudflared.restart-needed', metadata: { configPath: change.configPath } });
       }
       return done({ routes: routes.map((r) => ({ ...r, process: target.process })) }, describeIngressChange(change));
     },

@@ -39,7 +39,7 @@ export async function runMigrationCommand(
   const mask = (text: string) => (password ? text.split(password).join('***') : text);
   const relay = new OutputRelay(
     { intervalMs: config.reportIntervalMs ?? 500, tailLines: TAIL_LINES },
-    { report: (message, metadata) => ctx.report(mask(message), { ...metadata, output: true }), now: Date.now },
+    { report: (message, metadata) => ctx.report(mask(message), { metadata: { ...metadata, output: true } }), now: Date.now },
   );
   ctx.report(`running migration command \`${m.command}\` in ${m.image} against ${m.database}`);
   const outcome = await withMigrationLock(m.connection, ctx.signal, async () => {

@@ -34,7 +34,7 @@ export function migrateStep(deps: MigrateStepDeps): Step {
       if (!outputs.workDir) throw new StepFailedError('migrate', 'no checkout to read migrations from');
       if (!(await isDirectoryIn(outputs.workDir, dir))) {
         if (!deps.docker || !deps.command) throw new StepFailedError('migrate', `migrations "${dir}" is not a directory in the checkout, and this receiver runs no migration commands`);
-        const image = typeof outputs.imageTag === 'string' ? outputs.imageTag : prebuiltImage(spec);
+        const image = outputs.imageTag ?? prebuiltImage(spec);
         const connection = deps.postgres.clientConfig(database);
         const notADirectory = !/\s/.test(dir.trim());
         try {
@@ -43,7 +43,7 @@ export function migrateStep(deps: MigrateStepDeps): Step {
           if (err instanceof StepFailedError) throw withRestoreHint(ctx, err);
           throw err;
         }
-        report(`migration command ran against ${database}`, { action: 'migration.command', database, command: dir });
+        report(`migration command ran against ${database}`, { action: 'migration.command', metadata: { database, command: dir } });
         return done({ migrationCommand: dir }, `migration command succeeded against ${database}`);
       }
 
@@ -61,7 +61,7 @@ export function migrateStep(deps: MigrateStepDeps): Step {
           {
             signal,
             onApplied: (m, durationMs) =>
-              report(`migration ${m.file} applied (${durationMs} ms)`, { action: 'migration.applied', database, file: m.file, checksum: m.checksum, durationMs }),
+              report(`migration ${m.file} applied (${durationMs} ms)`, { action: 'migration.applied', metadata: { database, file: m.file, checksum: m.checksum, durationMs } }),
           },
         );
         const message =

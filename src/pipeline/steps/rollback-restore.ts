@@ -52,12 +52,14 @@ export function rollbackRestoreStep(order: RollbackOrder, deps: RollbackRestoreD
       const undone = r.files.length > 0 ? r.files.join(', ') : 'the migration command\'s changes';
       report(`restored ${r.database} from snapshot ${r.ts}: undid ${undone} of saga ${r.migratingSagaId}${safetyTs ? ` (the data before the restore is in snapshot ${safetyTs})` : ''}`, {
         action: 'snapshot.restored',
-        database: r.database,
-        ts: r.ts,
-        path: snapshot.path,
-        undid: r.files,
-        migratingSagaId: r.migratingSagaId,
-        safetySnapshotTs: safetyTs ?? null,
+        metadata: {
+          database: r.database,
+          ts: r.ts,
+          path: snapshot.path,
+          undid: r.files,
+          migratingSagaId: r.migratingSagaId,
+          safetySnapshotTs: safetyTs ?? null
+        },
       });
       return done({ restoredSnapshotTs: r.ts }, `restored ${r.database} from snapshot ${r.ts}`);
     },

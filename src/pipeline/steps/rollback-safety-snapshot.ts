@@ -16,12 +16,14 @@ export function rollbackSafetySnapshotStep(order: RollbackOrder, deps: TakeSnaps
       const safety = await takeSnapshot({ app, database, commitSha: null, sagaId, kind: 'pre-restore', signal }, deps);
       report(`safety snapshot ${safety.ts} of ${database} before the restore (${safety.size} bytes)`, {
         action: 'snapshot.created',
-        kind: 'pre-restore',
-        snapshotId: safety.id,
-        database,
-        ts: safety.ts,
-        path: safety.path,
-        size: safety.size,
+        metadata: {
+          kind: 'pre-restore',
+          snapshotId: safety.id,
+          database,
+          ts: safety.ts,
+          path: safety.path,
+          size: safety.size
+        },
       });
       return done({ safetySnapshotTs: safety.ts }, `safety snapshot ${path.basename(safety.path)} (${safety.size} bytes)`);
     },

@@ -35,7 +35,7 @@ export function forgeThenRetire(forge: Step, source: RuntimeSource): Step {
         // On Docker the old containers alone serve again (an automatic rollback); Nomad's discard changes nothing.
         const undo = runtime?.name === 'docker' ? migrationUndoNotice(ctx) : undefined;
         if (!undo) throw err;
-        ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', by: 'docker', ...undo.detail });
+        ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', metadata: { by: 'docker', ...undo.detail } });
         throw new StepFailedError('forge', `${undo.text}; ${errorMessage(err)}`, { ...(err instanceof StepFailedError ? err.detail : {}), ...undo.detail }, { cause: err });
       }
       await (await source.require('forge')).retire(ctx);

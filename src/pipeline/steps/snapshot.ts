@@ -24,12 +24,14 @@ export function snapshotStep(
       const summary = `snapshot ${path.basename(snapshot.path)} (${snapshot.size} bytes)`;
       report(summary, {
         action: 'snapshot.created',
-        snapshotId: snapshot.id,
-        database,
-        commitSha,
-        ts: snapshot.ts,
-        path: snapshot.path,
-        size: snapshot.size,
+        metadata: {
+          snapshotId: snapshot.id,
+          database,
+          commitSha,
+          ts: snapshot.ts,
+          path: snapshot.path,
+          size: snapshot.size,
+        },
       });
 
       const keep = spec.snapshots?.keep ?? 3;
@@ -38,12 +40,14 @@ export function snapshotStep(
         const names = retention.deleted.map((s) => path.basename(s.path));
         report(`retention: removed ${names.length} snapshot(s) beyond the newest ${keep}: ${names.join(', ')}`, {
           action: 'snapshot.deleted',
-          keep,
-          snapshots: retention.deleted.map((s) => ({ id: s.id, ts: s.ts, path: s.path })),
+          metadata: {
+            keep,
+            snapshots: retention.deleted.map((s) => ({ id: s.id, ts: s.ts, path: s.path })),
+          },
         });
       }
       for (const { snapshot: s, error } of retention.failed) {
-        report(`retention: could not remove ${path.basename(s.path)}: ${error}`, { action: 'snapshot.retention_failed', path: s.path });
+        report(`retention: could not remove ${path.basename(s.path)}: ${error}`, { action: 'snapshot.retention_failed', metadata: { path: s.path } });
       }
       // snapshotTs: the id `norn snapshots <app> restore` takes (a second later than takenAt when that one was taken).
       return done({ snapshot: { path: snapshot.path, takenAt: snapshot.createdAt }, snapshotTs: snapshot.ts }, summary);

@@ -29,7 +29,7 @@ export function testStep(config: TestStepConfig, deps: { docker: DockerEngine; n
     async run(ctx) {
       const command = ctx.spec.build?.test;
       if (!command) return skipped(ctx.spec.build ? 'no build.test in the spec' : 'no build section');
-      const testImage = typeof ctx.outputs.testImage === 'string' ? ctx.outputs.testImage : undefined;
+      const testImage = ctx.outputs.testImage;
       const image = testImage ?? ctx.outputs.imageTag;
       if (!image) throw new StepFailedError('test', 'no image to test: the build step produced none');
       try {
@@ -48,7 +48,7 @@ export function testStep(config: TestStepConfig, deps: { docker: DockerEngine; n
     ctx.report(`running \`${command}\` in ${image} (time limit ${seconds(config.testTimeoutMs)})`);
     const relay = new OutputRelay(
       { intervalMs: config.reportIntervalMs ?? 500, tailLines: TAIL_LINES },
-      { report: (message, metadata) => ctx.report(message, { ...metadata, output: true }), now },
+      { report: (message, metadata) => ctx.report(message, { metadata: { ...metadata, output: true } }), now },
     );
     const started = now();
     let outcome;

@@ -15,7 +15,7 @@ import type { LogLine, LogRequest, RestartRequest, ScaleRequest } from '../../pi
 import { mergeLogSources } from '../merge-log-sources.js';
 import { containerLogLines } from './docker-logs.js';
 import { restartContainers, scaleContainers } from './docker-instance-ops.js';
-import { done, skipped, type StepContext } from '../../pipeline/step.js';
+import { done, skipped, type StartedContainer, type StepContext } from '../../pipeline/step.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
@@ -44,9 +44,7 @@ export interface DockerRuntimeDeps {
 }
 
 /** A new instance as submit hands it to healthy (step outputs). */
-interface StartedInstance extends GateInstance {
-  readonly name: string;
-}
+type StartedInstance = StartedContainer & GateInstance;
 
 /** The saga action recorded when a deploy's instances passed the gate (what recovery after a crash reads). */
 export const GATE_PASSED = 'runtime.healthy';
@@ -60,7 +58,7 @@ export class DockerRuntime implements Runtime {
   ) {}
 
   async submit(ctx: StepContext) {
-    for (const notice of dockerSpecNotices(ctx.spec)) ctx.report(`${notice.path}: ${notice.reason}`, { action: 'runtime.warning', runtime: 'docker', path: notice.path });
+    for (const notice of dockerSpecNotices(ctx.spec)) ctx.report(`${notice.path}: ${notice.reason}`, { action: 'runtime.warning', metadata: { runtime: 'docker', path: notice.path } });
     const plan = await this.planFor(ctx);
     const image = plan.image;
     if (!(await this.deps.containers.hasImage(image))) {
@@ -92,9 +90,11 @@ export class DockerRuntime implements Runtime {
     const what = started.map((s) => `${s.name}${s.address ? ` at ${s.address}` : ''}`);
     ctx.report(`started ${what.join(', ') || 'nothing (no service process)'} with image ${image}`, {
       action: 'runtime.started',
-      runtime: 'docker',
-      image,
-      instances: started,
+      metadata: {
+        runtime: 'docker',
+        image,
+        instances: started,
+      },
     });
     return done({ imageTag: image, runtime: 'docker', instances: started }, `started ${started.length} container(s)`);
   }
@@ -119,7 +119,7 @@ export class DockerRuntime implements Runtime {
             signal: AbortSignal.any([ctx.signal, stopGates.signal]),
             state: (id) => this.deps.containers.state(id),
           });
-          ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', id: inst.id, ok: outcome.ok });
+          ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', metadata: { id: inst.id, ok: outcome.ok } });
           if (!outcome.ok && !failed) {
             failed = { inst, outcome };
             stopGates.abort();
@@ -133,7 +133,7 @@ export class DockerRuntime implements Runtime {
         const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
         // The old containers keep serving: an automatic rollback. After a migration they run on the migrated database.
         const undo = migrationUndoNotice(ctx);
-        if (undo) ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', by: 'docker', ...undo.detail });
+        if (undo) ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', metadata: { by: 'docker', ...undo.detail } });
         throw new StepFailedError('healthy', `${undo ? `${undo.text}; ` : ''}${inst.name} (${inst.process}): ${why}; the previous version keeps serving`, {
           instance: inst.id,
           process: inst.process,
@@ -151,7 +151,7 @@ export class DockerRuntime implements Runtime {
         ctx.report(`removed the ${started.length} new container(s); the old ones were not touched`, { action: 'runtime.discarded' });
       }
     }
-    ctx.report(`${started.length} new instance(s) healthy`, { action: GATE_PASSED, instances: started.map((s) => s.id) });
+    ctx.report(`${started.length} new instance(s) healthy`, { action: GATE_PASSED, metadata: { instances: started.map((s) => s.id) } });
     return done({}, `${started.length} instance(s) healthy for ${Math.round(this.config.minHealthyMs / 1000)}s`);
   }
 
@@ -162,7 +162,7 @@ export class DockerRuntime implements Runtime {
     if (old.length === 0) return;
     ctx.report(`draining ${old.map((c) => c.name).join(', ')}`);
     await this.removeAll(old.map((c) => c.id));
-    ctx.report(`removed ${old.length} old container(s)`, { action: 'runtime.retired', containers: old.map((c) => c.id) });
+    ctx.report(`removed ${old.length} old container(s)`, { action: 'runtime.retired', metadata: { containers: old.map((c) => c.id) } });
   }
 
   async discard(ctx: StepContext) {
@@ -176,7 +176,7 @@ export class DockerRuntime implements Runtime {
     const plan = await this.planFor(ctx);
     for (const p of plan.processes) {
       const what = p.kind === 'service' ? `${p.count} container(s)${p.port !== undefined ? `, port ${p.port}` : ''}${p.health ? `, health ${p.health.path}` : ''}` : p.kind === 'scheduled' ? `runs on "${p.schedule!.cron}"` : 'runs when invoked';
-      ctx.report(`${p.name}: ${what}, ${p.memoryMb} MB, ${p.cpuMhz} MHz`, { action: 'runtime.planned', process: p.name, kind: p.kind });
+      ctx.report(`${p.name}: ${what}, ${p.memoryMb} MB, ${p.cpuMhz} MHz`, { action: 'runtime.planned', metadata: { process: p.name, kind: p.kind } });
     }
     return done({}, `would start ${plan.processes.filter((p) => p.kind === 'service').reduce((n, p) => n + p.count, 0)} container(s) on the Docker engine`);
   }
@@ -301,7 +301,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async planFor(ctx: StepContext, opts: { withSecrets: boolean } = { withSecrets: true }): Promise<AppPlan> {
-    const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+    const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
     const secrets = opts.withSecrets ? await this.deps.loadSecrets(ctx.specDir) : undefined;
     return planApp({ spec: ctx.spec, image, secrets: secrets?.env ?? {}, appPostgresUrl: this.config.appPostgresUrl });
   }
@@ -324,9 +324,7 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-/** The instances submit started, from the step outputs (shape-checked: outputs come back from the store). */
-function instancesOf(ctx: StepContext): StartedInstance[] {
-  const raw = ctx.outputs.instances;
-  if (!Array.isArray(raw)) return [];
-  return raw.filter((i): i is StartedInstance => typeof i === 'object' && i !== null && typeof (i as StartedInstance).id === 'string' && typeof (i as StartedInstance).process === 'string');
+/** The containers submit started (none when submit ran on another runtime). */
+function instancesOf(ctx: StepContext): readonly StartedContainer[] {
+  return ctx.outputs.instances ?? [];
 }

@@ -10,6 +10,7 @@
 import { errorMessage } from '../../errors.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadDeployment } from '../../integrations/nomad/nomad-types.js';
+import type { StepProgress } from '../../pipeline/step.js';
 
 export interface CanaryGateConfig {
   readonly app: string;
@@ -23,7 +24,7 @@ export interface CanaryGateDeps {
   readonly nomad: Pick<NomadClient, 'promoteDeployment' | 'failDeployment'>;
   now(): number;
   /** A line for the saga; `metadata.action` names it (`canary.placed`, `canary.waiting`, `canary.promoted`, `canary.failed`). */
-  note(message: string, metadata: Record<string, unknown>): void;
+  note(message: string, progress: StepProgress): void;
 }
 
 /** What the watch should do next: wake up after `wakeInMs` at the latest, so a timed decision is not late. */
@@ -56,7 +57,7 @@ export class CanaryGate {
     if (waiting.length === 0) {
       if (this.hadCanaries && this.decided !== 'promoted' && !this.operatorNoted) {
         this.operatorNoted = true;
-        this.deps.note(`canaries of ${this.list()} promoted by an operator (norn promote): rolling out the rest`, { action: 'canary.promoted', by: 'operator', deploymentId: d.ID });
+        this.deps.note(`canaries of ${this.list()} promoted by an operator (norn promote): rolling out the rest`, { action: 'canary.promoted', metadata: { by: 'operator', deploymentId: d.ID } });
       }
       return {};
     }
@@ -67,8 +68,10 @@ export class CanaryGate {
       const counts = waiting.map(([g, s]) => `${s.DesiredCanaries} of "${g}"`).join(', ');
       this.deps.note(`deployment ${short(d.ID)} places canaries (${counts}) beside the running version; waiting for them to be healthy`, {
         action: 'canary.placed',
-        deploymentId: d.ID,
-        groups: this.groups,
+        metadata: {
+          deploymentId: d.ID,
+          groups: this.groups
+        },
       });
     }
     if (this.decided) return {};
@@ -91,7 +94,7 @@ export class CanaryGate {
       this.deps.note(
         `canaries of ${this.list()} are healthy; waiting for promotion: \`norn promote ${app}\` rolls out the rest, \`norn canary fail ${app}\` stops them; ` +
           `otherwise Norn promotes them at ${new Date(Date.now() + (promoteAt - now)).toISOString()} (evaluateAfter ${seconds(windowMs)})`,
-        { action: 'canary.waiting', deploymentId: d.ID, promoteAt: new Date(Date.now() + (promoteAt - now)).toISOString(), evaluateAfterMs: windowMs },
+        { action: 'canary.waiting', metadata: { deploymentId: d.ID, promoteAt: new Date(Date.now() + (promoteAt - now)).toISOString(), evaluateAfterMs: windowMs } },
       );
     }
     return { wakeInMs: promoteAt - now };
@@ -107,12 +110,12 @@ export class CanaryGate {
   /** Why a deployment with canaries failed, when the gate did not fail it itself: an operator did. */
   operatorFailure(d: NomadDeployment): string | undefined {
     if (d.Status !== 'failed' || !this.hadCanaries || this.decided === 'failed') return undefined;
-    this.deps.note(`canaries of ${this.list()} failed by an operator (norn canary fail)`, { action: 'canary.failed', by: 'operator', deploymentId: d.ID });
+    this.deps.note(`canaries of ${this.list()} failed by an operator (norn canary fail)`, { action: 'canary.failed', metadata: { by: 'operator', deploymentId: d.ID } });
     return 'canaries failed by an operator (norn canary fail)';
   }
 
   private async decide(outcome: 'promoted' | 'failed', d: NomadDeployment, signal: AbortSignal, message: string, metadata: Record<string, unknown>): Promise<CanaryReview> {
-    this.deps.note(message, { action: `canary.${outcome}`, deploymentId: d.ID, ...metadata });
+    this.deps.note(message, { action: outcome === 'promoted' ? 'canary.promoted' : 'canary.failed', metadata: { deploymentId: d.ID, ...metadata } });
     try {
       if (outcome === 'promoted') await this.deps.nomad.promoteDeployment(d.ID, { signal });
       else await this.deps.nomad.failDeployment(d.ID, { signal });
@@ -122,7 +125,7 @@ export class CanaryGate {
       if (signal.aborted) throw err;
       // An operator may have decided first (Nomad refuses a terminal deployment); the next read shows it. Anything
       // else is tried again at the next read.
-      this.deps.note(`could not ${outcome === 'promoted' ? 'promote' : 'fail'} deployment ${short(d.ID)}: ${errorMessage(err)}`, { action: 'canary.retry', deploymentId: d.ID });
+      this.deps.note(`could not ${outcome === 'promoted' ? 'promote' : 'fail'} deployment ${short(d.ID)}: ${errorMessage(err)}`, { action: 'canary.retry', metadata: { deploymentId: d.ID } });
       return { wakeInMs: RETRY_MS };
     }
   }

@@ -57,14 +57,14 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
     const longest = opts.rollback ? 0 : Math.max(0, ...[...windows.values()].map((w) => w.windowMs));
     const gate = new CanaryGate(
       { app: ctx.app, windowMs: (group) => windows.get(group)?.windowMs ?? 0, promoteWhenHealthy: opts.rollback },
-      { nomad: deps.nomad, now, note: (message, metadata) => ctx.report(message, metadata) },
+      { nomad: deps.nomad, now, note: (message, progress) => ctx.report(message, progress) },
     );
     return watchRegistration(config, { nomad: deps.nomad, sleep, now }, {
       jobId: ctx.spec.name,
       evalId,
       deadline: now() + deadlineMs + longest,
       signal: ctx.signal,
-      onAllocChange: (change) => ctx.report(progressLine(change), { action: 'alloc.progress', ...change }),
+      onAllocChange: (change) => ctx.report(progressLine(change), { action: 'alloc.progress', metadata: { ...change } }),
       onNote: (message) => ctx.report(message),
       canaries: gate,
     });
@@ -73,16 +73,15 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
   return {
     name: 'healthy',
     async run(ctx) {
-      const groups = Array.isArray(ctx.outputs.taskGroups) ? ctx.outputs.taskGroups : [];
-      const evalId = typeof ctx.outputs.evalId === 'string' ? ctx.outputs.evalId : '';
-      if (groups.length === 0 || !evalId) return skipped('the service job has no task groups');
+      const { taskGroups = [], evalId } = ctx.outputs;
+      if (taskGroups.length === 0 || !evalId) return skipped('the service job has no task groups');
 
       for (const [name, w] of canaryWindows(ctx.spec, config.deadlineMs)) {
         if (parseGoDuration(w.asked) > w.windowMs) {
           ctx.report(
             `processes.${name}.canary.evaluateAfter ${w.asked} is longer than the health deadline (NORN_HEALTHY_DEADLINE_SECONDS, ${Math.round(config.deadlineMs / 1000)}s): ` +
               `its canaries are promoted after ${Math.round(w.windowMs / 1000)}s unless an operator decides first; raise NORN_HEALTHY_DEADLINE_SECONDS to watch them longer`,
-            { action: 'canary.window-capped', process: name },
+            { action: 'canary.window-capped', metadata: { process: name } },
           );
         }
       }
@@ -99,7 +98,7 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       const undo = migrationUndoNotice(ctx);
       const lead = undo ? `${undo.text}; ` : '';
       if (outcome.revertedJobVersion !== undefined) {
-        if (undo) ctx.report(`Nomad rolled back ${ctx.app}; ${undo.text}`, { action: 'deploy.rollback', by: 'nomad', revertedJobVersion: outcome.revertedJobVersion, ...undo.detail });
+        if (undo) ctx.report(`Nomad rolled back ${ctx.app}; ${undo.text}`, { action: 'deploy.rollback', metadata: { by: 'nomad', revertedJobVersion: outcome.revertedJobVersion, ...undo.detail } });
         throw new StepFailedError('healthy', `${lead}${outcome.reason}; Nomad rolled back to the last stable version`, {
           ...detail,
           revertedJobVersion: outcome.revertedJobVersion,
@@ -108,13 +107,13 @@ export function healthyStep(config: HealthyConfig, deps: HealthyDeps): Step {
       }
       if (!ctx.spec.deployPolicy.autoRollback) throw new StepFailedError('healthy', outcome.reason, detail);
 
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+      const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
       const good = await deps.lastGoodImage(ctx.app);
       if (!good || good === image) {
         ctx.report(good ? `the last good image is this one (${good}): nothing to roll back to` : 'no earlier successful deploy: nothing to roll back to');
         throw new StepFailedError('healthy', outcome.reason, detail);
       }
-      ctx.report(`rolling back ${ctx.app} to ${good}${undo ? `; ${undo.text}` : ''}`, { action: 'deploy.rollback', image: good, failedImage: image ?? null, ...undo?.detail });
+      ctx.report(`rolling back ${ctx.app} to ${good}${undo ? `; ${undo.text}` : ''}`, { action: 'deploy.rollback', metadata: { image: good, failedImage: image ?? null, ...undo?.detail } });
       const rollback = await deps.resubmit(ctx, good);
       const after = rollback.evalId ? await watch(ctx, rollback.evalId, config.rollbackDeadlineMs ?? config.deadlineMs, { rollback: true }) : undefined;
       ctx.report(after?.ok ? `rollback to ${good} is healthy` : `rollback to ${good} is not healthy either: ${after?.reason ?? 'not registered'}`);

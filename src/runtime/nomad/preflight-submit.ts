@@ -26,7 +26,7 @@ export function preflightSubmitStep(
           const failed = Object.keys(plan.FailedTGAllocs ?? {});
           if (failed.length > 0) throw new StepFailedError('submit', `Nomad could not place task group(s) ${failed.join(', ')} of ${job.ID}`);
           const change = typeof plan.Diff?.Type === 'string' ? plan.Diff.Type : 'unknown';
-          ctx.report(`plan of ${job.ID}: ${change}${plan.Warnings ? `; warnings: ${plan.Warnings}` : ''}`, { action: 'nomad.planned', jobId: job.ID, change });
+          ctx.report(`plan of ${job.ID}: ${change}${plan.Warnings ? `; warnings: ${plan.Warnings}` : ''}`, { action: 'nomad.planned', metadata: { jobId: job.ID, change } });
         });
       } catch (err) {
         if (err instanceof UpstreamError && err.status === 0) {

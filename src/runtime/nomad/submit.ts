@@ -79,17 +79,19 @@ export async function submitJobs(config: SubmitConfig, deps: SubmitDeps, ctx: Su
   ].filter(Boolean);
   report(`registered ${what.join(', ') || 'nothing (no service or scheduled process)'} with image ${image}`, {
     action: 'nomad.submitted',
-    reason: why,
-    image,
-    jobId: spec.name,
-    evalId: submission.evalId,
-    evalCreateIndex: service?.evalCreateIndex ?? 0,
-    jobModifyIndex: submission.jobModifyIndex,
-    taskGroups,
-    periodicJobs,
-    ...(functionJobs.length ? { functionJobs } : {}),
-    ...(pausedIds.size ? { pausedSchedules: [...pausedIds] } : {}),
-    warnings,
+    metadata: {
+      reason: why,
+      image,
+      jobId: spec.name,
+      evalId: submission.evalId,
+      evalCreateIndex: service?.evalCreateIndex ?? 0,
+      jobModifyIndex: submission.jobModifyIndex,
+      taskGroups,
+      periodicJobs,
+      ...(functionJobs.length ? { functionJobs } : {}),
+      ...(pausedIds.size ? { pausedSchedules: [...pausedIds] } : {}),
+      warnings,
+    },
   });
   for (const w of warnings) report(`Nomad warning: ${w}`, { action: 'nomad.warning' });
   return submission;
@@ -99,7 +101,7 @@ export function submitStep(config: SubmitConfig, deps: SubmitDeps): Step {
   return {
     name: 'submit',
     async run(ctx) {
-      const image = typeof ctx.outputs.imageTag === 'string' ? ctx.outputs.imageTag : prebuiltImage(ctx.spec);
+      const image = ctx.outputs.imageTag ?? prebuiltImage(ctx.spec);
       const s = await submitJobs(config, deps, ctx, image);
       return done({ ...s }, s.evalId ? `registered ${s.jobId}, eval ${s.evalId.slice(0, 8)}` : `registered ${s.periodicJobs.length} periodic and ${s.functionJobs.length} function job(s)`);
     },

@@ -2,8 +2,9 @@
 import { expect } from 'chai';
 import { envelopeLine, sagaEventLine } from '../../../src/cli/event-lines.js';
 import type { SagaEvent } from '../../../src/events/saga-event.js';
+import type { SagaAction } from '../../../src/events/saga-actions.js';
 
-function event(action: string, message: string, timestamp = '2026-11-27T09:05:03.120Z'): SagaEvent {
+function event(action: SagaAction, message: string, timestamp = '2026-11-27T09:05:03.120Z'): SagaEvent {
   return { id: 'e', sagaId: 's', seq: 1, timestamp, source: 'pipeline', app: 'shop', category: 'step', action, message, metadata: {} };
 }
 
@@ -49,6 +50,6 @@ describe('saga and live lines', () => {
       '12:00:00 shop abcdef12 ·  ---> Running in 1a2b',
       '12:00:00 shop abcdef12 · make: ok',
     ]);
-    expect(sagaEventLine(event('build.output', 'line one\nline two'), 'UTC')).to.equal('09:05:03 · line one\n09:05:03 · line two');
+    expect(sagaEventLine(event('step.progress', 'line one\nline two'), 'UTC')).to.equal('09:05:03 · line one\n09:05:03 · line two');
   });
 });

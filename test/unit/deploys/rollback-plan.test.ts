@@ -5,6 +5,7 @@ import type { ImagePresence } from '../../../src/deploys/image-presence.js';
 import { RollbackPlanner } from '../../../src/deploys/rollback-plan.js';
 import { InvalidInputError } from '../../../src/errors.js';
 import type { SagaEvent } from '../../../src/events/saga-event.js';
+import type { SagaAction } from '../../../src/events/saga-actions.js';
 import type { Snapshot, SnapshotRestore } from '../../../src/snapshots/snapshot-store.js';
 
 let clock = 0;
@@ -71,7 +72,7 @@ class History {
   }
 }
 
-function event(sagaId: string, action: string, metadata: Record<string, unknown>): SagaEvent {
+function event(sagaId: string, action: SagaAction, metadata: Record<string, unknown>): SagaEvent {
   return { id: `${sagaId}-${action}`, sagaId, seq: clock, timestamp: at(), source: 'pipeline', app: 'shop', category: 'step', action, message: action, metadata };
 }
 

@@ -6,7 +6,7 @@ import type { SagaEvent } from '../../../src/events/saga-event.js';
 import type { SeqState } from '../../../src/events/saga-log.js';
 import { memoryLogger } from '../../support/memory-logger.js';
 
-const event = (seq: number): SagaEvent => ({ id: `e${seq}`, sagaId: 's', seq, timestamp: '2026-01-01T00:00:00Z', source: 't', app: 'a', category: 'c', action: 'x', message: `m${seq}`, metadata: {} });
+const event = (seq: number): SagaEvent => ({ id: `e${seq}`, sagaId: 's', seq, timestamp: '2026-01-01T00:00:00Z', source: 't', app: 'a', category: 'c', action: 'step.progress', message: `m${seq}`, metadata: {} });
 
 /** A saga log whose seq states the test sets; what it announces goes to CommitOrder's subscription. */
 class LogStandIn {

@@ -31,7 +31,7 @@ describe('LiveHub', () => {
   let store: Store;
   let sagaLog: SagaLog;
   let hub: LiveHub;
-  const append = (app: string, i: number) => sagaLog.append({ sagaId: 's', app, source: 't', category: 'c', action: 'x', message: `m${i}`, metadata: {} });
+  const append = (app: string, i: number) => sagaLog.append({ sagaId: 's', app, source: 't', category: 'c', action: 'step.progress', message: `m${i}`, metadata: {} });
 
   beforeEach(async () => {
     store = await createStore({ sqliteFile: ':memory:' });

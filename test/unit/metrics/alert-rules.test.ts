@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import type { SagaEvent } from '../../../src/events/saga-event.js';
 import { wireMetrics } from '../../../src/metrics/wire-metrics.js';
+import type { SagaAction } from '../../../src/events/saga-actions.js';
 
 const rulesFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../config/prometheus-alerts.yml');
 
@@ -19,7 +20,7 @@ interface Rule {
   annotations?: Record<string, string>;
 }
 
-const event = (action: string, metadata: Record<string, unknown> = {}): SagaEvent => ({
+const event = (action: SagaAction, metadata: Record<string, unknown> = {}): SagaEvent => ({
   id: action,
   sagaId: 's',
   seq: 1,

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createMetrics } from '../../../src/metrics/create-metrics.js';
 import { metricsListener } from '../../../src/metrics/metrics-listener.js';
 import type { SagaEvent } from '../../../src/events/saga-event.js';
+import type { SagaAction } from '../../../src/events/saga-actions.js';
 
 /** The value of one sample line `name{labels} value` in Prometheus text, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -12,7 +13,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 let seq = 0;
-function event(action: string, metadata: Record<string, unknown> = {}, app = 'shop'): SagaEvent {
+function event(action: SagaAction, metadata: Record<string, unknown> = {}, app = 'shop'): SagaEvent {
   seq += 1;
   return { id: `e${seq}`, sagaId: 's', seq, timestamp: '2026-11-27T00:00:00Z', source: 'pipeline', app, category: 'step', action, message: action, metadata };
 }

@@ -20,7 +20,7 @@ function source(name: 'docker' | 'nomad', discarded: string[]): RuntimeSource {
 
 function context(outputs: StepOutputs) {
   const reports: { message: string; metadata?: Record<string, unknown> }[] = [];
-  const ctx: StepContext = { sagaId: 's1', app: 'shop', spec: {} as StepContext['spec'], specDir: '', ref: '', commitSha: '', cloneUrl: '', signal: new AbortController().signal, outputs, report: (message, metadata) => reports.push({ message, metadata }) };
+  const ctx: StepContext = { sagaId: 's1', app: 'shop', spec: {} as StepContext['spec'], specDir: '', ref: '', commitSha: '', cloneUrl: '', signal: new AbortController().signal, outputs, report: (message, progress) => reports.push({ message, metadata: progress && { action: progress.action, ...progress.metadata } }) };
   return { ctx, reports };
 }
 

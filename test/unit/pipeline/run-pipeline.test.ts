@@ -1,6 +1,8 @@
-// The runner: order, outputs handed on, time limits, the first failure stopping the run, cleanup always.
+// The runner: order, outputs handed on, time limits, the first failure stopping the run, cleanup always. It reports
+// through the real deploy lifecycle on SQLite, which ends the deploy with the outcome the runner returns.
 import { expect } from 'chai';
-import { DeployQueue } from '../../../src/deploys/deploy-queue.js';
+import { DeployHistory } from '../../../src/deploys/deploy-history.js';
+import { DeployLifecycle } from '../../../src/deploys/deploy-lifecycle.js';
 import { SagaLog } from '../../../src/events/saga-log.js';
 import { runPipeline } from '../../../src/pipeline/run-pipeline.js';
 import { done, skipped, type Step, type StepName } from '../../../src/pipeline/step.js';
@@ -13,28 +15,32 @@ const spec = { name: 'shop' } as unknown as AppSpec;
 describe('runPipeline', () => {
   let store: Store;
   let sagaLog: SagaLog;
-  let queue: DeployQueue;
+  let lifecycle: DeployLifecycle;
+  let history: DeployHistory;
   beforeEach(async () => {
     store = await createStore({ sqliteFile: ':memory:' });
     sagaLog = new SagaLog({ knex: store.knex });
-    queue = new DeployQueue({ knex: store.knex, sagaLog, isPostgres: false });
+    lifecycle = new DeployLifecycle({ knex: store.knex, sagaLog, isPostgres: false, log: memoryLogger().log });
+    history = new DeployHistory({ knex: store.knex });
   });
   afterEach(() => store.close());
 
   async function claimed() {
-    await queue.enqueue({ app: 'shop', kind: 'deploy', ref: 'refs/heads/main', commitSha: 'a'.repeat(40), trigger: 'manual', deliveryId: null, forge: null, repoFullName: null, cloneUrl: 'x', prNumber: null });
-    return (await queue.claimNext('me', 60_000))!.deploy;
+    await lifecycle.queue({ app: 'shop', kind: 'deploy', ref: 'refs/heads/main', commitSha: 'a'.repeat(40), trigger: 'manual', deliveryId: null, forge: null, repoFullName: null, cloneUrl: 'x', prNumber: null });
+    return (await lifecycle.claimNext('me', 60_000))!;
   }
 
   const step = (name: StepName, run: Step['run']): Step => ({ name, run });
   const run = async (steps: Step[], cleanup: Step, timeouts: Partial<Record<StepName, number>> = {}) => {
     const deploy = await claimed();
     const { log } = memoryLogger();
+    await lifecycle.start(deploy);
     const outcome = await runPipeline(
-      { deploy, spec, specDir: '/tmp', steps, cleanup, signal: new AbortController().signal },
-      { sagaLog, queue, log, timeoutMs: (s) => timeouts[s] ?? 5_000 },
+      { run: deploy, spec, specDir: '/tmp', steps, cleanup, signal: new AbortController().signal },
+      { report: lifecycle.reporter(deploy), log, timeoutMs: (s) => timeouts[s] ?? 5_000 },
     );
-    return { outcome, deploy, events: await sagaLog.forSaga(deploy.id), record: await queue.get(deploy.id) };
+    await lifecycle.finish(deploy, outcome);
+    return { outcome, deploy, events: await sagaLog.forSaga(deploy.id), record: await history.get(deploy.id) };
   };
 
   it('hands each step the outputs of the ones before and records skipped steps with their reason', async () => {
@@ -45,7 +51,7 @@ describe('runPipeline', () => {
         step('build', async () => skipped('no build section')),
         step('test', async (ctx) => {
           seenWorkDir = ctx.outputs.workDir;
-          ctx.report('tests passed', { action: 'test.output' });
+          ctx.report('tests passed', { action: 'migration.applied' });
           return done({ imageTag: 'img:1' });
         }),
       ],
@@ -58,7 +64,7 @@ describe('runPipeline', () => {
     const skippedEvent = events.find((e) => e.action === 'step.skipped')!;
     expect(skippedEvent.message).to.contain('no build section');
     expect(skippedEvent.metadata).to.include({ step: 'build', index: 2, total: 9 });
-    expect(events.some((e) => e.action === 'test.output' && e.message === 'tests passed')).to.equal(true);
+    expect(events.some((e) => e.action === 'migration.applied' && e.message === 'tests passed')).to.equal(true);
     expect(events.at(-1)!.action).to.equal('deploy.complete');
   });
 

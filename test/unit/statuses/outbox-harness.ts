@@ -1,8 +1,8 @@
-// The status outbox on a real store (SQLite in memory, real migrations), the real saga log, deploy queue and
+// The status outbox on a real store (SQLite in memory, real migrations), the real saga log, deploy lifecycle and
 // projector, and the real GitHub and Gitea clients talking to the forge simulator. Deploys are driven through the
-// queue and the saga log the way the pipeline runner does.
+// lifecycle the way the scheduler and the pipeline runner do.
 import { expect } from 'chai';
-import { DeployQueue } from '../../../src/deploys/deploy-queue.js';
+import { DeployLifecycle } from '../../../src/deploys/deploy-lifecycle.js';
 import type { DeployRecord } from '../../../src/deploys/deploy-record.js';
 import { SagaLog } from '../../../src/events/saga-log.js';
 import { GiteaStatusClient } from '../../../src/integrations/gitea/gitea-status-client.js';
@@ -10,7 +10,7 @@ import { GitHubStatusClient } from '../../../src/integrations/github/github-stat
 import type { StatusClient } from '../../../src/integrations/forge-status/status-client.js';
 import { StatusOutbox, type StatusOutboxConfig } from '../../../src/statuses/status-outbox.js';
 import { statusProjector } from '../../../src/statuses/status-projector.js';
-import { STEP_NAMES, type StepName } from '../../../src/pipeline/step.js';
+import type { StepName } from '../../../src/pipeline/step.js';
 import { createStore, type Store } from '../../../src/store/create-store.js';
 import type { ForgeName } from '../../../src/webhooks/forge-adapter.js';
 import { ForgeSimulator } from '../../support/forge-simulator.js';
@@ -22,7 +22,7 @@ export const PUBLIC_URL = 'https://norn.example.test';
 export interface Harness {
   readonly store: Store;
   readonly sagaLog: SagaLog;
-  readonly queue: DeployQueue;
+  readonly lifecycle: DeployLifecycle;
   readonly sim: ForgeSimulator;
   readonly logLines: string[];
   /** A new deliverer on the same store (a restart is a new one). */
@@ -33,21 +33,21 @@ export interface Harness {
 export async function startHarness(opts: { clientToken?: string; repos?: string[]; config?: Partial<StatusOutboxConfig> } = {}): Promise<Harness> {
   const store = await createStore({ sqliteFile: ':memory:' });
   const sagaLog = new SagaLog({ knex: store.knex });
-  const queue = new DeployQueue({ knex: store.knex, sagaLog, isPostgres: false });
   const sim = await ForgeSimulator.start({ token: TOKEN, repos: opts.repos });
   const { log, lines } = memoryLogger();
+  const lifecycle = new DeployLifecycle({ knex: store.knex, sagaLog, isPostgres: false, log });
   const token = opts.clientToken ?? TOKEN;
   const clients: Record<string, StatusClient> = {
     github: new GitHubStatusClient({ token, apiUrl: sim.url, timeoutMs: 2000, minWriteIntervalMs: 0 }, { log }),
     gitea: new GiteaStatusClient({ url: sim.url, token, timeoutMs: 2000 }, { fetch }),
   };
-  sagaLog.addProjector(statusProjector({ publicUrl: PUBLIC_URL, forges: new Set(Object.keys(clients)) }));
+  sagaLog.addProjector(statusProjector({ publicUrl: PUBLIC_URL, forges: new Set(Object.keys(clients)) }, { sagaLog }));
   const config: StatusOutboxConfig = { pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 100, giveUpAfterMs: 3600_000, requestTimeoutMs: 2000, ...opts.config };
   const outboxes: StatusOutbox[] = [];
   return {
     store,
     sagaLog,
-    queue,
+    lifecycle,
     sim,
     logLines: lines,
     newOutbox() {
@@ -72,11 +72,11 @@ export interface DeployInput {
   readonly trigger?: 'push' | 'manual';
 }
 
-/** Queues a deploy as the webhook receiver does (deploy.queued in the enqueue transaction); returns its saga id. */
+/** Queues a deploy as the webhook receiver does (deploy.queued in the delivery's transaction); returns its saga id. */
 export async function enqueue(h: Harness, d: DeployInput): Promise<string> {
   const forge = d.forge === undefined ? 'github' : d.forge;
   const claimed = await h.store.knex.transaction((trx) =>
-    h.queue.enqueueIn(trx, {
+    h.lifecycle.queueIn(trx, {
       app: d.app ?? 'shop',
       kind: d.kind ?? 'deploy',
       ref: 'refs/heads/main',
@@ -94,22 +94,22 @@ export async function enqueue(h: Harness, d: DeployInput): Promise<string> {
 }
 
 export async function claim(h: Harness): Promise<DeployRecord> {
-  const claimed = await h.queue.claimNext('test-worker', 60_000);
+  const claimed = await h.lifecycle.claimNext('test-worker', 60_000);
   if (!claimed) throw new Error('nothing to claim');
-  return claimed.deploy;
+  return claimed;
 }
 
-/** step.start as the pipeline runner records it. */
+/** step.start as the pipeline runner reports it. */
 export async function startStep(h: Harness, d: DeployRecord, step: StepName): Promise<void> {
-  await h.sagaLog.append({ sagaId: d.id, app: d.app, source: 'pipeline', category: 'step', action: 'step.start', message: `${step} started`, metadata: { step, index: STEP_NAMES.indexOf(step) + 1, total: STEP_NAMES.length } });
+  await h.lifecycle.reporter(d).stepStarted(step);
 }
 
 export async function succeed(h: Harness, d: DeployRecord): Promise<void> {
-  await h.queue.finish(d.id, { status: 'succeeded' }, { sagaId: d.id, app: d.app, source: 'pipeline', category: 'deploy', action: 'deploy.complete', message: 'succeeded', metadata: { durationMs: 4200 } });
+  await h.lifecycle.finish(d, { status: 'succeeded', outputs: {}, durationMs: 4200 });
 }
 
 export async function fail(h: Harness, d: DeployRecord, step: StepName, error: string): Promise<void> {
-  await h.queue.finish(d.id, { status: 'failed', error: `${step}: ${error}` }, { sagaId: d.id, app: d.app, source: 'pipeline', category: 'deploy', action: 'deploy.failed', message: `${step} failed: ${error}`, metadata: { step } });
+  await h.lifecycle.finish(d, { status: 'failed', step, error, outputs: {}, durationMs: 1000 });
 }
 
 /** Waits until the simulator accepted `n` statuses. */

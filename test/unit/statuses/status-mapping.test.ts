@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import type { SagaEvent } from '../../../src/events/saga-event.js';
 import { statusContext, trimDescription } from '../../../src/statuses/commit-status.js';
 import { statusForEvent } from '../../../src/statuses/status-mapping.js';
+import type { SagaAction } from '../../../src/events/saga-actions.js';
 
-function event(action: string, metadata: Record<string, unknown> = {}, message = ''): SagaEvent {
+function event(action: SagaAction, metadata: Record<string, unknown> = {}, message = ''): SagaEvent {
   return { id: 'e', sagaId: 's', seq: 1, timestamp: '2026-01-01T00:00:00.000Z', source: 'pipeline', app: 'shop', category: 'x', action, message, metadata };
 }
 

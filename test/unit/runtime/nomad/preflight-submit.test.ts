@@ -28,7 +28,7 @@ function context(spec: AppSpec) {
     cloneUrl: 'https://example.com/shop.git',
     signal: new AbortController().signal,
     outputs: { imageTag: IMAGE },
-    report: (message, metadata) => reports.push({ message, metadata }),
+    report: (message, progress) => reports.push({ message, metadata: progress && { action: progress.action, ...progress.metadata } }),
   };
   return { ctx, reports };
 }
