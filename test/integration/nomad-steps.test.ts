@@ -230,7 +230,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     const { result, reports } = await deploy(canary, 'reg/shop:v2');
     expect(result?.status).to.equal('complete');
     expect(reports.map((r) => r.message).join('\n')).to.match(/canaries of "web" healthy, 0\.1s \(evaluateAfter\) after they were placed: promoting/);
-    const canaryLines = reports.filter((r) => String(r.metadata?.action).startsWith('canary.')).map((r) => r.metadata!.action);
+    const canaryLines = reports.filter((r) => String(r.action).startsWith('canary.')).map((r) => r.action);
     expect([canaryLines[0], canaryLines.at(-1)]).to.deep.equal(['canary.placed', 'canary.promoted']);
     expect(sim.deployments('shop').at(-1)!.TaskGroups.web).to.include({ Promoted: true, DesiredCanaries: 1 });
     const running = sim.allocations('shop').filter((a) => a.DesiredStatus === 'run');
@@ -261,7 +261,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
       (error: unknown) => ({ result: undefined, error }),
     );
     const started = Date.now();
-    while (!h.reports.some((r) => r.metadata?.action === 'canary.waiting')) {
+    while (!h.reports.some((r) => r.action === 'canary.waiting')) {
       if (Date.now() - started > 10_000) throw new Error(`the canaries never waited for promotion: ${h.reports.map((r) => r.message).join('; ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -270,14 +270,14 @@ describe('submit and healthy steps against the Nomad simulator', function () {
 
   it('waits for promotion, saying for what and until when, and goes on when an operator promotes', async () => {
     const { running, reports, deployment } = await canaryWaiting('reg/shop:v2', '1h');
-    const waiting = reports.find((r) => r.metadata?.action === 'canary.waiting')!;
+    const waiting = reports.find((r) => r.action === 'canary.waiting')!;
     expect(waiting.message).to.contain('norn promote shop').and.contain('norn canary fail shop').and.contain('(evaluateAfter 15s)');
-    expect(reports.find((r) => r.metadata?.action === 'canary.window-capped')?.message).to.contain('evaluateAfter 1h is longer than the health deadline');
+    expect(reports.find((r) => r.action === 'canary.window-capped')?.message).to.contain('evaluateAfter 1h is longer than the health deadline');
     expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion).sort()).to.deep.equal([0, 1]);
     await nomad.promoteDeployment(deployment.ID);
     const { result } = await running;
     expect(result?.status).to.equal('complete');
-    expect(reports.find((r) => r.metadata?.action === 'canary.promoted')?.metadata).to.include({ by: 'operator' });
+    expect(reports.find((r) => r.action === 'canary.promoted')?.metadata).to.include({ by: 'operator' });
     expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion)).to.deep.equal([1]);
   });
 
@@ -287,7 +287,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     const err = failure((await running).error);
     expect(err.message).to.contain('failed: canaries failed by an operator (norn canary fail)');
     expect(err.detail).to.include({ rolledBackTo: GOOD, rollbackHealthy: true });
-    expect(reports.find((r) => r.metadata?.action === 'canary.failed')?.metadata).to.include({ by: 'operator' });
+    expect(reports.find((r) => r.action === 'canary.failed')?.metadata).to.include({ by: 'operator' });
     const canary = sim.allocations('shop').find((a) => a.DeploymentID === deployment.ID)!;
     expect(canary.DesiredStatus).to.equal('stop');
     expect(sim.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal(GOOD);
@@ -304,7 +304,7 @@ describe('submit and healthy steps against the Nomad simulator', function () {
     const { error, reports } = await deploy(canary, BAD, { deadlineMs: 1500 });
     const err = failure(error);
     expect(err.message).to.contain('still running at the deadline');
-    expect(reports.find((r) => r.metadata?.action === 'canary.failed')?.metadata).to.include({ by: 'deadline' });
+    expect(reports.find((r) => r.action === 'canary.failed')?.metadata).to.include({ by: 'deadline' });
     const last = sim.deployments('shop').at(-1)!;
     expect(last.Status).to.equal('failed');
     expect(sim.allocations('shop').filter((a) => a.DeploymentID === last.ID).map((a) => a.DesiredStatus)).to.deep.equal(['stop']);
