@@ -80,7 +80,7 @@ describe('rollback restore step (PostgreSQL)', () => {
     expect((await db.query<{ file: string }>('SELECT file FROM norn_schema_migrations')).map((r) => r.file)).to.deep.equal(['0001_items.sql']);
     const [restore] = await db.snapshots.listRestores('shop');
     expect(restore).to.include({ status: 'succeeded' });
-    expect(reports.find((r) => r.metadata?.action === 'snapshot.restored')?.metadata).to.deep.include({ ts: order.restore!.ts, undid: ['0002_notes.sql'] });
+    expect(reports.find((r) => r.action === 'snapshot.restored')?.metadata).to.deep.include({ ts: order.restore!.ts, undid: ['0002_notes.sql'] });
   });
 
   it('skips without --restore-snapshot, and fails when the snapshot is no longer kept', async () => {

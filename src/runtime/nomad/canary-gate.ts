@@ -23,7 +23,7 @@ export interface CanaryGateConfig {
 export interface CanaryGateDeps {
   readonly nomad: Pick<NomadClient, 'promoteDeployment' | 'failDeployment'>;
   now(): number;
-  /** A line for the saga; `metadata.action` names it (`canary.placed`, `canary.waiting`, `canary.promoted`, `canary.failed`). */
+  /** A line for the saga; its action names it (`canary.placed`, `canary.waiting`, `canary.promoted`, `canary.failed`). */
   note(message: string, progress: StepProgress): void;
 }
 
