@@ -3,10 +3,10 @@
 // and Nomad's diff are redacted before they are answered, and the secrets route answers names only.
 import Router from '@koa/router';
 import type Dockerode from 'dockerode';
-import { isAppName, prebuiltImage } from '../../apps/infraspec-schema.js';
+import { prebuiltImage } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
-import { ConfigError, InvalidInputError, NotFoundError, UpstreamError } from '../../errors.js';
+import { ConfigError, InvalidInputError, UpstreamError } from '../../errors.js';
 import type { NomadClient } from '../../integrations/nomad/nomad-client.js';
 import type { NomadJob, NomadPlanResponse } from '../../integrations/nomad/nomad-types.js';
 import { type AgeKeyEnv, loadAgeIdentities } from '../../integrations/sops/age-identities.js';
@@ -20,6 +20,7 @@ import { planApp } from '../../app-plan/plan-app.js';
 import { dockerSpecNotices } from '../../runtime/docker/docker-spec-notices.js';
 import { containerOptions, type DockerNetwork } from '../../runtime/docker/container-options.js';
 import type { SubmitConfig } from '../../runtime/nomad/submit.js';
+import { appFromParam } from './app-param.js';
 
 export interface AppOpsRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
@@ -73,11 +74,7 @@ const IMAGE = /^[^\s]{1,512}$/;
 
 export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
   const r = new Router({ prefix: '/api/apps/:app' });
-  const appOf = (name: string | undefined): LoadedApp => {
-    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
-    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
-    return app;
-  };
+  const appOf = (name: string | undefined): LoadedApp => appFromParam(deps.catalog, name);
 
   r.get('/plan', async (ctx) => {
     const app = appOf(ctx.params.app);

@@ -16,14 +16,15 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import { parseGoDuration } from '../../apps/go-duration.js';
-import { isAppName, processKind } from '../../apps/infraspec-schema.js';
+import { processKind } from '../../apps/infraspec-schema.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
-import { errorMessage, InvalidInputError, NotFoundError, StepFailedError } from '../../errors.js';
+import { errorMessage, InvalidInputError, StepFailedError } from '../../errors.js';
 import type { OperationRunner } from '../../operations/operation-runner.js';
 import type { Runtime, RuntimeSource } from '../../pipeline/runtime.js';
 import type { LogLine } from '../../pipeline/runtime-operations.js';
 import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { readJsonBody } from '../read-body.js';
+import { appFromParam } from './app-param.js';
 
 export interface OperateRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
@@ -44,11 +45,7 @@ const MAX_SINCE_MS = 30 * 24 * 3_600_000;
 
 export function operateRoutes(deps: OperateRouteDeps): Router {
   const r = new Router({ prefix: '/api/apps/:app' });
-  const appOf = (name: string | undefined): LoadedApp => {
-    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
-    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
-    return app;
-  };
+  const appOf = (name: string | undefined): LoadedApp => appFromParam(deps.catalog, name);
   const runtimeFor = async (verb: string): Promise<Runtime> => {
     try {
       return await deps.runtime.require(verb);

@@ -7,20 +7,16 @@
 // Invocations of functions stay at POST …/processes/:process/invoke (run-routes.ts).
 import Router from '@koa/router';
 import type { AppCatalog } from '../../apps/app-catalog.js';
-import { isAppName } from '../../apps/infraspec-schema.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
-import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import type { ProcessVerbs } from '../../runs/process-verbs.js';
+import { appFromParam } from './app-param.js';
 
 const PROCESS_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
 export function processVerbRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; verbs: ProcessVerbs }): Router {
   const r = new Router({ prefix: '/api/apps/:app' });
-  const appOf = (name: string | undefined): LoadedApp => {
-    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
-    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
-    return app;
-  };
+  const appOf = (name: string | undefined): LoadedApp => appFromParam(deps.catalog, name);
   const processOf = (name: string | undefined): string => {
     if (!name || !PROCESS_NAME.test(name)) throw new InvalidInputError('process', 'must be a process name from the app\'s spec');
     return name;

@@ -3,13 +3,13 @@
 // process to completion on either runtime (process-verbs.ts) and answers its record (exit code, output tail); a
 // non-zero exit is a run that failed, not a failed request.
 import Router from '@koa/router';
-import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
-import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import type { ProcessRuns } from '../../runs/process-runs.js';
 import type { ProcessVerbs } from '../../runs/process-verbs.js';
 import { readJsonBody } from '../read-body.js';
+import { appFromParam } from './app-param.js';
 
 const MAX_ARGS = 64;
 const MAX_ARG_LENGTH = 4096;
@@ -19,11 +19,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 export function runRoutes(deps: { catalog: Pick<AppCatalog, 'get'>; runs: ProcessRuns; verbs: Pick<ProcessVerbs, 'invoke'> }): Router {
   const r = new Router({ prefix: '/api/apps/:app' });
-  const appOf = (name: string | undefined): LoadedApp => {
-    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
-    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
-    return app;
-  };
+  const appOf = (name: string | undefined): LoadedApp => appFromParam(deps.catalog, name);
 
   r.get('/runs', async (ctx) => {
     const app = appOf(ctx.params.app);

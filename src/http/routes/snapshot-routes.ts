@@ -1,9 +1,11 @@
 // Snapshots of an app's database: list them, and restore one (only with confirm=true, never during a deploy).
 import Router from '@koa/router';
 import type { AppCatalog } from '../../apps/app-catalog.js';
-import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import type { SnapshotStore } from '../../snapshots/snapshot-store.js';
 import type { RestoreSnapshotInput, RestoreSnapshotResult } from '../../snapshots/restore-snapshot.js';
+import { appFromParam } from './app-param.js';
+import type { LoadedApp } from '../../apps/load-app-specs.js';
 
 export interface SnapshotRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
@@ -16,11 +18,7 @@ const TS = /^\d{8}T\d{6}Z$/;
 
 export function snapshotRoutes(deps: SnapshotRouteDeps): Router {
   const r = new Router({ prefix: '/api/apps/:app/snapshots' });
-  const appOf = (name: string | undefined) => {
-    const app = name ? deps.catalog.get(name) : undefined;
-    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
-    return app;
-  };
+  const appOf = (name: string | undefined): LoadedApp => appFromParam(deps.catalog, name);
 
   r.get('/', async (ctx) => {
     const app = appOf(ctx.params.app);

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import Router from '@koa/router';
 import type { AppCatalog } from '../../apps/app-catalog.js';
-import { isAppName } from '../../apps/infraspec-schema.js';
 import type { LoadedApp } from '../../apps/load-app-specs.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
 import type { SagaLog } from '../../events/saga-log.js';
@@ -17,6 +16,7 @@ import { recordOperation } from '../../operations/operation-saga.js';
 import type { ImportSnapshotInput } from '../../snapshots/import-snapshot.js';
 import type { ManualSnapshotInput } from '../../snapshots/manual-snapshot.js';
 import type { Snapshot, SnapshotStore } from '../../snapshots/snapshot-store.js';
+import { appFromParam } from './app-param.js';
 
 export interface SnapshotTransferRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
@@ -37,11 +37,7 @@ const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,199}$/;
 
 export function snapshotTransferRoutes(deps: SnapshotTransferRouteDeps): Router {
   const r = new Router({ prefix: '/api/apps/:app/snapshots' });
-  const appOf = (name: string | undefined): LoadedApp => {
-    const app = name && isAppName(name) ? deps.catalog.get(name) : undefined;
-    if (!app) throw new NotFoundError('app', String(name).slice(0, 64));
-    return app;
-  };
+  const appOf = (name: string | undefined): LoadedApp => appFromParam(deps.catalog, name);
   const databaseOf = (app: LoadedApp): string => {
     const database = app.spec.infrastructure?.postgres?.database;
     if (!database) throw new InvalidInputError('app', `${app.name} declares no infrastructure.postgres database, so it has no snapshots`, 409);
