@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { ApiClient } from '../../src/cli/api-client.js';
 import { appsCommand } from '../../src/cli/app-commands.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 describe('API token and webhook secret', () => {
   let svc: TestService;

@@ -7,7 +7,7 @@ import { deployCommand } from '../../src/cli/deploy-command.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { processesMentioning, startSilentRemote, type SilentRemote } from '../support/silent-remote.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { closedPort } from '../support/closed-port.js';
 
 // Set explicitly (the API may require a token by default): every request below carries it.

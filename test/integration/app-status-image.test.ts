@@ -6,7 +6,7 @@ import type { StepName } from '../../src/pipeline/step.js';
 import { DeployLifecycle } from '../../src/deploys/deploy-lifecycle.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 describe('norn status: the live image and the last one built', function () {
   this.timeout(30_000);

@@ -12,7 +12,7 @@ import { nonce } from '../support/docker-fixture.js';
 import { dockerHost, requireDocker } from '../support/services.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 const nobody: Confirmer = { isInteractive: false, ask: async () => '' };
 const typist = (answer: string): Confirmer & { questions: string[] } => {

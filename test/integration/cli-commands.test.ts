@@ -9,7 +9,7 @@ import { TOKEN_REFUSED } from '../../src/http/auth.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 describe('norn read and control commands against the running service', function () {
   this.timeout(60_000);

@@ -7,7 +7,7 @@ import { deployCommandWith } from '../../src/cli/deploy-command.js';
 import { STEP_NAMES } from '../../src/pipeline/step.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { specFor, startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 const deploy = deployCommandWith({ retryDelaysMs: [20, 50, 100, 200] });
 const ICONS: Record<string, string> = { 'step.start': '▶', 'step.complete': '✓', 'step.failed': '✗', 'step.skipped': '–' };

@@ -12,7 +12,7 @@ import { nonce } from '../support/docker-fixture.js';
 import { removeAppContainers, appContainers } from '../support/docker-runtime-app.js';
 import { dockerHost, requireDocker } from '../support/services.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 describe('norn cron and norn invoke on the Docker runtime (real engine)', function () {
   this.timeout(120_000);

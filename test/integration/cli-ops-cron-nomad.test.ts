@@ -11,7 +11,7 @@ import { invokeCommandWith } from '../../src/cli/run-commands.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
 import { eventually, startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 describe('norn cron and norn invoke on Nomad (simulator)', function () {
   this.timeout(60_000);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { ingressCommand, teardownCommandWith } from '../../src/cli/ingress-commands.js';
 import type { Confirmer } from '../../src/cli/confirm.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 const CONFIG = `tunnel: test
 # rules below the docs one are norn's

@@ -13,7 +13,7 @@ import type { NomadJob, PlanAnswer } from '../../src/cli/ops-api-types.js';
 import { fixturesDir } from '../support/fixtures-dir.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { eventually, specFor, startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 const SOPS = () => path.join(fixturesDir(), 'sops', 'humphd-sops-age');
 const PLAINTEXT = 'this is a secret';

@@ -13,7 +13,7 @@ import type { Confirmer } from '../../src/cli/confirm.js';
 import { snapshotsCommandWith } from '../../src/cli/snapshots-command.js';
 import { createScratchDatabase, testDatabaseUrl, type ScratchDatabase } from '../support/services.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 function person(answer: string | null): Confirmer & { questions: string[] } {
   const questions: string[] = [];

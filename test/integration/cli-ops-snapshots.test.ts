@@ -8,7 +8,7 @@ import { snapshotTimestamp } from '../../src/snapshots/take-snapshot.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { createScratchDatabase, testDatabaseUrl, type ScratchDatabase } from '../support/services.js';
 import { eventually, specFor, startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 function person(answer: string | null): Confirmer & { questions: string[] } {
   const questions: string[] = [];

@@ -15,7 +15,7 @@ import { decryptSopsFile } from '../../src/integrations/sops/decrypt-sops.js';
 import { fixturesDir } from '../support/fixtures-dir.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { eventually, specFor, startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 const SOPS = (...parts: string[]) => path.join(fixturesDir(), 'sops', ...parts);
 const KEY_FILE = SOPS('humphd-sops-age', 'key.txt');

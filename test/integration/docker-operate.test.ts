@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { logsCommand } from '../../src/cli/logs-command.js';
 import { restartCommandWith, scaleCommandWith } from '../../src/cli/operation-commands.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';

@@ -2,7 +2,7 @@
 // secret env values redacted. Nothing is started, so no engine is needed.
 import { expect } from 'chai';
 import { planCommand } from '../../src/cli/plan-command.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 describe('norn plan on the Docker runtime', () => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { teardownCommandWith } from '../../src/cli/ingress-commands.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce } from '../support/docker-fixture.js';

@@ -16,7 +16,7 @@ import {
   testDatabaseUrl,
 } from '../support/services.js';
 import { eventually, startTestService, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { closedPort } from '../support/closed-port.js';
 
 const TOKEN = 'doctor-test-token';

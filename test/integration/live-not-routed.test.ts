@@ -7,7 +7,7 @@ import { ForgeSimulator } from '../support/forge-simulator.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 describe('a deploy with endpoints and no cloudflared config', function () {
   this.timeout(60_000);

@@ -9,7 +9,7 @@ import { dockerHost, requireDocker } from '../support/services.js';
 import { githubPullRequest, post } from '../support/signed-delivery.js';
 import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { expectSubsequence } from '../support/subsequence.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 
 const preflight = preflightCommandWith({ retryDelaysMs: [20, 50, 100, 200] });
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { logsCommand } from '../../src/cli/logs-command.js';
 import { restartCommandWith, scaleCommandWith } from '../../src/cli/operation-commands.js';
 import type { NomadAllocation } from '../../src/integrations/nomad/nomad-types.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { nonce } from '../support/docker-fixture.js';
 import { githubPush, post } from '../support/signed-delivery.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { planCommand } from '../../src/cli/plan-command.js';
 import { validateCommand } from '../../src/cli/validate-command.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import type { AppsAnswer } from '../../src/cli/api-types.js';
 import type { PlanAnswer } from '../../src/cli/ops-api-types.js';
 import { fixturesDir } from '../support/fixtures-dir.js';

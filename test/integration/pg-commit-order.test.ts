@@ -4,31 +4,14 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { CommitOrder } from '../../src/events/commit-order.js';
-import { LiveHub, type LiveSocket } from '../../src/events/live-hub.js';
+import { LiveHub } from '../../src/events/live-hub.js';
 import type { SagaEvent } from '../../src/events/saga-event.js';
 import { SagaLog } from '../../src/events/saga-log.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
 import { eventually } from '../support/test-service.js';
-
-class RecordingSocket implements LiveSocket {
-  readonly seqs: number[] = [];
-  bufferedAmount = 0;
-  readyState = 1;
-  send(data: string) {
-    this.seqs.push((JSON.parse(data) as { seq: number }).seq);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  terminate() {
-    this.readyState = 3;
-  }
-  on() {
-    return this;
-  }
-}
+import { RecordingSocket } from '../fakes/recording-socket.js';
 
 /** A transaction left open after appending one event, to commit or roll back when the test says. */
 interface OpenAppend {

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { rollbackCommandWith } from '../../src/cli/rollback-command.js';
 import { statusCommand } from '../../src/cli/app-commands.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { answerAt, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce } from '../support/docker-fixture.js';
 import { ForgeSimulator } from '../support/forge-simulator.js';

@@ -12,7 +12,7 @@ import { NomadClient } from '../../src/integrations/nomad/nomad-client.js';
 import { healthyStep } from '../../src/runtime/nomad/healthy.js';
 import { submitJobs, submitStep } from '../../src/runtime/nomad/submit.js';
 import type { StepContext, StepOutputs } from '../../src/pipeline/step.js';
-import { captureIo } from '../unit/cli/capture-io.js';
+import { captureIo } from '../fakes/capture-io.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
 import { dockerHost, requireDocker, requirePostgres } from '../support/services.js';

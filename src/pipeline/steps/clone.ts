@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { copyLocalSource, localSourceDigest } from '../../apps/local-source.js';
-import { StepFailedError, errorMessage } from '../../errors.js';
+import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
 import { displayUrl } from '../../integrations/git/remote-url.js';
 import type { CacheOutcome, RepoCache } from '../../integrations/git/repo-cache.js';
@@ -40,9 +40,11 @@ export function cloneStep(deps: {
         else await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
       } catch (err) {
         if (signal.aborted) throw signal.reason ?? err;
+        // The git client's hint is what to do next (check repo.url, the commit was force-pushed away, ...).
+        const hint = err instanceof UpstreamError && err.hint ? `; ${err.hint}` : '';
         throw new StepFailedError(
           'clone',
-          `could not fetch ${commitSha.slice(0, 12)} from ${displayUrl(cloneUrl)}: ${errorMessage(err)} (the app's directory is not deployed instead: it is not the pushed commit)`,
+          `could not fetch ${commitSha.slice(0, 12)} from ${displayUrl(cloneUrl)}: ${errorMessage(err)}${hint} (the app's directory is not deployed instead: it is not the pushed commit)`,
           { cloneUrl: displayUrl(cloneUrl) },
           { cause: err },
         );

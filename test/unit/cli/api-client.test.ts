@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { ApiClient, ApiError } from '../../../src/cli/api-client.js';
 import { statusCommand } from '../../../src/cli/app-commands.js';
-import { captureIo } from './capture-io.js';
+import { captureIo } from '../../fakes/capture-io.js';
 import { freePort } from '../../support/child-receiver.js';
 
 

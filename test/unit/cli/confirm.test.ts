@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { confirmByName, terminalConfirmer, type Confirmer } from '../../../src/cli/confirm.js';
-import { captureIo } from './capture-io.js';
+import { captureIo } from '../../fakes/capture-io.js';
 
 function person(answer: string | null): Confirmer & { questions: string[] } {
   const questions: string[] = [];

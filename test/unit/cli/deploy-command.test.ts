@@ -2,8 +2,8 @@
 // a dropped connection without a repeated or missing step.
 import { expect } from 'chai';
 import { deployCommandWith } from '../../../src/cli/deploy-command.js';
-import { captureIo } from './capture-io.js';
-import { SAGA, sagaScript, scriptedReceiver, type ScriptedReceiver } from './scripted-receiver.js';
+import { captureIo } from '../../fakes/capture-io.js';
+import { SAGA, sagaScript, scriptedReceiver, type ScriptedReceiver } from '../../fakes/scripted-receiver.js';
 
 const ESC = String.fromCharCode(27);
 const deploy = deployCommandWith({ retryDelaysMs: [10, 10, 10] });

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { DeployProgress } from '../../../src/cli/deploy-progress.js';
 import { formatDuration, frameLines, plainLines, SPINNER } from '../../../src/cli/deploy-render.js';
-import { SAGA, sagaScript } from './scripted-receiver.js';
+import { SAGA, sagaScript } from '../../fakes/scripted-receiver.js';
 
 function progressAfter(count: number): DeployProgress {
   const script = sagaScript([['clone', 'complete'], ['build', 'complete'], ['test', 'skipped', 'test skipped: no build.test'], ['snapshot', 'complete'], ['migrate', 'complete'], ['submit', 'complete'], ['healthy', 'complete']], { imageTag: 'r/shop:1' });

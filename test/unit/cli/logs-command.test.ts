@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { logsCommand } from '../../../src/cli/logs-command.js';
-import { captureIo } from './capture-io.js';
+import { captureIo } from '../../fakes/capture-io.js';
 
 async function receiver(answer: (url: URL, res: http.ServerResponse) => void): Promise<{ url: string; seen: URL[]; close(): Promise<void> }> {
   const seen: URL[] = [];

@@ -6,7 +6,7 @@ import { secretsCommand } from '../../../src/cli/secrets-command.js';
 import { cronCommandWith } from '../../../src/cli/cron-commands.js';
 import { invokeCommandWith, runsCommand } from '../../../src/cli/run-commands.js';
 import { snapshotsCommandWith } from '../../../src/cli/snapshots-command.js';
-import { captureIo } from './capture-io.js';
+import { captureIo } from '../../fakes/capture-io.js';
 
 // Nothing listens here: a command that reached the network would exit 1, not 2.
 const env = { NORN_URL: 'http://127.0.0.1:9' };

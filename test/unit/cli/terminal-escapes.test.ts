@@ -13,7 +13,7 @@ import type { Envelope } from '../../../src/cli/api-types.js';
 import { DeployProgress } from '../../../src/cli/deploy-progress.js';
 import { deployView } from '../../../src/cli/deploy-view.js';
 import { oneLine, terminalIo, terminalSafe } from '../../../src/cli/terminal-text.js';
-import { captureIo } from './capture-io.js';
+import { captureIo } from '../../fakes/capture-io.js';
 
 const ATTACK = '\u001b[2J\u001b]0;PWNED\u0007\r\u009b31m\u202e';
 // eslint-disable-next-line no-control-regex -- finding control characters is the point

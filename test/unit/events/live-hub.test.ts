@@ -1,31 +1,12 @@
 // The hub's promises to each client: only its app, replay without gaps or duplicates, and a slow client cut off
 // instead of slowing the others.
 import { expect } from 'chai';
-import { LiveHub, type LiveSocket } from '../../../src/events/live-hub.js';
+import { LiveHub } from '../../../src/events/live-hub.js';
 import { SagaLog } from '../../../src/events/saga-log.js';
 import { originAllowed } from '../../../src/http/auth.js';
 import { createStore, type Store } from '../../../src/store/create-store.js';
 import { memoryLogger } from '../../support/memory-logger.js';
-
-class RecordingSocket implements LiveSocket {
-  readonly sent: { seq: number; appId: string }[] = [];
-  bufferedAmount = 0;
-  readyState = 1;
-  terminated = false;
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  terminate() {
-    this.terminated = true;
-    this.readyState = 3;
-  }
-  on() {
-    return this;
-  }
-}
+import { RecordingSocket } from '../../fakes/recording-socket.js';
 
 describe('LiveHub', () => {
   let store: Store;

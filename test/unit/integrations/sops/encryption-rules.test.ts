@@ -1,8 +1,8 @@
 // Metadata options the real fixtures do not use, on files written the way sops writes them.
 import { generateIdentity } from 'age-encryption';
 import { expect } from 'chai';
-import { decryptSops } from '../../../src/integrations/sops/decrypt-sops.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
+import { decryptSops } from '../../../../src/integrations/sops/decrypt-sops.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
 import { writeSopsDotenv } from './sops-dotenv-writer.js';
 
 async function refusal(promise: Promise<unknown>): Promise<SopsError> {

@@ -2,9 +2,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { PlannedProcess } from '../../../src/app-plan/plan-app.js';
-import type { ContainerState } from '../../../src/integrations/docker/docker-containers.js';
-import { gateInstance } from '../../../src/runtime/docker/health-gate.js';
+import type { PlannedProcess } from '../../../../src/app-plan/plan-app.js';
+import type { ContainerState } from '../../../../src/integrations/docker/docker-containers.js';
+import { gateInstance } from '../../../../src/runtime/docker/health-gate.js';
 
 const running: ContainerState = { status: 'running', running: true, exitCode: 0, restartCount: 0, error: '' };
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { decryptSops } from '../../../src/integrations/sops/decrypt-sops.js';
-import { flattenToEnv } from '../../../src/integrations/sops/flatten-to-env.js';
+import { decryptSops } from '../../../../src/integrations/sops/decrypt-sops.js';
+import { flattenToEnv } from '../../../../src/integrations/sops/flatten-to-env.js';
 import { identitiesIn, readSops } from './sops-fixtures.js';
 
 describe('flattenToEnv', function () {

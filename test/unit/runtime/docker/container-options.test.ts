@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { infraspecSchema } from '../../../src/apps/infraspec-schema.js';
-import { planApp } from '../../../src/app-plan/plan-app.js';
-import { containerOptions } from '../../../src/runtime/docker/container-options.js';
-import { renderNomadJobs } from '../../../src/runtime/nomad/translate-app.js';
+import { infraspecSchema } from '../../../../src/apps/infraspec-schema.js';
+import { planApp } from '../../../../src/app-plan/plan-app.js';
+import { containerOptions } from '../../../../src/runtime/docker/container-options.js';
+import { renderNomadJobs } from '../../../../src/runtime/nomad/translate-app.js';
 
 const spec = infraspecSchema.parse({
   name: 'shop',

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { decryptSops, decryptSopsFile, renderDecrypted } from '../../../src/integrations/sops/decrypt-sops.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
+import { decryptSops, decryptSopsFile, renderDecrypted } from '../../../../src/integrations/sops/decrypt-sops.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
 import { SOPS_FIXTURES, identitiesIn, readSops, sopsPath } from './sops-fixtures.js';
 
 async function rejection(promise: Promise<unknown>): Promise<SopsError> {

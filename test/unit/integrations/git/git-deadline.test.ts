@@ -2,12 +2,12 @@
 // that accepts connections and never answers, the call ends in bounded time with a clear error, and no git,
 // remote helper or ssh process is left behind.
 import { expect } from 'chai';
-import { UpstreamTimeoutError } from '../../../src/errors.js';
-import { GitClient } from '../../../src/integrations/git/git-client.js';
-import { ChildProcesses } from '../../../src/integrations/process/child-processes.js';
-import { createCommandRunner } from '../../../src/integrations/process/run-command.js';
-import { processesMentioning, startSilentRemote, type SilentRemote } from '../../support/silent-remote.js';
-import { eventually } from '../../support/test-service.js';
+import { UpstreamTimeoutError } from '../../../../src/errors.js';
+import { GitClient } from '../../../../src/integrations/git/git-client.js';
+import { ChildProcesses } from '../../../../src/integrations/process/child-processes.js';
+import { createCommandRunner } from '../../../../src/integrations/process/run-command.js';
+import { processesMentioning, startSilentRemote, type SilentRemote } from '../../../support/silent-remote.js';
+import { eventually } from '../../../support/test-service.js';
 
 describe('git deadlines', function () {
   this.timeout(60_000);

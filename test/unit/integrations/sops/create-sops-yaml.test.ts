@@ -2,11 +2,11 @@
 // encrypted to each of its age recipients, and the first value added opens for every one of them.
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { expect } from 'chai';
-import { emptySopsYaml } from '../../../src/integrations/sops/create-sops-yaml.js';
-import { decryptSops } from '../../../src/integrations/sops/decrypt-sops.js';
-import { editSopsYaml } from '../../../src/integrations/sops/edit-sops-yaml.js';
-import { creationRuleFor } from '../../../src/integrations/sops/sops-config.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
+import { emptySopsYaml } from '../../../../src/integrations/sops/create-sops-yaml.js';
+import { decryptSops } from '../../../../src/integrations/sops/decrypt-sops.js';
+import { editSopsYaml } from '../../../../src/integrations/sops/edit-sops-yaml.js';
+import { creationRuleFor } from '../../../../src/integrations/sops/sops-config.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
 
 const NOW = new Date('2026-12-07T01:02:03Z');
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';

@@ -1,7 +1,7 @@
 // Altered copies of the real fixtures must be refused, and no refusal may show a decrypted value.
 import { expect } from 'chai';
-import { decryptSops, type SopsFormat } from '../../../src/integrations/sops/decrypt-sops.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
+import { decryptSops, type SopsFormat } from '../../../../src/integrations/sops/decrypt-sops.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
 import { SOPS_FIXTURES, identitiesIn, readSops } from './sops-fixtures.js';
 
 const ENC = /ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:[^\]]+\]/g;

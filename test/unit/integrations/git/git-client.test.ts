@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { InvalidInputError, UpstreamError } from '../../../src/errors.js';
-import { GitClient, isSafeRef } from '../../../src/integrations/git/git-client.js';
-import { createTestRepo, type TestRepo } from '../../support/git-repos.js';
-import { startSshGitServer, type SshGitServer } from '../../support/ssh-git-server.js';
-import { startGitHttpServer, type GitHttpServer } from '../../support/git-http-server.js';
+import { InvalidInputError, UpstreamError } from '../../../../src/errors.js';
+import { GitClient, isSafeRef } from '../../../../src/integrations/git/git-client.js';
+import { createTestRepo, type TestRepo } from '../../../support/git-repos.js';
+import { startSshGitServer, type SshGitServer } from '../../../support/ssh-git-server.js';
+import { startGitHttpServer, type GitHttpServer } from '../../../support/git-http-server.js';
 
 describe('GitClient', () => {
   const token = 'ghp_supersecrettoken123';

@@ -1,8 +1,8 @@
 // A rollback step failing after the restore says the database was restored and how to put the data back.
 import { expect } from 'chai';
-import { StepFailedError } from '../../../src/errors.js';
-import { failingAfterRestore } from '../../../src/pipeline/steps/after-restore.js';
-import type { Step, StepContext, StepOutputs } from '../../../src/pipeline/step.js';
+import { StepFailedError } from '../../../../src/errors.js';
+import { failingAfterRestore } from '../../../../src/pipeline/steps/after-restore.js';
+import type { Step, StepContext, StepOutputs } from '../../../../src/pipeline/step.js';
 
 const failing: Step = {
   name: 'healthy',

@@ -1,5 +1,5 @@
 // An in-memory stdout/stderr for running CLI commands in-process.
-import type { CliIo } from '../../../src/cli/api-command.js';
+import type { CliIo } from '../../src/cli/api-command.js';
 
 export function captureIo(opts: { isTTY?: boolean } = {}): { io: CliIo; out: () => string; err: () => string; lines: () => string[] } {
   const out: string[] = [];

@@ -1,10 +1,10 @@
 // The small conversions the MAC depends on: sops hashes Go's text for numbers and booleans, not JSON's.
 import { expect } from 'chai';
-import { parseOrderedJson } from '../../../src/integrations/sops/json-format.js';
-import { toTypedValue } from '../../../src/integrations/sops/sops-cipher.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
-import { macBytes } from '../../../src/integrations/sops/sops-mac.js';
-import { formatGoFloat, toPlain } from '../../../src/integrations/sops/sops-tree.js';
+import { parseOrderedJson } from '../../../../src/integrations/sops/json-format.js';
+import { toTypedValue } from '../../../../src/integrations/sops/sops-cipher.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
+import { macBytes } from '../../../../src/integrations/sops/sops-mac.js';
+import { formatGoFloat, toPlain } from '../../../../src/integrations/sops/sops-tree.js';
 
 describe('SOPS value conversions', () => {
   it('formats floats as Go strconv.FormatFloat(x, f, -1, 64)', () => {

@@ -1,10 +1,10 @@
 // When routing fails, the new instances go and the old ones serve again; on Docker, after a migration, the error
 // and the saga say how to undo that deploy's migrations.
 import { expect } from 'chai';
-import { StepFailedError } from '../../../src/errors.js';
-import type { Runtime, RuntimeSource } from '../../../src/pipeline/runtime.js';
-import type { Step, StepContext, StepOutputs } from '../../../src/pipeline/step.js';
-import { forgeThenRetire } from '../../../src/pipeline/steps/runtime-steps.js';
+import { StepFailedError } from '../../../../src/errors.js';
+import type { Runtime, RuntimeSource } from '../../../../src/pipeline/runtime.js';
+import type { Step, StepContext, StepOutputs } from '../../../../src/pipeline/step.js';
+import { forgeThenRetire } from '../../../../src/pipeline/steps/runtime-steps.js';
 
 const brokenForge: Step = {
   name: 'forge',

@@ -1,6 +1,6 @@
 // Nomad's plan diff shows a task's env old and new; secret values must not reach `norn plan`'s output.
 import { expect } from 'chai';
-import { redactPlanDiff } from '../../../src/http/routes/app-ops-routes.js';
+import { redactPlanDiff } from '../../../../src/http/routes/app-ops-routes.js';
 
 describe('redactPlanDiff', () => {
   const field = (Name: string, Old: string, New: string) => ({ Type: 'Edited', Name, Old, New, Annotations: null });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import type { DockerContainers } from '../../../src/integrations/docker/docker-containers.js';
-import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
-import { appSpec, stepContext } from '../../support/docker-fixture.js';
+import type { DockerContainers } from '../../../../src/integrations/docker/docker-containers.js';
+import { DockerRuntime } from '../../../../src/runtime/docker/docker-runtime.js';
+import { appSpec, stepContext } from '../../../support/docker-fixture.js';
 
 // The plan needs no engine: containers are never asked, and there are no secrets.
 const runtime = new DockerRuntime(

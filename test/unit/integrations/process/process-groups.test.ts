@@ -2,10 +2,10 @@
 // shutdown (ChildProcesses.killAll), what the child started is killed too instead of being re-parented to PID 1.
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
-import { ChildProcesses } from '../../../src/integrations/process/child-processes.js';
-import { createCommandRunner } from '../../../src/integrations/process/run-command.js';
-import { processesMentioning } from '../../support/silent-remote.js';
-import { eventually } from '../../support/test-service.js';
+import { ChildProcesses } from '../../../../src/integrations/process/child-processes.js';
+import { createCommandRunner } from '../../../../src/integrations/process/run-command.js';
+import { processesMentioning } from '../../../support/silent-remote.js';
+import { eventually } from '../../../support/test-service.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 

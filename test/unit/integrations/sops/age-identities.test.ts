@@ -1,7 +1,7 @@
 import { generateIdentity } from 'age-encryption';
 import { expect } from 'chai';
-import { loadAgeIdentities, parseAgeIdentities } from '../../../src/integrations/sops/age-identities.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
+import { loadAgeIdentities, parseAgeIdentities } from '../../../../src/integrations/sops/age-identities.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
 import { readSops, sopsPath } from './sops-fixtures.js';
 
 /** The key lines of a fixture keys file, read naively for comparison. */

@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { generateIdentity } from 'age-encryption';
 import { expect } from 'chai';
-import { decryptDataKey } from '../../../src/integrations/sops/data-key.js';
-import { decryptSops } from '../../../src/integrations/sops/decrypt-sops.js';
-import { editSopsYaml, type SopsEdit } from '../../../src/integrations/sops/edit-sops-yaml.js';
-import { openEncryptedValue, parseEncryptedValue } from '../../../src/integrations/sops/sops-cipher.js';
-import { SopsError } from '../../../src/integrations/sops/sops-error.js';
-import { parseSopsMetadata } from '../../../src/integrations/sops/sops-metadata.js';
-import { parseSopsYaml } from '../../../src/integrations/sops/yaml-format.js';
+import { decryptDataKey } from '../../../../src/integrations/sops/data-key.js';
+import { decryptSops } from '../../../../src/integrations/sops/decrypt-sops.js';
+import { editSopsYaml, type SopsEdit } from '../../../../src/integrations/sops/edit-sops-yaml.js';
+import { openEncryptedValue, parseEncryptedValue } from '../../../../src/integrations/sops/sops-cipher.js';
+import { SopsError } from '../../../../src/integrations/sops/sops-error.js';
+import { parseSopsMetadata } from '../../../../src/integrations/sops/sops-metadata.js';
+import { parseSopsYaml } from '../../../../src/integrations/sops/yaml-format.js';
 import { identitiesIn, readSops } from './sops-fixtures.js';
 
 const NOW = new Date('2026-12-07T01:02:03.456Z');

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import type { Envelope } from '../../../src/events/saga-event.js';
+import type { Envelope } from '../../src/events/saga-event.js';
 
 export interface ScriptedReceiver {
   readonly url: string;

@@ -1,10 +1,10 @@
 // How every git command is started (issue 14 items 5 and 8): only allowed transports (GIT_ALLOW_PROTOCOL and
 // protocol.ext.allow=never), `--` before every URL, and the token never sent over plain http to another host.
 import { expect } from 'chai';
-import { InvalidInputError } from '../../../src/errors.js';
-import { GitClient } from '../../../src/integrations/git/git-client.js';
-import type { CommandRunner, RunOptions } from '../../../src/integrations/process/run-command.js';
-import { DANGEROUS_REMOTE_URLS } from '../../support/hostile-remote-urls.js';
+import { InvalidInputError } from '../../../../src/errors.js';
+import { GitClient } from '../../../../src/integrations/git/git-client.js';
+import type { CommandRunner, RunOptions } from '../../../../src/integrations/process/run-command.js';
+import { DANGEROUS_REMOTE_URLS } from '../../../support/hostile-remote-urls.js';
 
 interface Run {
   argv: readonly string[];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { validateAppSpec } from '../../../src/apps/validate-app-spec.js';
-import { remoteUrlProblem } from '../../../src/integrations/git/remote-url.js';
-import { DANGEROUS_REMOTE_URLS } from '../../support/hostile-remote-urls.js';
+import { validateAppSpec } from '../../../../src/apps/validate-app-spec.js';
+import { remoteUrlProblem } from '../../../../src/integrations/git/remote-url.js';
+import { DANGEROUS_REMOTE_URLS } from '../../../support/hostile-remote-urls.js';
 
 
 const ALLOWED = [

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { UpstreamError } from '../../../src/errors.js';
-import { GitClient } from '../../../src/integrations/git/git-client.js';
-import { RepoCache, cacheKey } from '../../../src/integrations/git/repo-cache.js';
-import { createTestRepo, type TestRepo } from '../../support/git-repos.js';
-import { startGitHttpServer } from '../../support/git-http-server.js';
-import { startSshGitServer } from '../../support/ssh-git-server.js';
+import { UpstreamError } from '../../../../src/errors.js';
+import { GitClient } from '../../../../src/integrations/git/git-client.js';
+import { RepoCache, cacheKey } from '../../../../src/integrations/git/repo-cache.js';
+import { createTestRepo, type TestRepo } from '../../../support/git-repos.js';
+import { startGitHttpServer } from '../../../support/git-http-server.js';
+import { startSshGitServer } from '../../../support/ssh-git-server.js';
 
 const MB = 1024 * 1024;
 

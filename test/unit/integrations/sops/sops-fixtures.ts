@@ -1,8 +1,8 @@
 // Where the real SOPS files live (test/fixtures/sops, see PROVENANCE.md in each folder), and which key opens which.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAgeIdentities } from '../../../src/integrations/sops/age-identities.js';
-import { fixturesDir } from '../../support/fixtures-dir.js';
+import { parseAgeIdentities } from '../../../../src/integrations/sops/age-identities.js';
+import { fixturesDir } from '../../../support/fixtures-dir.js';
 
 export const sopsDir = join(fixturesDir(), 'sops');
 
