@@ -75,6 +75,8 @@ class ScaleRestartPanel {
       services.map((p) => h('option', { value: p }, `${p} (${counts.get(p)} running)`)),
     );
     const count = scaling ? h('input', { type: 'number', name: 'count', min: '1', step: '1', required: true, value: String(Math.max(1, counts.get(services[0]) ?? 1)), 'aria-label': 'instances' }) : undefined;
+    // The count starts at what runs now for the chosen process.
+    if (count) process.addEventListener('change', () => (count.value = String(Math.max(1, counts.get(process.value) ?? 1))));
     const confirm = h('input', { type: 'text', name: 'confirm', autocomplete: 'off', placeholder: this.app, 'aria-label': `type ${this.app} to confirm` });
     const error = h('p', { class: 'error', role: 'alert' });
     const submit = async (event) => {

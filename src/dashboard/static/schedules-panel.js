@@ -127,6 +127,7 @@ export function schedulesPanel(page) {
       schedules.length
         ? h('table', { class: 'deliveries schedules' }, h('thead', {}, h('tr', {}, ['Process', 'Schedule', 'State', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
         : h('p', { class: 'empty' }, `${app.value} has no scheduled process`),
+      invokers.length ? h('h3', {}, 'Functions') : '',
       ...invokers,
     );
   });
