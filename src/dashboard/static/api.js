@@ -43,3 +43,11 @@ export async function sendJson(method, path, body = {}) {
   const headers = { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   return answer(await fetch(path, { method, headers, body: JSON.stringify(body), cache: 'no-store' }), token);
 }
+
+/** A file download with the token in the Authorization header (never in a URL, where logs and history keep it). */
+export async function getBlob(path) {
+  const token = savedToken();
+  const res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+  if (!res.ok) return answer(res, token);
+  return { blob: await res.blob(), sagaId: res.headers.get('X-Norn-Saga-Id') };
+}

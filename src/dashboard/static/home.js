@@ -5,7 +5,10 @@ import { DeployBook, fromEnvelope, fromEvent, isEnded } from './deploys.js';
 import { LiveSocket } from './live.js';
 import { secretsPanel } from './secrets-panel.js';
 import { operatePanel } from './operate-panel.js';
+import { schedulesPanel } from './schedules-panel.js';
+import { snapshotsPanel } from './snapshots-panel.js';
 import { RollbackPanels } from './rollback-action.js';
+import { ScaleRestartPanels } from './scale-restart-action.js';
 import { badge, branchOf, fmtDuration, h, sagaHref, shortSha, stepChips, time } from './view.js';
 
 export async function homePage(main, page) {
@@ -19,12 +22,15 @@ export async function homePage(main, page) {
     h('section', { 'aria-labelledby': 'deliveries-h' }, h('h2', { id: 'deliveries-h' }, 'Recent deliveries'), deliveriesBox),
     secretsPanel(page),
     operatePanel(page),
+    schedulesPanel(page),
+    snapshotsPanel(page),
   );
 
   let apps = { apps: [], errors: [] };
   let instances = new Map();
   const rollbacks = new RollbackPanels();
-  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances, rollbacks));
+  const scaleRestart = new ScaleRestartPanels(page);
+  const renderApps = () => appsBox.replaceChildren(...appCards(apps, book, instances, rollbacks, scaleRestart));
   const renderFeed = () => {
     const list = book.feed();
     feedBox.replaceChildren(...(list.length ? list.map((d) => deployCard(d)) : [h('p', { class: 'empty' }, 'No deploys yet. A push to a tracked branch shows up here.')]));
@@ -88,7 +94,7 @@ export async function homePage(main, page) {
   setInterval(refreshSoon, 30_000);
 }
 
-function appCards(apps, book, instances, rollbacks) {
+function appCards(apps, book, instances, rollbacks, scaleRestart) {
   const cards = apps.apps.map((a) => {
     const known = book.latestFor(a.name);
     const last = known ?? a.lastDeploy;
@@ -113,6 +119,7 @@ function appCards(apps, book, instances, rollbacks) {
       (instances.get(a.name)?.running ?? []).length ? h('p', {}, h('a', { href: `/apps/${encodeURIComponent(a.name)}/logs` }, 'logs')) : '',
       runList(instances.get(a.name)?.runs ?? []),
       rollbacks.for(a.name, a.lastDeploy !== null || known !== undefined),
+      scaleRestart.for(a.name, (instances.get(a.name)?.running ?? []).length > 0),
     );
   });
   // One card per broken spec file, named by its app directory (the full path is in the tooltip).
