@@ -35,6 +35,11 @@ export interface OperateRouteDeps {
   /** Decrypts the app's secrets so their values are masked in its output too (a receiver that just started knows none). */
   readonly loadSecrets?: LoadSecrets;
   readonly log: Logger;
+  /**
+   * Aborted when the receiver shuts down: a followed log stream never ends by itself, and the HTTP server's close
+   * waits for every open answer, so each stream ends then, with a last line saying why.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 /** No process is scaled past this unless its spec's `scaling.max` says so. */
@@ -72,7 +77,8 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
     const runtime = await runtimeFor('logs');
     await learnSecrets(app, deps);
     const abort = new AbortController();
-    const lines = runtime.streamLogs(app.name, { follow, ...(process ? { process } : {}), ...(tail !== undefined ? { tail } : {}), ...(sinceMs !== undefined ? { sinceMs: Date.now() - sinceMs } : {}), signal: abort.signal });
+    const signal = deps.shutdown ? AbortSignal.any([abort.signal, deps.shutdown]) : abort.signal;
+    const lines = runtime.streamLogs(app.name, { follow, ...(process ? { process } : {}), ...(tail !== undefined ? { tail } : {}), ...(sinceMs !== undefined ? { sinceMs: Date.now() - sinceMs } : {}), signal });
     // The client going away (or the answer ending) closes every stream the runtime opened for it.
     ctx.res.once('close', () => abort.abort());
     ctx.type = 'application/x-ndjson';
@@ -127,11 +133,18 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
 }
 
 async function* ndjson(lines: AsyncIterable<LogLine>, deps: OperateRouteDeps, app: string): AsyncGenerator<string> {
+  const shuttingDown = `${JSON.stringify({ error: 'the receiver is shutting down; run norn logs again once it is back' })}\n`;
   try {
     for await (const l of lines) {
+      if (deps.shutdown?.aborted) break;
       yield `${JSON.stringify({ process: l.process, instance: l.instance, stream: l.stream, text: deps.redactor.redact(l.text) })}\n`;
     }
+    if (deps.shutdown?.aborted) yield shuttingDown;
   } catch (err) {
+    if (deps.shutdown?.aborted) {
+      yield shuttingDown;
+      return;
+    }
     deps.log.warn({ app, err: errorMessage(err) }, 'log stream failed');
     yield `${JSON.stringify({ error: deps.redactor.redact(errorMessage(err)) })}\n`;
   }
