@@ -265,6 +265,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const shuttingDown = new AbortController();
   const pgAdmin = postgres instanceof PostgresAdmin ? postgres : undefined;
   const snapshotTransferApi = snapshotTransferRoutes({
+    shutdown: shuttingDown.signal,
     catalog,
     snapshots,
     sagaLog,

@@ -29,6 +29,8 @@ export interface SnapshotTransferRouteDeps {
   readonly importMaxBytes: number;
   /** The commit of the app's last succeeded deploy, recorded on a manual snapshot. */
   currentCommit(app: string): Promise<string | undefined>;
+  /** Aborted when the receiver shuts down: a download still being read is cut then, so the close need not wait for it. */
+  readonly shutdown?: AbortSignal;
 }
 
 const TS = /^\d{8}T\d{6}Z$/;
@@ -79,7 +81,16 @@ export function snapshotTransferRoutes(deps: SnapshotTransferRouteDeps): Router 
     const sagaId = await new Promise<string>((resolve, reject) => {
       recordOperation(deps.sagaLog, { app: app.name, verb: 'snapshots export', summary: `download snapshot ${ts}`, metadata: { ts, size: stat.size } }, async (_report, id) => {
         resolve(id);
-        await finished(ctx.res);
+        const cut = () => ctx.res.destroy();
+        deps.shutdown?.addEventListener('abort', cut, { once: true });
+        try {
+          await finished(ctx.res);
+        } catch {
+          const why = deps.shutdown?.aborted ? 'the receiver shut down' : 'the client went away';
+          throw new Error(`snapshot ${ts} was not sent whole: ${why} before its last byte; download it again (norn snapshots ${app.name} export ${ts})`);
+        } finally {
+          deps.shutdown?.removeEventListener('abort', cut);
+        }
         return { message: `snapshot ${ts} sent (${stat.size} bytes)`, metadata: { ts, size: stat.size }, result: undefined };
       }).catch((err: unknown) => {
         stream.destroy();
