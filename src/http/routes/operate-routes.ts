@@ -99,6 +99,8 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
     const runtime = await runtimeFor('scale');
     await assertIdle(app.name);
     await assertRuns(runtime, app.name, process);
+    // A failure names the instance with its last output, where the app may print a secret.
+    await learnSecrets(app, deps);
     const sagaId = await deps.operations.start(
       { app: app.name, verb: 'scale', summary: `scale ${process} to ${count}`, metadata: { process, count, runtime: runtime.name } },
       async (report, signal) => {
@@ -118,6 +120,8 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
     const runtime = await runtimeFor('restart');
     await assertIdle(app.name);
     await assertRuns(runtime, app.name, process);
+    // A failure names the instance with its last output, where the app may print a secret.
+    await learnSecrets(app, deps);
     const what = process ?? 'every service process';
     const sagaId = await deps.operations.start(
       { app: app.name, verb: 'restart', summary: `restart ${what}, one instance at a time`, metadata: { process: process ?? null, runtime: runtime.name } },
@@ -150,7 +154,10 @@ async function* ndjson(lines: AsyncIterable<LogLine>, deps: OperateRouteDeps, ap
   }
 }
 
-/** So a secret value the app prints is masked even before any deploy taught the redactor; a file that cannot be read changes nothing. */
+/**
+ * So a secret value the app prints (in its logs, or in a scale or restart's failure) is masked even before any deploy
+ * taught the redactor; a file that cannot be read changes nothing.
+ */
 async function learnSecrets(app: LoadedApp, deps: OperateRouteDeps): Promise<void> {
   if (!deps.loadSecrets) return;
   try {
