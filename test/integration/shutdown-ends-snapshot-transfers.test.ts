@@ -1,6 +1,7 @@
 // A snapshot download a client stops reading (a stalled `norn snapshots <app> export`) must not hold the
 // receiver's shutdown: the server's close waits for every open answer. On shutdown the download is cut, and its
-// operation saga ends as failed, saying why and what to do, instead of staying open.
+// operation saga ends as failed, saying why and what to do, instead of staying open. An upload still arriving is
+// cut the same way, answered 503 with the way out, and leaves no partial file.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -12,10 +13,11 @@ import type { LoadedApp } from '../../src/apps/load-app-specs.js';
 import type { NewSagaEvent } from '../../src/events/saga-event.js';
 import { errorMiddleware } from '../../src/http/error-middleware.js';
 import { snapshotTransferRoutes } from '../../src/http/routes/snapshot-transfer-routes.js';
-import type { Snapshot } from '../../src/snapshots/snapshot-store.js';
+import { importSnapshot } from '../../src/snapshots/import-snapshot.js';
+import type { Snapshot, SnapshotStore } from '../../src/snapshots/snapshot-store.js';
 import { eventually } from '../support/test-service.js';
 
-describe('a receiver shutting down while a snapshot is downloaded', function () {
+describe('a receiver shutting down while a snapshot is downloaded or uploaded', function () {
   this.timeout(60_000);
   let dir: string;
   before(() => {
@@ -62,5 +64,48 @@ describe('a receiver shutting down while a snapshot is downloaded', function () 
     const failed = await eventually('the export saga to end', async () => events.find((e) => e.action === 'operation.failed' || e.action === 'operation.complete'));
     expect(failed.action).to.equal('operation.failed');
     expect(failed.message).to.contain('the receiver shut down').and.to.contain('norn snapshots shop export 20260101T000000Z');
+  });
+
+  it('cuts an upload still arriving, answers 503 saying to import again, and keeps no partial file', async () => {
+    const snapshotsDir = fs.mkdtempSync(path.join(dir, 'snaps-'));
+    const events: NewSagaEvent[] = [];
+    const shutdown = new AbortController();
+    const app = new Koa();
+    app.silent = true;
+    app.use(errorMiddleware(pino({ level: 'silent' })));
+    const snapshots = { findByTimestamp: async () => undefined, record: async () => Promise.reject(new Error('not reached')) } as unknown as SnapshotStore;
+    app.use(snapshotTransferRoutes({
+      catalog: { get: (name: string) => (name === 'shop' ? ({ name: 'shop', dir, spec: { infrastructure: { postgres: { database: 'shop' } } } } as unknown as LoadedApp) : undefined) },
+      snapshots,
+      sagaLog: { append: async (e: NewSagaEvent) => { events.push(e); return e as never; } },
+      importMaxBytes: 1024 * 1024,
+      currentCommit: async () => undefined,
+      import: (input) => importSnapshot(input, { snapshotsDir, snapshots, clock: () => new Date(), readArchive: async () => '' }),
+      shutdown: shutdown.signal,
+    }).routes());
+    const server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/apps/shop/snapshots/import', headers: { 'content-type': 'application/octet-stream' } });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
+    req.write(Buffer.from('PGDMP and the first part of the archive'));
+    await eventually('the import saga to start', async () => (events.some((e) => e.action === 'operation.start') ? true : undefined));
+    shutdown.abort(new Error('the receiver is shutting down'));
+    const res = await answer;
+    req.destroy();
+    expect(res.status).to.equal(503);
+    expect(res.body).to.contain('shutting down').and.to.contain('import');
+    expect(events.at(-1)?.action).to.equal('operation.failed');
+    expect(fs.readdirSync(path.join(snapshotsDir, 'shop'))).to.deep.equal([]);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });
