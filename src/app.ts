@@ -261,8 +261,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       ? (input) => restoreSnapshot(input, { snapshotsDir: config.snapshotsDir, postgres, snapshots, clock, isDeployRunning: (name) => history.isRunning(name) })
       : undefined,
   });
+  /** Aborted first thing on close, so answers that never end by themselves (a followed log, a download) end. */
+  const shuttingDown = new AbortController();
   const pgAdmin = postgres instanceof PostgresAdmin ? postgres : undefined;
   const snapshotTransferApi = snapshotTransferRoutes({
+    shutdown: shuttingDown.signal,
     catalog,
     snapshots,
     sagaLog,
@@ -296,6 +299,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   });
   const operations = new OperationRunner({ sagaLog, log });
   const operateApi = operateRoutes({
+    shutdown: shuttingDown.signal,
     catalog,
     runtime,
     operations,
@@ -385,6 +389,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     runtime,
     routeTable: app.routeTable,
     async close() {
+      shuttingDown.abort(new Error('the receiver is shutting down'));
       const drained = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

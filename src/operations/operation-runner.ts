@@ -39,7 +39,9 @@ export class OperationRunner {
   }
 
   async close(): Promise<void> {
-    for (const { abort } of this.running.values()) abort.abort(new Error('the receiver is shutting down'));
+    for (const [app, { abort }] of this.running) {
+      abort.abort(new Error(`the receiver shut down while it ran, so it may have stopped part way; check what runs (norn status ${app}) and run it again`));
+    }
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 }

@@ -77,7 +77,12 @@ describe('the API token cannot be routed around', function () {
 
   it('knows the routes from the routers, and only health and webhooks among them are public', () => {
     const guarded = routes.filter((r) => !r.isPublic).map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['GET /api/deliveries', 'POST /api/apps/:app/deploy', 'POST /api/deliveries/:id/redeliver', 'DELETE /api/apps/:app/endpoints', 'GET /api/cloudflared/ingress', 'GET /api/apps/:app/plan', 'GET /api/apps/:app/secrets', 'PUT /api/apps/:app/secrets/:key', 'DELETE /api/apps/:app/secrets/:key', 'POST /api/apps/:app/snapshots/:ts/restore', 'GET /api/apps/:app']) {
+    for (const expected of ['GET /api/deliveries', 'POST /api/apps/:app/deploy', 'POST /api/deliveries/:id/redeliver', 'DELETE /api/apps/:app/endpoints', 'GET /api/cloudflared/ingress', 'GET /api/apps/:app/plan', 'GET /api/apps/:app/secrets', 'PUT /api/apps/:app/secrets/:key', 'DELETE /api/apps/:app/secrets/:key', 'POST /api/apps/:app/snapshots/:ts/restore', 'GET /api/apps/:app',
+      // Issue 18's verbs: a router left out of the service's list would be missing here, not silently public.
+      'POST /api/apps/:app/rollback', 'POST /api/apps/:app/preflight', 'GET /api/apps/:app/canary', 'POST /api/apps/:app/canary/promote', 'POST /api/apps/:app/canary/fail',
+      'GET /api/apps/:app/logs', 'POST /api/apps/:app/scale', 'POST /api/apps/:app/restart', 'GET /api/apps/:app/instances/:id/logs',
+      'POST /api/apps/:app/snapshots/take', 'GET /api/apps/:app/snapshots/:ts/file', 'POST /api/apps/:app/snapshots/import',
+      'GET /api/apps/:app/schedules', 'GET /api/apps/:app/processes/:process/runs', 'POST /api/apps/:app/processes/:process/run', 'POST /api/apps/:app/processes/:process/pause', 'POST /api/apps/:app/processes/:process/resume', 'POST /api/apps/:app/processes/:process/invoke']) {
       expect(guarded, expected).to.include(expected);
     }
     const publicPaths = new Set(routes.filter((r) => r.isPublic).map((r) => r.path));

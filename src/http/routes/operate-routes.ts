@@ -36,6 +36,11 @@ export interface OperateRouteDeps {
   /** Decrypts the app's secrets so their values are masked in its output too (a receiver that just started knows none). */
   readonly loadSecrets?: LoadSecrets;
   readonly log: Logger;
+  /**
+   * Aborted when the receiver shuts down: a followed log stream never ends by itself, and the HTTP server's close
+   * waits for every open answer, so each stream ends then, with a last line saying why.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 /** No process is scaled past this unless its spec's `scaling.max` says so. */
@@ -69,7 +74,8 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
     const runtime = await runtimeFor('logs');
     await learnSecrets(app, deps);
     const abort = new AbortController();
-    const lines = runtime.streamLogs(app.name, { follow, ...(process ? { process } : {}), ...(tail !== undefined ? { tail } : {}), ...(sinceMs !== undefined ? { sinceMs: Date.now() - sinceMs } : {}), signal: abort.signal });
+    const signal = deps.shutdown ? AbortSignal.any([abort.signal, deps.shutdown]) : abort.signal;
+    const lines = runtime.streamLogs(app.name, { follow, ...(process ? { process } : {}), ...(tail !== undefined ? { tail } : {}), ...(sinceMs !== undefined ? { sinceMs: Date.now() - sinceMs } : {}), signal });
     // The client going away (or the answer ending) closes every stream the runtime opened for it.
     ctx.res.once('close', () => abort.abort());
     ctx.type = 'application/x-ndjson';
@@ -90,6 +96,8 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
     const runtime = await runtimeFor('scale');
     await assertIdle(app.name);
     await assertRuns(runtime, app.name, process);
+    // A failure names the instance with its last output, where the app may print a secret.
+    await learnSecrets(app, deps);
     const sagaId = await deps.operations.start(
       { app: app.name, verb: 'scale', summary: `scale ${process} to ${count}`, metadata: { process, count, runtime: runtime.name } },
       async (report, signal) => {
@@ -109,6 +117,8 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
     const runtime = await runtimeFor('restart');
     await assertIdle(app.name);
     await assertRuns(runtime, app.name, process);
+    // A failure names the instance with its last output, where the app may print a secret.
+    await learnSecrets(app, deps);
     const what = process ?? 'every service process';
     const sagaId = await deps.operations.start(
       { app: app.name, verb: 'restart', summary: `restart ${what}, one instance at a time`, metadata: { process: process ?? null, runtime: runtime.name } },
@@ -124,17 +134,27 @@ export function operateRoutes(deps: OperateRouteDeps): Router {
 }
 
 async function* ndjson(lines: AsyncIterable<LogLine>, deps: OperateRouteDeps, app: string): AsyncGenerator<string> {
+  const shuttingDown = `${JSON.stringify({ error: 'the receiver is shutting down; run norn logs again once it is back' })}\n`;
   try {
     for await (const l of lines) {
+      if (deps.shutdown?.aborted) break;
       yield `${JSON.stringify({ process: l.process, instance: l.instance, stream: l.stream, text: deps.redactor.redact(l.text) })}\n`;
     }
+    if (deps.shutdown?.aborted) yield shuttingDown;
   } catch (err) {
+    if (deps.shutdown?.aborted) {
+      yield shuttingDown;
+      return;
+    }
     deps.log.warn({ app, err: errorMessage(err) }, 'log stream failed');
     yield `${JSON.stringify({ error: deps.redactor.redact(errorMessage(err)) })}\n`;
   }
 }
 
-/** So a secret value the app prints is masked even before any deploy taught the redactor; a file that cannot be read changes nothing. */
+/**
+ * So a secret value the app prints (in its logs, or in a scale or restart's failure) is masked even before any deploy
+ * taught the redactor; a file that cannot be read changes nothing.
+ */
 async function learnSecrets(app: LoadedApp, deps: OperateRouteDeps): Promise<void> {
   if (!deps.loadSecrets) return;
   try {

@@ -29,6 +29,8 @@ export interface SnapshotTransferRouteDeps {
   readonly importMaxBytes: number;
   /** The commit of the app's last succeeded deploy, recorded on a manual snapshot. */
   currentCommit(app: string): Promise<string | undefined>;
+  /** Aborted when the receiver shuts down: a download still being read or an upload still arriving is cut then, so the close need not wait for it. */
+  readonly shutdown?: AbortSignal;
 }
 
 const TS = /^\d{8}T\d{6}Z$/;
@@ -75,7 +77,16 @@ export function snapshotTransferRoutes(deps: SnapshotTransferRouteDeps): Router 
     const sagaId = await new Promise<string>((resolve, reject) => {
       recordOperation(deps.sagaLog, { app: app.name, verb: 'snapshots export', summary: `download snapshot ${ts}`, metadata: { ts, size: stat.size } }, async (_report, id) => {
         resolve(id);
-        await finished(ctx.res);
+        const cut = () => ctx.res.destroy();
+        deps.shutdown?.addEventListener('abort', cut, { once: true });
+        try {
+          await finished(ctx.res);
+        } catch {
+          const why = deps.shutdown?.aborted ? 'the receiver shut down' : 'the client went away';
+          throw new Error(`snapshot ${ts} was not sent whole: ${why} before its last byte; download it again (norn snapshots ${app.name} export ${ts})`);
+        } finally {
+          deps.shutdown?.removeEventListener('abort', cut);
+        }
         return { message: `snapshot ${ts} sent (${stat.size} bytes)`, metadata: { ts, size: stat.size }, result: undefined };
       }).catch((err: unknown) => {
         stream.destroy();
@@ -110,7 +121,10 @@ export function snapshotTransferRoutes(deps: SnapshotTransferRouteDeps): Router 
       deps.sagaLog,
       { app: app.name, verb: 'snapshots import', summary: `import a snapshot of ${database}${from ? ` from ${from}` : ''}`, metadata: { database, ...(from ? { name: from } : {}) } },
       async (_report, sagaId) => {
-        const snapshot = await importer({ app: app.name, database, body: ctx.req, maxBytes: deps.importMaxBytes, sagaId });
+        const snapshot = await importer({ app: app.name, database, body: ctx.req, maxBytes: deps.importMaxBytes, sagaId, ...(deps.shutdown ? { signal: deps.shutdown } : {}) }).catch((err: unknown) => {
+          if (!deps.shutdown?.aborted) throw err;
+          throw new InvalidInputError('file', `the receiver is shutting down, so the upload was cut off and nothing was kept; import it again once it is back (norn snapshots ${app.name} import <file>)`, 503);
+        });
         return {
           message: `snapshot ${snapshot.ts} imported (${snapshot.size} bytes); restore it with norn snapshots ${app.name} restore ${snapshot.ts}`,
           metadata: { ts: snapshot.ts, size: snapshot.size, path: snapshot.path },

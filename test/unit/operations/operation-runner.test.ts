@@ -45,7 +45,8 @@ describe('OperationRunner', () => {
     await runner.close();
     const end = events.filter((e) => e.sagaId === sagaId).at(-1)!;
     expect(end.action).to.equal('operation.failed');
-    expect(end.message).to.equal('scale failed: the receiver is shutting down');
+    // What happened, and what the operator does next.
+    expect(end.message).to.equal('scale failed: the receiver shut down while it ran, so it may have stopped part way; check what runs (norn status shop) and run it again');
   });
 
   it('rejects, starting nothing, when the saga cannot be written', async () => {
