@@ -7,7 +7,7 @@ import { canaryCommandWith, promoteCommandWith } from '../../src/cli/canary-comm
 import type { Confirmer } from '../../src/cli/confirm.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
-import { nonce } from '../support/docker-fixture.js';
+import { nonce, rawDocker } from '../support/docker-fixture.js';
 import { dockerHost, requireDocker } from '../support/services.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
@@ -201,7 +201,8 @@ describe('canary deployments on the Docker runtime', function () {
   it('runs the canary beside the old containers, shows it, and on norn promote replaces the old version', async () => {
     const sagaId = await push(slow, 'v2');
     const waiting = await waitingFor(sagaId);
-    expect(waiting.events.find((e) => e.action === 'canary.waiting')?.message).to.contain(`norn promote ${slow}`);
+    expect(waiting.events.find((e) => e.action === 'canary.waiting')?.message).to.contain(`norn promote ${slow}`).and.contain('(evaluateAfter 30s)');
+    expect(waiting.events.find((e) => e.action === 'canary.window-capped')?.message).to.contain('raise NORN_HEALTHY_DEADLINE_SECONDS');
     // The old containers keep serving; one canary of the new version runs beside them.
     expect((await serving(slow)).map((s) => s.answer).sort()).to.deep.equal(['v1', 'v1', 'v2']);
 
@@ -231,6 +232,18 @@ describe('canary deployments on the Docker runtime', function () {
     expect(done.saga.status).to.equal('failed');
     expect(done.saga.error).to.contain('failed by an operator (norn canary fail)').and.contain('the previous version keeps serving');
     expect(done.events.map((e) => e.action)).to.include('canary.failed').and.not.include('canary.promoted');
+    expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
+  });
+
+  it('fails the deploy at once when a waiting canary dies, and the old version keeps serving', async () => {
+    const sagaId = await push(slow, 'v4');
+    await waitingFor(sagaId);
+    const [canary] = (await appContainers(slow)).filter((c) => c.Labels['norn.saga'] === sagaId);
+    await rawDocker().getContainer(canary!.Id).kill();
+    const done = await ended(sagaId);
+    expect(done.saga.status).to.equal('failed');
+    expect(done.saga.error).to.contain('canary unhealthy').and.contain('the previous version keeps serving');
+    expect(done.events.find((e) => e.action === 'canary.failed')?.metadata.by).to.equal('health');
     expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
   });
 

@@ -206,7 +206,16 @@ export class DockerRuntime implements Runtime {
         const h = healthy(process);
         return { group: process, desiredCanaries: placed, placedCanaries: placed, healthy: h, unhealthy: placed - h, desiredTotal: countOf(plan.processes.find((p) => p.name === process)!), promoted: false };
       });
-    const windowMs = Math.min(this.config.healthyDeadlineMs, Math.max(...processes.map((p) => parseGoDuration(ctx.spec.processes[p]?.canary?.evaluateAfter ?? DEFAULT_CANARY_WINDOW))));
+    const asked = Math.max(...processes.map((p) => parseGoDuration(ctx.spec.processes[p]?.canary?.evaluateAfter ?? DEFAULT_CANARY_WINDOW)));
+    // The step's time limit leaves room for the canaries' gate, their window and the rest's gate, not more.
+    const windowMs = Math.min(this.config.healthyDeadlineMs, asked);
+    if (asked > windowMs) {
+      ctx.report(
+        `canary.evaluateAfter ${Math.round(asked / 1000)}s is longer than the health deadline (NORN_HEALTHY_DEADLINE_SECONDS, ${Math.round(windowMs / 1000)}s): ` +
+          `the canaries are promoted after ${Math.round(windowMs / 1000)}s unless an operator decides first; raise NORN_HEALTHY_DEADLINE_SECONDS to watch them longer`,
+        { action: 'canary.window-capped', metadata: { processes } },
+      );
+    }
     const promoteAt = Date.now() + windowMs;
     const stage = this.deps.canaries.open(ctx.app, ctx.sagaId, groupsWith(() => 0));
     const list = processes.map((p) => `"${p}"`).join(', ');
