@@ -169,8 +169,8 @@ describe('canary deployments on the Docker runtime', function () {
   });
 
   const saga = async (sagaId: string) => (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; error: string | null }; events: SagaEvent[] };
-  const push = async (app: string, version: string): Promise<string> => {
-    const sha = repos[app]!.commit(webAppFiles(version));
+  const push = async (app: string, version: string, opts: { brokenHealth?: boolean } = {}): Promise<string> => {
+    const sha = repos[app]!.commit(webAppFiles(version, opts));
     const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repos[app]!.url, sha }));
     return (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
   };
@@ -244,6 +244,21 @@ describe('canary deployments on the Docker runtime', function () {
     expect(done.saga.status).to.equal('failed');
     expect(done.saga.error).to.contain('canary unhealthy').and.contain('the previous version keeps serving');
     expect(done.events.find((e) => e.action === 'canary.failed')?.metadata.by).to.equal('health');
+    expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
+  });
+
+  it('lets an operator fail a canary still in its health gate, which ends the gate at once', async () => {
+    // A canary without /health never passes: only the operator's decision ends the deploy before the deadline.
+    const sagaId = await push(slow, 'v5', { brokenHealth: true });
+    await eventually('the canary to be placed', async () => ((await saga(sagaId)).events.some((e) => e.action === 'canary.placed') ? true : undefined), 150_000);
+    const early = await svc.api(`/api/apps/${slow}/canary/promote`, { method: 'POST', body: '{}' });
+    expect(early.status).to.equal(409);
+    expect(((await early.json()) as { error: string }).error).to.contain('have not passed their health check yet');
+    const res = await svc.api(`/api/apps/${slow}/canary/fail`, { method: 'POST', body: '{}' });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    const done = await ended(sagaId);
+    expect(done.saga.status).to.equal('failed');
+    expect(done.saga.error).to.contain('failed by an operator (norn canary fail)');
     expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
   });
 

@@ -223,8 +223,20 @@ export class DockerRuntime implements Runtime {
       action: 'canary.placed',
       metadata: { deploymentId: ctx.sagaId, groups: processes },
     });
+    const failedByOperator = () => {
+      ctx.report(`canaries of ${list} failed by an operator (norn canary fail)`, { action: 'canary.failed', metadata: { by: 'operator', deploymentId: ctx.sagaId } });
+      return new StepFailedError('healthy', `canaries of ${list} failed by an operator (norn canary fail); the previous version keeps serving`, { by: 'operator' });
+    };
+    // An operator may fail the canaries before they passed their gate: that ends the gate at once.
+    const operatorFailed = new AbortController();
+    void stage.verdict.then((v) => v.outcome === 'failed' && operatorFailed.abort());
     try {
-      await this.gate(ctx, plan, canaries, Date.now() + this.config.healthyDeadlineMs);
+      try {
+        await this.gate({ ...ctx, signal: AbortSignal.any([ctx.signal, operatorFailed.signal]) }, plan, canaries, Date.now() + this.config.healthyDeadlineMs);
+      } catch (err) {
+        if (operatorFailed.signal.aborted && !ctx.signal.aborted) throw failedByOperator();
+        throw err;
+      }
       stage.update(groupsWith((p) => canaries.filter((c) => c.process === p).length), { ready: true, description: 'canaries healthy, waiting for promotion' });
       const at = new Date(promoteAt).toISOString();
       ctx.report(
@@ -233,10 +245,7 @@ export class DockerRuntime implements Runtime {
         { action: 'canary.waiting', metadata: { deploymentId: ctx.sagaId, promoteAt: at, evaluateAfterMs: windowMs } },
       );
       const verdict = await this.watchCanaries(ctx, plan, canaries, stage, promoteAt);
-      if (verdict.outcome === 'failed') {
-        ctx.report(`canaries of ${list} failed by an operator (norn canary fail)`, { action: 'canary.failed', metadata: { by: verdict.by, deploymentId: ctx.sagaId } });
-        throw new StepFailedError('healthy', `canaries of ${list} failed by an operator (norn canary fail); the previous version keeps serving`, { by: verdict.by });
-      }
+      if (verdict.outcome === 'failed') throw failedByOperator();
       const why = verdict.by === 'operator' ? 'promoted by an operator (norn promote)' : `healthy ${Math.round(windowMs / 1000)}s (evaluateAfter) after they started: promoting`;
       ctx.report(`canaries of ${list} ${why}; starting the rest of the new containers`, { action: 'canary.promoted', metadata: { by: verdict.by, deploymentId: ctx.sagaId } });
       stage.update(groupsWith((p) => canaries.filter((c) => c.process === p).length).map((g) => ({ ...g, promoted: true })), { description: `promoted (${verdict.by}): starting the rest of the new containers` });
