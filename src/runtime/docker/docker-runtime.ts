@@ -22,7 +22,7 @@ import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 import { dockerSpecNotices } from './docker-spec-notices.js';
-import type { DockerCanaries, OpenStage } from './docker-canaries.js';
+import { DockerCanaries, type OpenStage } from './docker-canaries.js';
 
 export interface DockerRuntimeConfig {
   readonly network: DockerNetwork;
@@ -42,8 +42,8 @@ export interface DockerRuntimeDeps {
   routedServices(app: string): Promise<string[]>;
   /** A free TCP port on this host (host networking). */
   freePort(): Promise<number>;
-  /** The canary stages of this receiver (norn canary / promote / canary fail reach the waiting step through it). */
-  readonly canaries: DockerCanaries;
+  /** The canary stages of this receiver: norn canary / promote / canary fail reach the waiting step through it. */
+  readonly canaries?: DockerCanaries;
   readonly log: Logger;
 }
 
@@ -67,7 +67,7 @@ export class DockerRuntime implements Runtime {
     private readonly config: DockerRuntimeConfig,
     private readonly deps: DockerRuntimeDeps,
   ) {
-    this.canary = deps.canaries;
+    this.canary = deps.canaries ?? new DockerCanaries();
   }
 
   async submit(ctx: StepContext) {
@@ -217,7 +217,7 @@ export class DockerRuntime implements Runtime {
       );
     }
     const promoteAt = Date.now() + windowMs;
-    const stage = this.deps.canaries.open(ctx.app, ctx.sagaId, groupsWith(() => 0));
+    const stage = this.canary.open(ctx.app, ctx.sagaId, groupsWith(() => 0));
     const list = processes.map((p) => `"${p}"`).join(', ');
     ctx.report(`canaries of ${list} (${canaries.map((c) => c.name).join(', ')}) run beside the running version, which keeps serving; waiting for them to be healthy`, {
       action: 'canary.placed',

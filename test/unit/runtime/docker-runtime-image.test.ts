@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import type { DockerContainers } from '../../../src/integrations/docker/docker-containers.js';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
-import { DockerCanaries } from '../../../src/runtime/docker/docker-canaries.js';
 import { appSpec, stepContext } from '../../support/docker-fixture.js';
 
 // The plan needs no engine: containers are never asked, and there are no secrets.
@@ -13,7 +12,6 @@ const runtime = new DockerRuntime(
     loadSecrets: async () => undefined,
     specOf: () => undefined,
     sagaActions: async () => [],
-    canaries: new DockerCanaries(),
     routedServices: async () => [],
     freePort: async () => 40000,
     log: pino({ level: 'silent' }),

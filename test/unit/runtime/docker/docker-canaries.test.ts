@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { InvalidInputError } from '../../../src/errors.js';
-import { DockerCanaries } from '../../../src/runtime/docker/docker-canaries.js';
+import { InvalidInputError } from '../../../../src/errors.js';
+import { DockerCanaries } from '../../../../src/runtime/docker/docker-canaries.js';
 
 const group = (healthy: number) => ({ group: 'web', desiredCanaries: 1, placedCanaries: 1, healthy, unhealthy: 1 - healthy, desiredTotal: 2, promoted: false });
 
