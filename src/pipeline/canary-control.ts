@@ -1,6 +1,7 @@
 // Canary deployments as an operator sees them (`norn canary`, `norn promote`, `norn canary fail`): the state of an
 // app's latest deployment, and the two decisions that end a canary stage. A runtime offers this when it runs
-// canaries (Nomad); the health gate (steps/canary-gate.ts) waits for these decisions or makes one itself.
+// canaries (Nomad; Docker, in runtime/docker/docker-canaries.ts); the health gate waits for these decisions or
+// makes one itself.
 
 export interface CanaryGroupState {
   readonly group: string;

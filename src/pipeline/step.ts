@@ -14,6 +14,8 @@ export interface StartedContainer {
   readonly process: string;
   /** host:port, or undefined for a process without a port. */
   readonly address?: string;
+  /** Started as a canary: the rest of its process waits for promotion (Docker runtime). */
+  readonly canary?: boolean;
 }
 
 /**

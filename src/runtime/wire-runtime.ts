@@ -9,6 +9,7 @@ import type { ConsulClient } from '../integrations/consul/consul-client.js';
 import type { NomadClient } from '../integrations/nomad/nomad-client.js';
 import type { LoadSecrets } from '../apps/app-secrets.js';
 import type { SubmitConfig } from './nomad/submit.js';
+import { DockerCanaries } from './docker/docker-canaries.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { nomadRuntime } from './nomad/nomad-runtime.js';
 import { SelectedRuntime } from './select-runtime.js';
@@ -45,7 +46,7 @@ export function wireRuntime(config: Config, w: RuntimeWiring): SelectedRuntime {
             )
           : new DockerRuntime(
               { network: config.docker.network, minHealthyMs: config.docker.minHealthyMs, healthyDeadlineMs: config.nomad.healthyDeadlineMs, appPostgresUrl: config.appPostgresUrl },
-              { containers: w.containers, loadSecrets: w.loadSecrets, specOf: w.specOf, sagaActions: w.sagaActions, routedServices: w.routedServices, freePort, log: w.log },
+              { containers: w.containers, loadSecrets: w.loadSecrets, specOf: w.specOf, sagaActions: w.sagaActions, routedServices: w.routedServices, freePort, canaries: new DockerCanaries(), log: w.log },
             ),
     },
   );

@@ -1,14 +1,13 @@
 // Canary deployments end to end on the Nomad simulator: a process with `canary` deploys its new version as
 // canaries beside the old allocations, the deploy's health gate waits and says for what, `norn canary` shows it,
 // and `norn promote` / `norn canary fail` decide (recorded as operator sagas). On the Docker runtime (real engine)
-// a canary spec deploys without a canary stage, saying so in the plan and the saga, and the verbs are refused.
+// the canaries are containers beside the old ones, decided by the same verbs or by evaluateAfter.
 import { expect } from 'chai';
 import { canaryCommandWith, promoteCommandWith } from '../../src/cli/canary-command.js';
 import type { Confirmer } from '../../src/cli/confirm.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { planCommand } from '../../src/cli/plan-command.js';
-import { removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
-import { nonce } from '../support/docker-fixture.js';
+import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { nonce, rawDocker } from '../support/docker-fixture.js';
 import { dockerHost, requireDocker } from '../support/services.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
@@ -137,49 +136,138 @@ describe('canary deployments (norn canary, promote, canary fail)', function () {
   });
 });
 
-describe('canary specs on the Docker runtime', function () {
-  this.timeout(180_000);
-  const app = `cnry-${nonce()}`;
-  let repo: TestRepo;
+describe('canary deployments on the Docker runtime', function () {
+  this.timeout(300_000);
+  // `slow` waits for an operator (its evaluateAfter is capped at the 30 s health deadline); `quick` is promoted
+  // by its evaluateAfter.
+  const slow = `cnry-${nonce()}`;
+  const quick = `cnrq-${nonce()}`;
+  const repos: Record<string, TestRepo> = {};
   let svc: TestService;
   before(async () => {
     await requireDocker();
-    repo = createTestRepo(app);
-    const spec = webAppSpec(app, repo.url);
-    (spec.processes as { web: Record<string, unknown> }).web.canary = { count: 1, evaluateAfter: '1m' };
+    const specs: Record<string, Record<string, unknown>> = {};
+    for (const [app, evaluateAfter] of [[slow, '1m'], [quick, '3s']] as const) {
+      repos[app] = createTestRepo(app);
+      const spec = webAppSpec(app, repos[app].url);
+      const web = (spec.processes as { web: Record<string, unknown> }).web;
+      web.scaling = { min: 2 };
+      web.canary = { count: 1, evaluateAfter };
+      specs[app] = spec;
+    }
     svc = await startTestService({
       env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_DOCKER_MIN_HEALTHY_SECONDS: '1', NORN_HEALTHY_DEADLINE_SECONDS: '30' },
-      specs: { [app]: spec },
+      specs,
     });
   });
   after(async () => {
     await svc?.close();
-    repo?.remove();
-    await removeAppContainers(app);
-  });
-
-  it('deploys without a canary stage, and says so in norn plan and in the saga', async () => {
-    const plan = captureIo();
-    expect(await planCommand([app, '--image', 'norn-base:latest'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, plan.io), plan.err()).to.equal(0);
-    expect(plan.err()).to.contain('warning: processes.web.canary: not acted on by the Docker runtime');
-
-    const sha = repo.commit(webAppFiles('v1'));
-    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
-    const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
-    const saga = await eventually('the deploy to end', async () => {
-      const answer = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string }; events: SagaEvent[] };
-      return ['queued', 'running'].includes(answer.saga.status) ? undefined : answer;
-    }, 150_000);
-    expect(saga.saga.status).to.equal('succeeded');
-    const warning = saga.events.find((e) => e.action === 'runtime.warning');
-    expect(warning?.message).to.contain('processes.web.canary: not acted on by the Docker runtime').and.contain('canaries need the Nomad runtime');
-  });
-
-  it('refuses the canary verbs with 409 saying that Docker runs no canaries', async () => {
-    for (const [method, path] of [['GET', `/api/apps/${app}/canary`], ['POST', `/api/apps/${app}/canary/promote`], ['POST', `/api/apps/${app}/canary/fail`]] as const) {
-      const res = await svc.api(path, method === 'POST' ? { method, body: '{}' } : {});
-      expect(res.status, path).to.equal(409);
-      expect(((await res.json()) as { error: string }).error).to.contain('the docker runtime runs no canaries');
+    for (const [app, repo] of Object.entries(repos)) {
+      repo.remove();
+      await removeAppContainers(app);
     }
+  });
+
+  const saga = async (sagaId: string) => (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; error: string | null }; events: SagaEvent[] };
+  const push = async (app: string, version: string, opts: { brokenHealth?: boolean } = {}): Promise<string> => {
+    const sha = repos[app]!.commit(webAppFiles(version, opts));
+    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repos[app]!.url, sha }));
+    return (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
+  };
+  const ended = (sagaId: string) => eventually('the deploy to end', async () => {
+    const answer = await saga(sagaId);
+    return ['queued', 'running'].includes(answer.saga.status) ? undefined : answer;
+  }, 200_000);
+  const waitingFor = (sagaId: string) => eventually('the canaries to wait for promotion', async () => {
+    const answer = await saga(sagaId);
+    if (!['queued', 'running'].includes(answer.saga.status)) throw new Error(`the deploy ended (${answer.saga.status}: ${answer.saga.error}) before its canaries waited`);
+    return answer.events.some((e) => e.action === 'canary.waiting') ? answer : undefined;
+  }, 150_000);
+  /** What each running container of `app` serves, by saga. */
+  const serving = async (app: string) => {
+    const found = (await appContainers(app)).filter((c) => c.State === 'running');
+    return Promise.all(found.map(async (c) => ({ saga: c.Labels['norn.saga'], answer: await answerAt(`127.0.0.1:${c.Labels['norn.host-port']}`) })));
+  };
+
+  it('deploys a first version without a canary stage: there is nothing to compare canaries to', async () => {
+    for (const app of [slow, quick]) {
+      const first = await ended(await push(app, 'v1'));
+      expect(first.saga.status, first.saga.error ?? '').to.equal('succeeded');
+      expect(first.events.map((e) => e.action)).to.not.include('canary.placed');
+      expect((await serving(app)).map((s) => s.answer)).to.deep.equal(['v1', 'v1']);
+    }
+  });
+
+  it('runs the canary beside the old containers, shows it, and on norn promote replaces the old version', async () => {
+    const sagaId = await push(slow, 'v2');
+    const waiting = await waitingFor(sagaId);
+    expect(waiting.events.find((e) => e.action === 'canary.waiting')?.message).to.contain(`norn promote ${slow}`).and.contain('(evaluateAfter 30s)');
+    expect(waiting.events.find((e) => e.action === 'canary.window-capped')?.message).to.contain('raise NORN_HEALTHY_DEADLINE_SECONDS');
+    // The old containers keep serving; one canary of the new version runs beside them.
+    expect((await serving(slow)).map((s) => s.answer).sort()).to.deep.equal(['v1', 'v1', 'v2']);
+
+    const shown = captureIo();
+    expect(await canaryCommandWith({ confirmer: nobody })([slow], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, shown.io), shown.err()).to.equal(0);
+    expect(shown.lines().map((l) => l.trim())).to.include.members(['web      1/1       1        0          no', 'waiting for promotion']);
+
+    const promoted = captureIo();
+    expect(await promoteCommandWith({ confirmer: nobody })([slow, '--yes'], { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, promoted.io), promoted.err()).to.equal(0);
+    const done = await ended(sagaId);
+    expect(done.saga.status, done.saga.error ?? '').to.equal('succeeded');
+    expect(done.events.find((e) => e.action === 'canary.promoted')?.metadata.by).to.equal('operator');
+    expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
+
+    const after = (await (await svc.api(`/api/apps/${slow}/canary`)).json()) as { deployment: { status: string; waitingForPromotion: boolean } };
+    expect(after.deployment).to.include({ status: 'successful', waitingForPromotion: false });
+    const again = await svc.api(`/api/apps/${slow}/canary/promote`, { method: 'POST', body: '{}' });
+    expect(again.status).to.equal(409);
+  });
+
+  it('on norn canary fail removes the canary, keeps the old version serving and fails the deploy saying who failed it', async () => {
+    const sagaId = await push(slow, 'v3');
+    await waitingFor(sagaId);
+    const res = await svc.api(`/api/apps/${slow}/canary/fail`, { method: 'POST', body: '{}' });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    const done = await ended(sagaId);
+    expect(done.saga.status).to.equal('failed');
+    expect(done.saga.error).to.contain('failed by an operator (norn canary fail)').and.contain('the previous version keeps serving');
+    expect(done.events.map((e) => e.action)).to.include('canary.failed').and.not.include('canary.promoted');
+    expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
+  });
+
+  it('fails the deploy at once when a waiting canary dies, and the old version keeps serving', async () => {
+    const sagaId = await push(slow, 'v4');
+    await waitingFor(sagaId);
+    const [canary] = (await appContainers(slow)).filter((c) => c.Labels['norn.saga'] === sagaId);
+    await rawDocker().getContainer(canary!.Id).kill();
+    const done = await ended(sagaId);
+    expect(done.saga.status).to.equal('failed');
+    expect(done.saga.error).to.contain('canary unhealthy').and.contain('the previous version keeps serving');
+    expect(done.events.find((e) => e.action === 'canary.failed')?.metadata.by).to.equal('health');
+    expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
+  });
+
+  it('lets an operator fail a canary still in its health gate, which ends the gate at once', async () => {
+    // A canary without /health never passes: only the operator's decision ends the deploy before the deadline.
+    const sagaId = await push(slow, 'v5', { brokenHealth: true });
+    await eventually('the canary to be placed', async () => ((await saga(sagaId)).events.some((e) => e.action === 'canary.placed') ? true : undefined), 150_000);
+    const early = await svc.api(`/api/apps/${slow}/canary/promote`, { method: 'POST', body: '{}' });
+    expect(early.status).to.equal(409);
+    expect(((await early.json()) as { error: string }).error).to.contain('have not passed their health check yet');
+    const res = await svc.api(`/api/apps/${slow}/canary/fail`, { method: 'POST', body: '{}' });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    const done = await ended(sagaId);
+    expect(done.saga.status).to.equal('failed');
+    expect(done.saga.error).to.contain('failed by an operator (norn canary fail)');
+    expect((await serving(slow)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
+  });
+
+  it('promotes a healthy canary by itself once its evaluateAfter has passed', async () => {
+    const done = await ended(await push(quick, 'v2'));
+    expect(done.saga.status, done.saga.error ?? '').to.equal('succeeded');
+    const actions = done.events.map((e) => e.action);
+    expect(actions.indexOf('canary.placed')).to.be.greaterThan(-1).and.lessThan(actions.indexOf('canary.promoted'));
+    expect(done.events.find((e) => e.action === 'canary.promoted')?.metadata.by).to.equal('evaluateAfter');
+    expect((await serving(quick)).map((s) => s.answer)).to.deep.equal(['v2', 'v2']);
   });
 });

@@ -3,6 +3,7 @@
 // pointed the ingress at them are the old ones drained (their stop signal and timeout) and removed. A failed
 // gate removes the new containers and leaves the old ones serving. Containers carry labels (app, process, saga,
 // commit), so the receiver keeps no state of its own: a restarted receiver finds them by label.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { parseGoDuration } from '../../apps/go-duration.js';
 import { prebuiltImage, type AppSpec } from '../../apps/infraspec-schema.js';
@@ -21,6 +22,7 @@ import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
 import { dockerSpecNotices } from './docker-spec-notices.js';
+import { DockerCanaries, type OpenStage } from './docker-canaries.js';
 
 export interface DockerRuntimeConfig {
   readonly network: DockerNetwork;
@@ -40,8 +42,16 @@ export interface DockerRuntimeDeps {
   routedServices(app: string): Promise<string[]>;
   /** A free TCP port on this host (host networking). */
   freePort(): Promise<number>;
+  /** The canary stages of this receiver: norn canary / promote / canary fail reach the waiting step through it. */
+  readonly canaries?: DockerCanaries;
   readonly log: Logger;
 }
+
+/** Norn v2's default observation window for canaries before it promotes them (as on Nomad). */
+const DEFAULT_CANARY_WINDOW = '2m';
+/** How often a waiting canary is looked at, and how many missed checks in a row fail it. */
+const CANARY_WATCH_MS = 1000;
+const CANARY_MISSES = 3;
 
 /** A new instance as submit hands it to healthy (step outputs). */
 type StartedInstance = StartedContainer & GateInstance;
@@ -51,11 +61,14 @@ export const GATE_PASSED = 'runtime.healthy';
 
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const;
+  readonly canary: DockerCanaries;
 
   constructor(
     private readonly config: DockerRuntimeConfig,
     private readonly deps: DockerRuntimeDeps,
-  ) {}
+  ) {
+    this.canary = deps.canaries ?? new DockerCanaries();
+  }
 
   async submit(ctx: StepContext) {
     for (const notice of dockerSpecNotices(ctx.spec)) ctx.report(`${notice.path}: ${notice.reason}`, { action: 'runtime.warning', metadata: { runtime: 'docker', path: notice.path } });
@@ -68,19 +81,17 @@ export class DockerRuntime implements Runtime {
       });
     }
     const services = plan.processes.filter((p) => p.kind === 'service');
-    // A count set with `norn scale` outlives the deploy: a process already running keeps its number of instances
-    // (those of its newest deploy, whose saga label scaled copies share), a new one starts with the spec's.
-    const running = (await this.service(plan.app)).filter((c) => c.state === 'running').sort((a, b) => b.created - a.created);
-    const countOf = (proc: PlannedProcess) => {
-      const mine = running.filter((c) => c.labels[LABEL.process] === proc.name);
-      return mine.filter((c) => c.labels[LABEL.saga] === mine[0]?.labels[LABEL.saga]).length || proc.count;
-    };
+    const { countOf, isRunning } = await this.targets(ctx);
     const started: StartedInstance[] = [];
     try {
       for (const proc of services) {
-        for (let index = 0; index < countOf(proc); index++) {
+        // A process with `canary` that runs already starts only its canaries now; the rest wait for promotion. A
+        // first deploy has nothing to compare them to, so it starts every instance (as Nomad does).
+        const canaries = ctx.spec.processes[proc.name]?.canary && isRunning(proc.name) ? Math.min(ctx.spec.processes[proc.name]!.canary!.count, countOf(proc)) : undefined;
+        for (let index = 0; index < (canaries ?? countOf(proc)); index++) {
           ctx.signal.throwIfAborted();
-          started.push(await this.start(plan, proc, ctx, index));
+          const inst = await this.start(plan, proc, ctx, index);
+          started.push(canaries === undefined ? inst : { ...inst, canary: true });
         }
       }
     } catch (err) {
@@ -104,55 +115,207 @@ export class DockerRuntime implements Runtime {
     if (started.length === 0) return skipped('no service process');
     // The gate needs each process's health check only: submit decrypted the secrets already, once is enough.
     const plan = await this.planFor(ctx, { withSecrets: false });
-    const deadline = Date.now() + this.config.healthyDeadlineMs;
+    const all: StartedInstance[] = [...started];
     let passed = false;
     try {
-      // The first instance to fail decides: the others stop being asked, and all of them go.
-      const stopGates = new AbortController();
-      let failed: { inst: StartedInstance; outcome: Extract<GateOutcome, { ok: false }> } | undefined;
-      const settled = await Promise.allSettled(
-        started.map(async (inst) => {
-          const proc = plan.processes.find((p) => p.name === inst.process)!;
-          const outcome = await gateInstance(inst, proc, {
-            minHealthyMs: this.config.minHealthyMs,
-            deadline,
-            signal: AbortSignal.any([ctx.signal, stopGates.signal]),
-            state: (id) => this.deps.containers.state(id),
-          });
-          ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', metadata: { id: inst.id, ok: outcome.ok } });
-          if (!outcome.ok && !failed) {
-            failed = { inst, outcome };
-            stopGates.abort();
-          }
-        }),
-      );
-      ctx.signal.throwIfAborted();
-      if (failed) {
-        const { inst, outcome } = failed;
-        const logTail = await this.deps.containers.logs(inst.id, 20).catch(() => '');
-        const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
-        // The old containers keep serving: an automatic rollback. After a migration they run on the migrated database.
-        const undo = migrationUndoNotice(ctx);
-        if (undo) ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', metadata: { by: 'docker', ...undo.detail } });
-        throw new StepFailedError('healthy', `${undo ? `${undo.text}; ` : ''}${inst.name} (${inst.process}): ${why}; the previous version keeps serving`, {
-          instance: inst.id,
-          process: inst.process,
-          lastAnswer: outcome.lastAnswer,
-          logTail: logTail.slice(-2000),
-          ...undo?.detail,
-        });
+      if (started.some((s) => s.canary)) {
+        const stage = await this.canaryStage(ctx, plan, started);
+        try {
+          await this.startRest(ctx, all);
+          await this.gate(ctx, plan, all.slice(started.length), Date.now() + this.config.healthyDeadlineMs);
+        } catch (err) {
+          stage.close('failed', `promoted, but the rest of the new containers failed: ${errorMessage(err)}`);
+          throw err;
+        }
+        stage.close('successful', `promoted; all ${all.length} new container(s) healthy`);
+      } else {
+        await this.gate(ctx, plan, started, Date.now() + this.config.healthyDeadlineMs);
       }
-      const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (broken) throw broken.reason;
       passed = true;
     } finally {
       if (!passed) {
-        await this.removeAll(started.map((s) => s.id));
-        ctx.report(`removed the ${started.length} new container(s); the old ones were not touched`, { action: 'runtime.discarded' });
+        await this.removeAll(all.map((s) => s.id));
+        ctx.report(`removed the ${all.length} new container(s); the old ones were not touched`, { action: 'runtime.discarded' });
       }
     }
-    ctx.report(`${started.length} new instance(s) healthy`, { action: GATE_PASSED, metadata: { instances: started.map((s) => s.id) } });
-    return done({}, `${started.length} instance(s) healthy for ${Math.round(this.config.minHealthyMs / 1000)}s`);
+    ctx.report(`${all.length} new instance(s) healthy`, { action: GATE_PASSED, metadata: { instances: all.map((s) => s.id) } });
+    return done({ instances: all }, `${all.length} instance(s) healthy for ${Math.round(this.config.minHealthyMs / 1000)}s`);
+  }
+
+  /**
+   * Holds every instance to the gate until `deadline`. The first instance to fail decides: the others stop being
+   * asked, and the step fails naming it (the caller removes the new containers; the old ones keep serving).
+   */
+  private async gate(ctx: StepContext, plan: AppPlan, instances: readonly StartedInstance[], deadline: number): Promise<void> {
+    const stopGates = new AbortController();
+    let failed: { inst: StartedInstance; outcome: Extract<GateOutcome, { ok: false }> } | undefined;
+    const settled = await Promise.allSettled(
+      instances.map(async (inst) => {
+        const proc = plan.processes.find((p) => p.name === inst.process)!;
+        const outcome = await gateInstance(inst, proc, {
+          minHealthyMs: this.config.minHealthyMs,
+          deadline,
+          signal: AbortSignal.any([ctx.signal, stopGates.signal]),
+          state: (id) => this.deps.containers.state(id),
+        });
+        ctx.report(`${inst.name} ${outcome.ok ? 'is healthy' : `failed its gate: ${outcome.lastAnswer}`}`, { action: 'runtime.instance', metadata: { id: inst.id, ok: outcome.ok } });
+        if (!outcome.ok && !failed) {
+          failed = { inst, outcome };
+          stopGates.abort();
+        }
+      }),
+    );
+    ctx.signal.throwIfAborted();
+    if (failed) {
+      const { inst, outcome } = failed;
+      const why = outcome.exited ? outcome.lastAnswer : `not healthy for ${Math.round(this.config.minHealthyMs / 1000)}s within ${Math.round(this.config.healthyDeadlineMs / 1000)}s; last answer: ${outcome.lastAnswer}`;
+      throw await this.gateFailure(ctx, inst, why);
+    }
+    const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (broken) throw broken.reason;
+  }
+
+  /** The step's failure when an instance failed: its last output, and that the previous version keeps serving. */
+  private async gateFailure(ctx: StepContext, inst: StartedInstance, why: string): Promise<StepFailedError> {
+    const logTail = await this.deps.containers.logs(inst.id, 20).catch(() => '');
+    // The old containers keep serving: an automatic rollback. After a migration they run on the migrated database.
+    const undo = migrationUndoNotice(ctx);
+    if (undo) ctx.report(`the previous version keeps serving; ${undo.text}`, { action: 'deploy.rollback', metadata: { by: 'docker', ...undo.detail } });
+    return new StepFailedError('healthy', `${undo ? `${undo.text}; ` : ''}${inst.name} (${inst.process}): ${why}; the previous version keeps serving`, {
+      instance: inst.id,
+      process: inst.process,
+      lastAnswer: why,
+      logTail: logTail.slice(-2000),
+      ...undo?.detail,
+    });
+  }
+
+  /**
+   * The canary stage: the canaries pass the gate beside the old containers (which keep serving; the ingress is not
+   * touched), then wait for `norn promote`, `norn canary fail`, or evaluateAfter counted from their start (then
+   * they are promoted, being healthy). A canary that exits or stops answering its check fails the deploy at once.
+   * Returns the open stage once promoted; throws when the canaries failed.
+   */
+  private async canaryStage(ctx: StepContext, plan: AppPlan, started: readonly StartedInstance[]) {
+    const canaries = started.filter((s) => s.canary);
+    const processes = [...new Set(canaries.map((c) => c.process))].sort();
+    const { countOf } = await this.targets(ctx);
+    const groupsWith = (healthy: (process: string) => number) =>
+      processes.map((process) => {
+        const placed = canaries.filter((c) => c.process === process).length;
+        const h = healthy(process);
+        return { group: process, desiredCanaries: placed, placedCanaries: placed, healthy: h, unhealthy: placed - h, desiredTotal: countOf(plan.processes.find((p) => p.name === process)!), promoted: false };
+      });
+    const asked = Math.max(...processes.map((p) => parseGoDuration(ctx.spec.processes[p]?.canary?.evaluateAfter ?? DEFAULT_CANARY_WINDOW)));
+    // The step's time limit leaves room for the canaries' gate, their window and the rest's gate, not more.
+    const windowMs = Math.min(this.config.healthyDeadlineMs, asked);
+    if (asked > windowMs) {
+      ctx.report(
+        `canary.evaluateAfter ${Math.round(asked / 1000)}s is longer than the health deadline (NORN_HEALTHY_DEADLINE_SECONDS, ${Math.round(windowMs / 1000)}s): ` +
+          `the canaries are promoted after ${Math.round(windowMs / 1000)}s unless an operator decides first; raise NORN_HEALTHY_DEADLINE_SECONDS to watch them longer`,
+        { action: 'canary.window-capped', metadata: { processes } },
+      );
+    }
+    const promoteAt = Date.now() + windowMs;
+    const stage = this.canary.open(ctx.app, ctx.sagaId, groupsWith(() => 0));
+    const list = processes.map((p) => `"${p}"`).join(', ');
+    ctx.report(`canaries of ${list} (${canaries.map((c) => c.name).join(', ')}) run beside the running version, which keeps serving; waiting for them to be healthy`, {
+      action: 'canary.placed',
+      metadata: { deploymentId: ctx.sagaId, groups: processes },
+    });
+    const failedByOperator = () => {
+      ctx.report(`canaries of ${list} failed by an operator (norn canary fail)`, { action: 'canary.failed', metadata: { by: 'operator', deploymentId: ctx.sagaId } });
+      return new StepFailedError('healthy', `canaries of ${list} failed by an operator (norn canary fail); the previous version keeps serving`, { by: 'operator' });
+    };
+    // An operator may fail the canaries before they passed their gate: that ends the gate at once.
+    const operatorFailed = new AbortController();
+    void stage.verdict.then((v) => v.outcome === 'failed' && operatorFailed.abort());
+    try {
+      try {
+        await this.gate({ ...ctx, signal: AbortSignal.any([ctx.signal, operatorFailed.signal]) }, plan, canaries, Date.now() + this.config.healthyDeadlineMs);
+      } catch (err) {
+        if (operatorFailed.signal.aborted && !ctx.signal.aborted) throw failedByOperator();
+        throw err;
+      }
+      stage.update(groupsWith((p) => canaries.filter((c) => c.process === p).length), { ready: true, description: 'canaries healthy, waiting for promotion' });
+      const at = new Date(promoteAt).toISOString();
+      ctx.report(
+        `canaries of ${list} are healthy; waiting for promotion: \`norn promote ${ctx.app}\` starts the rest and replaces the old containers, \`norn canary fail ${ctx.app}\` removes the canaries; ` +
+          `otherwise Norn promotes them at ${at} (evaluateAfter ${Math.round(windowMs / 1000)}s)`,
+        { action: 'canary.waiting', metadata: { deploymentId: ctx.sagaId, promoteAt: at, evaluateAfterMs: windowMs } },
+      );
+      const verdict = await this.watchCanaries(ctx, plan, canaries, stage, promoteAt);
+      if (verdict.outcome === 'failed') throw failedByOperator();
+      const why = verdict.by === 'operator' ? 'promoted by an operator (norn promote)' : `healthy ${Math.round(windowMs / 1000)}s (evaluateAfter) after they started: promoting`;
+      ctx.report(`canaries of ${list} ${why}; starting the rest of the new containers`, { action: 'canary.promoted', metadata: { by: verdict.by, deploymentId: ctx.sagaId } });
+      stage.update(groupsWith((p) => canaries.filter((c) => c.process === p).length).map((g) => ({ ...g, promoted: true })), { description: `promoted (${verdict.by}): starting the rest of the new containers` });
+      return stage;
+    } catch (err) {
+      stage.close('failed', err instanceof StepFailedError ? err.message : `ended: ${errorMessage(err)}`);
+      throw err;
+    }
+  }
+
+  /** Waits for an operator's decision or `promoteAt`, watching the canaries meanwhile. */
+  private async watchCanaries(ctx: StepContext, plan: AppPlan, canaries: readonly StartedInstance[], stage: OpenStage, promoteAt: number): Promise<{ outcome: 'promoted' | 'failed'; by: 'operator' | 'evaluateAfter' }> {
+    const misses = new Map<string, number>();
+    for (;;) {
+      const left = promoteAt - Date.now();
+      if (left <= 0) return { outcome: 'promoted', by: 'evaluateAfter' };
+      const tick = new AbortController();
+      const verdict = await Promise.race([
+        stage.verdict,
+        delay(Math.min(left, CANARY_WATCH_MS), undefined, { signal: AbortSignal.any([ctx.signal, tick.signal]) }).then(() => undefined),
+      ]).finally(() => tick.abort());
+      if (verdict) return verdict;
+      for (const inst of canaries) {
+        const state = await this.deps.containers.state(inst.id);
+        const proc = plan.processes.find((p) => p.name === inst.process)!;
+        let why: string | undefined;
+        if (!state) why = 'the container is gone';
+        else if (!state.running || state.restartCount > 0) why = state.running ? `it restarted ${state.restartCount} time(s)` : `it ${state.status} with code ${state.exitCode}`;
+        else {
+          const answer = await check(inst, proc, ctx.signal);
+          misses.set(inst.id, answer.ok ? 0 : (misses.get(inst.id) ?? 0) + 1);
+          // One missed answer on a loaded host is noise; a run of them is a sick canary.
+          if ((misses.get(inst.id) ?? 0) >= CANARY_MISSES) why = `${CANARY_MISSES} health checks in a row failed; last answer: ${answer.text}`;
+        }
+        if (why) {
+          ctx.report(`canary ${inst.name} (${inst.process}) is unhealthy: ${why}; failing the canaries`, { action: 'canary.failed', metadata: { by: 'health', group: inst.process, deploymentId: ctx.sagaId } });
+          throw await this.gateFailure(ctx, inst, `canary unhealthy: ${why}`);
+        }
+      }
+    }
+  }
+
+  /** After promotion: starts the instances each canary process still lacks, adding each to `all` as it starts. */
+  private async startRest(ctx: StepContext, all: StartedInstance[]): Promise<void> {
+    const plan = await this.planFor(ctx);
+    const { countOf } = await this.targets(ctx);
+    const before = all.length;
+    for (const process of [...new Set(all.filter((s) => s.canary).map((s) => s.process))]) {
+      const proc = plan.processes.find((p) => p.name === process)!;
+      for (let index = all.filter((s) => s.process === process).length; index < countOf(proc); index++) {
+        ctx.signal.throwIfAborted();
+        all.push(await this.start(plan, proc, ctx, index));
+      }
+    }
+    const rest = all.slice(before);
+    if (rest.length > 0) ctx.report(`started ${rest.map((s) => s.name).join(', ')} with image ${plan.image}`, { action: 'runtime.started', metadata: { runtime: 'docker', image: plan.image, instances: rest } });
+  }
+
+  /**
+   * How many instances each process runs after this deploy. A count set with `norn scale` outlives the deploy: a
+   * process already running keeps its number of instances (those of its newest deploy, whose saga label scaled
+   * copies share), a new one starts with the spec's. This deploy's own containers do not count.
+   */
+  private async targets(ctx: StepContext) {
+    const running = (await this.service(ctx.app)).filter((c) => c.state === 'running' && c.labels[LABEL.saga] !== ctx.sagaId).sort((a, b) => b.created - a.created);
+    const countOf = (proc: PlannedProcess) => {
+      const mine = running.filter((c) => c.labels[LABEL.process] === proc.name);
+      return mine.filter((c) => c.labels[LABEL.saga] === mine[0]?.labels[LABEL.saga]).length || proc.count;
+    };
+    return { countOf, isRunning: (process: string) => running.some((c) => c.labels[LABEL.process] === process) };
   }
 
   async retire(ctx: StepContext) {
