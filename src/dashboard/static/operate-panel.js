@@ -2,29 +2,21 @@
 // Operator actions on an app, with the saved token: run a preflight of a ref (POST /api/apps/:app/preflight), show
 // its canaries (GET /api/apps/:app/canary), and promote or fail them (POST .../canary/promote | /fail, after a
 // confirmation, since both change what runs). Each answer links its saga.
-import { AuthNeededError, getJson, sendJson } from './api.js';
+import { getJson, sendJson } from './api.js';
 import { h, sagaHref } from './view.js';
+import { guardedBy, loadAppOptions } from './panel-kit.js';
 
 export function operatePanel(page) {
   const app = h('select', { id: 'operate-app', name: 'app', required: true, 'aria-label': 'app' });
   const ref = h('input', { id: 'operate-ref', name: 'ref', placeholder: 'ref (default: tracked branch)', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'ref' });
   const result = h('div', { id: 'operate-result', 'aria-live': 'polite' });
 
-  const loadApps = async () => {
-    const chosen = app.value;
-    const { apps } = await getJson('/api/apps');
-    app.replaceChildren(...apps.map((a) => h('option', { value: a.name, selected: a.name === chosen }, a.name)));
-  };
+  const loadApps = () => loadAppOptions(app);
   const path = (suffix) => `/api/apps/${encodeURIComponent(app.value)}${suffix}`;
   const show = (...nodes) => result.replaceChildren(...nodes);
-  const guarded = (fn) => async () => {
-    if (!app.reportValidity()) return;
-    try {
-      await fn();
-    } catch (err) {
-      if (err instanceof AuthNeededError) return page.askToken(err.message);
-      show(h('p', { class: 'error' }, err instanceof Error ? err.message : String(err)));
-    }
+  const guarded = (fn) => {
+    const run = guardedBy(page, show)(fn);
+    return async () => (app.reportValidity() ? run() : undefined);
   };
 
   const preflight = guarded(async () => {

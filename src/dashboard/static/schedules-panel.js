@@ -3,9 +3,10 @@
 // is paused (GET /api/apps/:app/schedules), Run now (followed to its end), Pause and Resume, the history of a
 // process (GET …/processes/:process/runs), and Invoke of a function with an optional payload, sent base64 as the
 // API wants it. Every answer links its saga.
-import { AuthNeededError, getJson, sendJson } from './api.js';
+import { getJson, sendJson } from './api.js';
 import { followSaga } from './saga-follow.js';
 import { badge, fmtDuration, h, sagaHref, time } from './view.js';
+import { guardedBy, loadAppOptions } from './panel-kit.js';
 
 export function schedulesPanel(page) {
   const app = h('select', { id: 'schedules-app', name: 'app', required: true, 'aria-label': 'app' });
@@ -16,20 +17,9 @@ export function schedulesPanel(page) {
   const path = (suffix) => `/api/apps/${encodeURIComponent(app.value)}${suffix}`;
   const processPath = (process, verb) => path(`/processes/${encodeURIComponent(process)}/${verb}`);
   const show = (...nodes) => result.replaceChildren(...nodes);
-  const guarded = (fn) => async (...args) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      if (err instanceof AuthNeededError) return page.askToken(err.message);
-      show(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
-    }
-  };
+  const guarded = guardedBy(page, show);
 
-  const loadApps = async () => {
-    const chosen = app.value;
-    const { apps } = await getJson('/api/apps');
-    app.replaceChildren(...apps.map((a) => h('option', { value: a.name, selected: a.name === chosen }, a.name)));
-  };
+  const loadApps = () => loadAppOptions(app);
 
   const showHistory = guarded(async (process) => {
     const { runs } = await getJson(`${processPath(process, 'runs')}?limit=20`);

@@ -2,8 +2,9 @@
 // Set or delete one value of an app's secrets file (PUT/DELETE /api/apps/:app/secrets/:key, with the saved token).
 // The value field is a password field, sent in the request body only and emptied whatever the answer; the page
 // shows the key, the outcome, the saga and the notes, never the value.
-import { AuthNeededError, getJson, sendJson } from './api.js';
+import { AuthNeededError, sendJson } from './api.js';
 import { h, sagaHref } from './view.js';
+import { loadAppOptions } from './panel-kit.js';
 
 const KEY_PATTERN = '[A-Za-z_][A-Za-z0-9_]{0,255}';
 
@@ -13,11 +14,7 @@ export function secretsPanel(page) {
   const value = h('input', { id: 'secret-value', name: 'value', type: 'password', autocomplete: 'new-password', placeholder: 'value (not shown)', 'aria-label': 'value' });
   const result = h('div', { id: 'secret-result', 'aria-live': 'polite' });
 
-  const loadApps = async () => {
-    const chosen = app.value;
-    const { apps } = await getJson('/api/apps');
-    app.replaceChildren(...apps.map((a) => h('option', { value: a.name, selected: a.name === chosen }, a.name)));
-  };
+  const loadApps = () => loadAppOptions(app);
 
   const run = async (op) => {
     if (!key.reportValidity() || !app.reportValidity()) return;

@@ -2,8 +2,9 @@
 // An app's database snapshots, like `norn snapshots`: the list (GET /api/apps/:app/snapshots), Take now (POST
 // …/snapshots/take, answered once the dump is written) and a download of each file for export. The download is
 // fetched with the token in a header and handed to the browser as a blob, so the token never appears in a URL.
-import { AuthNeededError, getBlob, getJson, sendJson } from './api.js';
+import { getBlob, getJson, sendJson } from './api.js';
 import { h, sagaHref, time } from './view.js';
+import { guardedBy, loadAppOptions } from './panel-kit.js';
 
 export function snapshotsPanel(page) {
   const app = h('select', { id: 'snapshots-app', name: 'app', required: true, 'aria-label': 'app' });
@@ -12,20 +13,9 @@ export function snapshotsPanel(page) {
 
   const path = (suffix) => `/api/apps/${encodeURIComponent(app.value)}/snapshots${suffix}`;
   const show = (...nodes) => result.replaceChildren(...nodes);
-  const guarded = (fn) => async (...args) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      if (err instanceof AuthNeededError) return page.askToken(err.message);
-      show(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
-    }
-  };
+  const guarded = guardedBy(page, show);
 
-  const loadApps = async () => {
-    const chosen = app.value;
-    const { apps } = await getJson('/api/apps');
-    app.replaceChildren(...apps.map((a) => h('option', { value: a.name, selected: a.name === chosen }, a.name)));
-  };
+  const loadApps = () => loadAppOptions(app);
 
   const download = guarded(async (s) => {
     show(h('p', { class: 'muted' }, `downloading ${s.ts}…`));
