@@ -4,7 +4,7 @@
 // at once when that process is gone from this host, and by age (`staleMs`) otherwise. Breaking renames the
 // file aside first, so two processes that both judged it stale cannot both delete a fresh lock.
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -103,23 +103,23 @@ export class FileLock {
   }
 }
 
+/**
+ * Creates the lock file with its content in one step: the content goes to a file of our own first, which is then
+ * hard-linked to the lock's name (refused when the name exists). A process killed half way therefore never leaves
+ * an empty lock file behind, which would name no holder and block every waiter until it is old enough to break.
+ */
 async function createExclusive(path: string, content: string): Promise<boolean> {
-  let file;
+  const own = `${path}.${randomUUID()}.new`;
+  await writeFile(own, content, { flag: 'wx' });
   try {
-    file = await open(path, 'wx');
+    await link(own, path);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
+  } finally {
+    await unlink(own).catch(() => undefined);
   }
-  try {
-    await file.writeFile(content);
-  } catch (err) {
-    await file.close();
-    await unlink(path).catch(() => undefined);
-    throw err;
-  }
-  await file.close();
-  return true;
 }
 
 async function inspect(path: string): Promise<{ content: string; holder?: Holder; mtimeMs: number } | undefined> {
@@ -150,7 +150,7 @@ function parseHolder(content: string): Holder | undefined {
     const value = JSON.parse(content) as Partial<Holder>;
     return typeof value.pid === 'number' && typeof value.token === 'string' ? (value as Holder) : undefined;
   } catch {
-    return undefined; // still being written
+    return undefined; // not a lock file this code wrote (they are created whole): only its age can break it
   }
 }
 
