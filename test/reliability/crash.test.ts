@@ -143,12 +143,18 @@ describe('crash: kill -9 at random moments during a stream of deploys', function
     // Restarted and left alone, the receiver ends what the kills cut and runs what is still queued. The bound is
     // generous: on a loaded machine draining the queue took longer than 30 s (a wait for a state, not a timing).
     receiver = await startReceiverRetrying(env);
-    await eventually('no deploy queued or running', async () => {
-      const [queued, running] = await Promise.all(
-        ['queued', 'running'].map((s) => getJson<{ deploys: DeployView[] }>(`${receiver!.url}/api/deploys?status=${s}&limit=1`)),
+    const unfinished = async () =>
+      (await Promise.all(['queued', 'running'].map((s) => getJson<{ deploys: DeployView[] }>(`${receiver!.url}/api/deploys?status=${s}&limit=20`)))).flatMap(
+        (r) => r.body.deploys,
       );
-      return queued!.body.deploys.length + running!.body.deploys.length === 0 ? true : undefined;
-    }, 75_000);
+    await eventually('no deploy queued or running', async () => ((await unfinished()).length === 0 ? true : undefined), 75_000).catch(async (err: unknown) => {
+      // Say which deploys never ended and how far their sagas got, so a failure can be read without a rerun.
+      const stuck = await unfinished();
+      const sagas = await Promise.all(stuck.map((d) => getJson<{ events: { action: string; message: string }[] }>(`${receiver!.url}/api/sagas/${d.sagaId}`)));
+      const lines = stuck.map((d, i) => `${d.app} ${d.sagaId} ${d.status}: ${sagas[i]!.body.events.map((e) => e.action).join(' > ')}`);
+      const said = receiver!.output.join('').split('\n').filter((l) => stuck.some((d) => l.includes(d.sagaId)) || /"level":(40|50|60)/.test(l));
+      throw new Error(`${(err as Error).message} (seed ${seed}):\n${lines.join('\n')}\nthe receiver said:\n${said.slice(-30).join('\n')}`);
+    });
   });
 
   after(async () => {
