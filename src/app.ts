@@ -270,7 +270,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     snapshots,
     sagaLog,
     importMaxBytes: config.snapshotImportMaxBytes,
-    currentCommit: async (name) => (await history.list({ app: name, status: 'succeeded', limit: 10 })).find((d) => d.kind !== 'preflight')?.commitSha,
+    currentCommit: async (name) => (await history.live(name))?.commitSha,
     take: pgAdmin
       ? (input) =>
           takeManualSnapshot(input, {

@@ -24,12 +24,18 @@ export class DeployHistory {
     return (await this.list({ app, status: 'running', limit: 1 })).length > 0;
   }
 
-  /** The image of the app's newest successful deploy: what runs now, and what a rollback goes back to. */
+  /**
+   * The app's newest successful deploy or rollback: what runs now. A preflight (pull request or manual) succeeds
+   * too, but its image was built for checking, never run nor pushed; a rollback's image is what runs after it.
+   */
+  async live(app: string): Promise<DeployRecord | undefined> {
+    const row = await this.deps.knex<DeployRow>('deploys').where({ app, status: 'succeeded' }).whereNot({ kind: 'preflight' }).orderBy('queued_seq', 'desc').first();
+    return row ? fromDeployRow(row) : undefined;
+  }
+
+  /** The image of what runs now (`live`), and what a rollback goes back to. */
   async lastSucceededImage(app: string): Promise<string | undefined> {
-    // A preflight (pull request or manual) succeeds too, but its image was built for checking, never run nor pushed;
-    // a rollback's image is what runs after it.
-    const row = await this.deps.knex<DeployRow>('deploys').where({ app, status: 'succeeded' }).whereNot({ kind: 'preflight' }).orderBy('queued_seq', 'desc').first('image_tag');
-    return row?.image_tag ?? undefined;
+    return (await this.live(app))?.imageTag ?? undefined;
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -18,7 +18,7 @@ export interface ApiDeps {
   readonly catalog: Pick<AppCatalog, 'list' | 'get'>;
   readonly ledger: DeliveryLedger;
   readonly receiver: DeliveryReceiver;
-  readonly deploys: Pick<DeployHistory, 'list' | 'get'>;
+  readonly deploys: Pick<DeployHistory, 'list' | 'get' | 'live'>;
   readonly sagaLog: SagaLog;
   readonly manualDeploy: ManualDeploy;
   readonly isHealthy: () => Promise<boolean>;
@@ -89,8 +89,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     if (!app) throw new NotFoundError('app', ctx.params.app!);
     // The live deploy is looked up on its own: ten failed deploys since must not hide what runs. A pull request's
     // preflight builds without deploying, so its image is never what runs.
-    const [deploys, succeeded] = await Promise.all([deps.deploys.list({ app: app.name, limit: 10 }), deps.deploys.list({ app: app.name, status: 'succeeded', limit: 50 })]);
-    const current = succeeded.find((d) => d.kind !== 'preflight');
+    const [deploys, current] = await Promise.all([deps.deploys.list({ app: app.name, limit: 10 }), deps.deploys.live(app.name)]);
     const running = deploys.find((d) => d.status === 'running');
     // An image a later deploy built (and pushed) but that never went live: that deploy failed or was cut off after build.
     const newerBuild = deploys.find(
