@@ -353,7 +353,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     ordered?.stop();
     await store.close();
   };
-  const server = http.createServer(app.callback());
+  const server = http.createServer(app.requestListener());
   app.ws.listen({ server });
   // ws re-emits the HTTP server's errors on its own emitter; the listen below reports them (a port in use).
   app.ws.server?.on('error', () => undefined);

@@ -3,6 +3,7 @@
 //
 // Deny by default: the public routes (health, webhooks, the dashboard's pages) are mounted first and answer every
 // request they match themselves; everything else, whatever its spelling, meets requireToken before any handler.
+import type { RequestListener } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import websockify from 'koa-websocket';
@@ -15,6 +16,7 @@ import { errorMiddleware } from './error-middleware.js';
 import { refuseCrossSite } from './refuse-cross-site.js';
 import { apiRoutes, healthRoutes, type ApiDeps } from './routes/api-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
+import { webhookListener } from './webhook-listener.js';
 import { isAppName } from '../apps/infraspec-schema.js';
 import type { DeliveryReceiver } from '../deliveries/delivery-receiver.js';
 
@@ -53,7 +55,11 @@ export interface RouteEntry {
   readonly isPublic: boolean;
 }
 
-export type NornHttpApp = websockify.App & { readonly routeTable: readonly RouteEntry[] };
+export type NornHttpApp = websockify.App & {
+  readonly routeTable: readonly RouteEntry[];
+  /** What the HTTP server runs for each request: webhook deliveries outside Koa (webhook-listener.ts), the rest in it. */
+  readonly requestListener: () => RequestListener;
+};
 
 /** A router (mounted with its allowed methods) or a plain middleware. */
 export type ExtraRoute = Router | Koa.Middleware;
@@ -70,7 +76,8 @@ export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
   });
   const mount = (extra: ExtraRoute) => (extra instanceof Router ? app.use(extra.routes()).use(extra.allowedMethods()) : app.use(extra));
   const bodyBudget = new BodyBudget(config.webhookBufferBytes);
-  const open = [healthRoutes({ ...deps, apiToken: config.apiToken }), webhookRoutes({ maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.webhookBodyTimeoutMs, bodyBudget }, deps)];
+  const webhookConfig = { maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.webhookBodyTimeoutMs, bodyBudget };
+  const open = [healthRoutes({ ...deps, apiToken: config.apiToken }), webhookRoutes(webhookConfig, deps)];
   // No allowedMethods here: a public route answers a wrong method itself (405), so it never falls through.
   for (const router of open) app.use(router.routes());
   for (const extra of deps.publicRoutes ?? []) mount(extra);
@@ -94,7 +101,14 @@ export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
     }
   });
   const routeTable = [...routesOf(open, true), ...routesOf(guarded, false)];
-  return Object.assign(app, { routeTable });
+  const requestListener = (): RequestListener => {
+    const webhooks = webhookListener(webhookConfig, deps);
+    const koa = app.callback();
+    return (req, res) => {
+      if (!webhooks(req, res)) void koa(req, res);
+    };
+  };
+  return Object.assign(app, { routeTable, requestListener });
 }
 
 function routesOf(routers: readonly Router[], isPublic: boolean): RouteEntry[] {

@@ -12,7 +12,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { CommandError, ConfigError, InvalidInputError, NotFoundError, RequestBodyError, UpstreamError, UpstreamTimeoutError, WebhookRejectedError } from '../errors.js';
 
-type Answer = { status: number; body: Record<string, unknown>; retryAfterSeconds?: number };
+export type ErrorAnswer = { status: number; body: Record<string, unknown>; retryAfterSeconds?: number };
 
 /** Error codes of a database that cannot be reached or is momentarily busy (node, PostgreSQL SQLSTATE, SQLite). */
 const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_READONLY']);
@@ -29,8 +29,7 @@ export function errorMiddleware(log: Logger, redact: (text: string) => string = 
     try {
       await next();
     } catch (err) {
-      const { status, body, retryAfterSeconds } = answerFor(err, redact);
-      if (status >= 500) log.error({ err, path: ctx.path, status, reference: body.reference }, 'request failed');
+      const { status, body, retryAfterSeconds } = answerFailure(err, ctx.path, log, redact);
       ctx.status = status;
       ctx.body = body;
       if (retryAfterSeconds !== undefined) ctx.set('Retry-After', String(retryAfterSeconds));
@@ -38,7 +37,14 @@ export function errorMiddleware(log: Logger, redact: (text: string) => string = 
   };
 }
 
-function answerFor(err: unknown, redact: (text: string) => string): Answer {
+/** The answer to a request to `path` that failed with `err`, logged when it is the receiver's fault (5xx). */
+export function answerFailure(err: unknown, path: string, log: Logger, redact: (text: string) => string): ErrorAnswer {
+  const answer = errorAnswer(err, redact);
+  if (answer.status >= 500) log.error({ err, path, status: answer.status, reference: answer.body.reference }, 'request failed');
+  return answer;
+}
+
+function errorAnswer(err: unknown, redact: (text: string) => string): ErrorAnswer {
   if (err instanceof WebhookRejectedError || err instanceof RequestBodyError) return { status: err.status, body: { error: err.reason } };
   if (err instanceof InvalidInputError) return { status: err.status, body: { error: err.message, field: err.field } };
   if (err instanceof NotFoundError) return { status: 404, body: { error: err.message } };
