@@ -17,6 +17,10 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export interface Target {
   readonly name: string;
   readonly url: string;
+  /** The process that serves it, whose CPU time the bench reads from /proc. */
+  readonly pid: number;
+  /** It records into PostgreSQL, whose server's CPU time counts towards each request too. */
+  readonly postgres?: boolean;
   /** Delivery ids starting with `prefix` that the ledger holds; absent for peers, which keep no ledger. */
   ledgerIds?(prefix: string): Promise<Set<string>>;
   stop(): Promise<void>;
@@ -49,6 +53,8 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
   return {
     name,
     url: `${child.url}/api/webhooks/github`,
+    pid: child.process.pid!,
+    postgres: scratch !== undefined,
     async ledgerIds(prefix) {
       if (scratch) return pgIds(scratch.url, prefix);
       return sqliteIds(path.join(dataDir, 'norn.sqlite'), prefix);
@@ -81,6 +87,8 @@ export async function startBareTarget(secret: string, opts: { recorded?: 'sqlite
   return {
     name: sqliteFile ? 'bare + SQLite insert' : scratch ? 'bare + PostgreSQL insert (batched)' : 'bare node:http + HMAC',
     url: `http://127.0.0.1:${port}/`,
+    pid: child.pid!,
+    postgres: scratch !== undefined,
     ...(sqliteFile ? { ledgerIds: (prefix: string) => Promise.resolve(sqliteIds(sqliteFile, prefix)) } : {}),
     ...(scratch ? { ledgerIds: (prefix: string) => pgIds(scratch.url, prefix) } : {}),
     async stop() {
@@ -147,6 +155,7 @@ export async function startWebhookTarget(secret: string): Promise<Target> {
   return {
     name: 'adnanh/webhook (HMAC rule)',
     url,
+    pid: child.pid!,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -12,6 +12,7 @@ import { githubPush } from '../test/support/signed-delivery.js';
 import { runLoad, type LoadResult } from './ingest-load.js';
 import { startBareTarget, startServiceTarget, startWebhookTarget, type Target } from './ingest-targets.js';
 import { fmtMs, mark, summarize, table } from './percentiles.js';
+import { postgresCpuMicros, processCpuMicros } from './process-cpu.js';
 import { settle } from './settle.js';
 
 const { values: args } = parseArgs({
@@ -43,6 +44,9 @@ interface Lane {
   readonly slices: LoadResult[];
   /** Time the machine stayed busy after this target's slices ended. */
   settleMs: number;
+  /** CPU the target's process used during its slices, and PostgreSQL's server when it records there. */
+  cpuMicros: number;
+  postgresMicros: number;
 }
 
 function merged(lane: Lane) {
@@ -100,14 +104,19 @@ async function main(): Promise<void> {
   const lanes: Lane[] = [];
   try {
     const runId = Date.now().toString(36);
-    for (const [start, repoUrl] of starts) lanes.push({ target: await start(), repoUrl, prefix: `run-${runId}-${lanes.length}-`, slices: [], settleMs: 0 });
+    for (const [start, repoUrl] of starts) lanes.push({ target: await start(), repoUrl, prefix: `run-${runId}-${lanes.length}-`, slices: [], settleMs: 0, cpuMicros: 0, postgresMicros: 0 });
     for (const lane of lanes) {
       await slice(lane, 1, 'warm-'); // JIT, connection pools, page caches
       await settle(undefined, settleMaxMs);
     }
     for (let r = 0; r < rounds; r++) {
       for (const lane of lanes) {
+        const cpu0 = processCpuMicros(lane.target.pid);
+        const pg0 = lane.target.postgres ? postgresCpuMicros() : 0;
         lane.slices.push(await slice(lane, durationS / rounds, `${lane.prefix}${r}-`));
+        // Read at once: the settle below waits out work answered but not yet done, which is not this slice's alone.
+        lane.cpuMicros += processCpuMicros(lane.target.pid) - cpu0;
+        if (lane.target.postgres) lane.postgresMicros += postgresCpuMicros() - pg0;
         lane.settleMs += await settle(undefined, settleMaxMs);
       }
     }
@@ -118,9 +127,13 @@ async function main(): Promise<void> {
       const m = merged(lane);
       const other = [...m.statuses].filter(([s]) => s < 200 || s >= 300).map(([s, n]) => `${s}x${n}`).join(' ') || '-';
       const busyAfter = `${(lane.settleMs / 1000 / rounds).toFixed(1)} s`;
-      return [lane.target.name, m.rate.toFixed(0), fmtMs(m.latency.p50), fmtMs(m.latency.p99), fmtMs(m.latency.max), `${((100 * m.rate) / bareRate).toFixed(0)}%`, other, String(m.errors), busyAfter];
+      const cpu = `${(lane.cpuMicros / m.okIds.length).toFixed(0)} µs`;
+      const pgCpu = lane.target.postgres ? `${(lane.postgresMicros / m.okIds.length).toFixed(0)} µs` : '-';
+      return [lane.target.name, m.rate.toFixed(0), fmtMs(m.latency.p50), fmtMs(m.latency.p99), fmtMs(m.latency.max), `${((100 * m.rate) / bareRate).toFixed(0)}%`, cpu, pgCpu, other, String(m.errors), busyAfter];
     });
-    console.log(`\n${table([['target', 'req/s', 'p50', 'p99', 'max', 'vs bare', 'non-2xx', 'errors', 'busy after'], ...rows])}\n`);
+    console.log(`\n${table([['target', 'req/s', 'p50', 'p99', 'max', 'vs bare', 'CPU/req', '+ pg/req', 'non-2xx', 'errors', 'busy after'], ...rows])}\n`);
+    console.log('(CPU/req: CPU time of the target\'s process, all its threads, during its slices, per 2xx answer; + pg/req: the PostgreSQL');
+    console.log(' server\'s, for the targets recording there. The load generator shares the CPUs, so req/s follows CPU/req.)');
     console.log('(busy after: how long the CPUs stayed busy after a slice ended, per slice — work answered but not yet done)\n');
     for (const lane of lanes) {
       const line = await ledgerLine(lane);
@@ -144,6 +157,15 @@ async function main(): Promise<void> {
     const pgPeer = rateOf('bare + PostgreSQL insert (batched)');
     if (postgres && pgPeer) {
       console.log(`target: service on PostgreSQL >= 0.8x bare + PostgreSQL insert (batched): ${(postgres / pgPeer).toFixed(2)}x (${postgres.toFixed(0)} vs ${pgPeer.toFixed(0)} req/s) -> ${mark(postgres / pgPeer >= 0.8)}`);
+    }
+    // What each answered delivery cost, which explains the rates: on shared CPUs the rate follows it.
+    const cpuPerRequest = (name: string) => {
+      const lane = lanes.find((l) => l.target.name === name);
+      return lane ? (lane.cpuMicros + lane.postgresMicros) / merged(lane).okIds.length : undefined;
+    };
+    for (const [ours, peer] of [['service, SQLite', 'bare + SQLite insert'], ['service, PostgreSQL', 'bare + PostgreSQL insert (batched)']] as const) {
+      const [a, b] = [cpuPerRequest(ours), cpuPerRequest(peer)];
+      if (a && b) console.log(`CPU per answered delivery (process + PostgreSQL server), ${ours} vs ${peer}: ${a.toFixed(0)} vs ${b.toFixed(0)} µs (${(a / b).toFixed(2)}x)`);
     }
     console.log(`for scale (issue 10's target): service on SQLite at ${(100 * (sqlite.rate / bareRate)).toFixed(0)}% of the bare server, which records nothing`);
     const load1 = os.loadavg()[0]!;
