@@ -38,13 +38,6 @@ export function canaryRoutes(deps: CanaryRouteDeps): Router {
       if (err instanceof StepFailedError) throw new InvalidInputError('runtime', err.message, 409);
       throw err;
     }
-    if (!runtime.canary) {
-      throw new InvalidInputError(
-        'runtime',
-        `the ${runtime.name} runtime runs no canaries: a deploy there starts every new instance beside the old ones and replaces them once healthy, so there is nothing to promote or fail (canaries need the Nomad runtime)`,
-        409,
-      );
-    }
     return { runtime: runtime.name, canary: runtime.canary };
   };
 
