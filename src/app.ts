@@ -28,6 +28,7 @@ import { queueRollback } from './deploys/queue-rollback.js';
 import { rollbackOrderOf } from './pipeline/rollback-order.js';
 import { RollbackPlanner } from './deploys/rollback-plan.js';
 import { CommitOrder } from './events/commit-order.js';
+import { changesWhatRuns } from './events/deploy-queued.js';
 import { LiveHub } from './events/live-hub.js';
 import { PgEventRelay } from './events/pg-event-relay.js';
 import { SagaLog } from './events/saga-log.js';
@@ -279,7 +280,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
             snapshots,
             clock,
             withMigrationLock: (database, signal, work) => withMigrationLock(pgAdmin.clientConfig(database), signal, work),
-            runningDeployStep: async (name) => (await history.list({ app: name, status: 'running', limit: 10 })).find((d) => d.kind !== 'preflight')?.currentStep ?? undefined,
+            runningDeployStep: async (name) => (await history.list({ app: name, status: 'running', limit: 10 })).find((d) => changesWhatRuns(d.kind))?.currentStep ?? undefined,
           })
       : undefined,
     import: pgAdmin ? (input) => importSnapshot(input, { snapshotsDir: config.snapshotsDir, snapshots, clock, readArchive: (file, o) => pgAdmin.listArchive(file, o) }) : undefined,

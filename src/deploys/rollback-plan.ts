@@ -12,6 +12,7 @@
 // than one, a later migration ran on top of that snapshot: restoring it would undo more than the operator was
 // told, so no snapshot is offered and `--restore-snapshot` is refused (409) with what ran.
 import { InvalidInputError } from '../errors.js';
+import { changesWhatRuns } from '../events/deploy-queued.js';
 import type { SagaEvent } from '../events/saga-event.js';
 import { ROLLBACK_PLANNED } from '../pipeline/rollback-order.js';
 import { restoreCommand } from '../snapshots/restore-command.js';
@@ -102,7 +103,7 @@ export class RollbackPlanner {
   async plan(req: RollbackRequest): Promise<RollbackPlan> {
     const to = parseTo(req.to);
     const history = await this.deps.history(req.app, HISTORY_LIMIT);
-    const live = history.filter((d) => d.status === 'succeeded' && d.kind !== 'preflight' && d.imageTag);
+    const live = history.filter((d) => d.status === 'succeeded' && changesWhatRuns(d.kind) && d.imageTag);
     const current = live[0];
     if (!current) throw new InvalidInputError('app', `${req.app} has no successful deploy yet: there is nothing to roll back from`, 409);
     const currentOrigin = await this.originOf(current, history);
@@ -120,7 +121,7 @@ export class RollbackPlanner {
       const where = image.registry ? `it is neither on the Docker engine nor in the registry ${image.registry}` : 'it is not on the Docker engine and was never pushed to a registry';
       throw new InvalidInputError('to', `the image ${target.imageTag} of saga ${target.id} no longer exists: ${where} (removed or pruned); pick another deploy with --to <saga|image>`, 409);
     }
-    const busy = history.find((d) => d.kind !== 'preflight' && (d.status === 'running' || d.status === 'queued'));
+    const busy = history.find((d) => changesWhatRuns(d.kind) && (d.status === 'running' || d.status === 'queued'));
     return {
       app: req.app,
       current: version(current),

@@ -5,6 +5,11 @@ import type { SagaEvent } from './saga-event.js';
 
 /** `rollback`: a redeploy of an earlier deploy's image, without a build (deploys/rollback-plan.ts). */
 export type DeployKind = 'deploy' | 'preflight' | 'rollback';
+
+/** Whether a run of this kind changes what runs: a deploy and a rollback do; a preflight builds and checks only. */
+export function changesWhatRuns(kind: DeployKind): boolean {
+  return kind !== 'preflight';
+}
 export type DeployTrigger = 'push' | 'manual' | 'redeliver' | 'pull_request';
 
 export interface DeployQueuedMetadata {

@@ -35,7 +35,6 @@ export type StepProgressAction =
   | 'snapshot.restored'
   | 'migration.applied'
   | 'migration.command'
-  | 'runtime.warning'
   | 'canary.placed'
   | 'canary.waiting'
   | 'canary.promoted'

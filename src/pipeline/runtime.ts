@@ -59,8 +59,8 @@ export interface Runtime {
    * that runs those itself (Nomad's periodic jobs).
    */
   runOnce?(request: OneOffRun): Promise<OneOffOutcome>;
-  /** Canary deployments (`norn canary`, `promote`, `canary fail`); undefined on a runtime that runs no canaries. */
-  readonly canary?: CanaryControl;
+  /** Canary deployments (`norn canary`, `promote`, `canary fail`). */
+  readonly canary: CanaryControl;
 }
 
 export interface OneOffRun {

@@ -123,14 +123,20 @@ describe('canary deployments (norn canary, promote, canary fail)', function () {
     expect(asked.questions, 'nothing to decide: nothing is asked').to.deep.equal([]);
     expect(interactive.err()).to.match(/^norn: no canary of shop waits for a decision \(deployment [0-9a-f]{8} is (successful|failed)\); nothing was done\n$/);
     const before = svc.nomad.requests.filter((r) => r.path.startsWith('/v1/deployment/promote') || r.path.startsWith('/v1/deployment/fail')).length;
-    for (const [path, code] of [
-      ['/api/apps/nope/canary/promote', 404],
-      ['/api/apps/Bad..App/canary/fail', 400],
-      ['/api/apps/shop/canary/fail', 409],
-    ] as const) {
-      const res = await svc.api(path, { method: 'POST', body: '{}' });
-      expect(res.status, path).to.equal(code);
-      expect(((await res.json()) as { error: string }).error, path).to.be.a('string').that.is.not.empty;
+    const res = await svc.api('/api/apps/shop/canary/fail', { method: 'POST', body: '{}' });
+    expect(res.status).to.equal(409);
+    expect(((await res.json()) as { error: string }).error).to.be.a('string').that.is.not.empty;
+    // An unknown or malformed app answers as on every other app route: 404 naming it.
+    const answer = async (path: string, method: string) => {
+      const r = await svc.api(path, method === 'POST' ? { method, body: '{}' } : { method });
+      return { status: r.status, body: (await r.json()) as unknown };
+    };
+    for (const name of ['nope', 'Bad..App']) {
+      const elsewhere = await answer(`/api/apps/${name}/snapshots`, 'GET');
+      expect(elsewhere).to.deep.equal({ status: 404, body: { error: `app ${name} not found` } });
+      for (const [path, method] of [['/canary', 'GET'], ['/canary/promote', 'POST'], ['/canary/fail', 'POST']] as const) {
+        expect(await answer(`/api/apps/${name}${path}`, method), `${method} ${name}${path}`).to.deep.equal(elsewhere);
+      }
     }
     expect(svc.nomad.requests.filter((r) => r.path.startsWith('/v1/deployment/promote') || r.path.startsWith('/v1/deployment/fail')).length).to.equal(before);
   });

@@ -17,7 +17,6 @@ import { SECRETS_FILE_NAMES, findSecretsFile, sopsSecretsLoader } from '../../ap
 import { REDACTED, redactEnvList, redactSecretEnv } from '../../runtime/redact-secret-env.js';
 import { jobsToRegister, planJobs } from '../../runtime/nomad/plan-jobs.js';
 import { planApp } from '../../app-plan/plan-app.js';
-import { dockerSpecNotices } from '../../runtime/docker/docker-spec-notices.js';
 import { containerOptions, type DockerNetwork } from '../../runtime/docker/container-options.js';
 import type { SubmitConfig } from '../../runtime/nomad/submit.js';
 import { appFromParam } from './app-param.js';
@@ -86,7 +85,7 @@ export function appOpsRoutes(deps: AppOpsRouteDeps): Router {
         .filter((p) => p.kind === 'service')
         .flatMap((p) => Array.from({ length: p.count }, (_, index) => containerOptions(plan, p, { sagaId: 'plan', commitSha: '', index, network: deps.dockerNetwork ?? 'bridge' })))
         .map((c) => ({ ...c, Env: redactEnvList(c.Env ?? [], plan.secretEnvKeys) }));
-      const warnings = [...app.warnings, ...dockerSpecNotices(app.spec)].map((w) => ({ path: w.path, reason: w.reason }));
+      const warnings = app.warnings.map((w) => ({ path: w.path, reason: w.reason }));
       const answer: PlanAnswer = { app: app.name, image, imageSource, jobs: [], secretEnvKeys: plan.secretEnvKeys, plan: null, runtime: 'docker', containers, warnings };
       ctx.body = answer;
       return;

@@ -3,14 +3,14 @@
 // decision is an operator saga (`promote`, `canary fail`) whose id the answer carries; the deploy waiting in its
 // health gate sees the decision and says so in its own saga.
 import Router from '@koa/router';
-import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeployHistory } from '../../deploys/deploy-history.js';
-import { InvalidInputError, NotFoundError, StepFailedError } from '../../errors.js';
+import { InvalidInputError, StepFailedError } from '../../errors.js';
 import type { SagaLog } from '../../events/saga-log.js';
 import { recordOperation } from '../../operations/operation-saga.js';
 import type { CanaryControl } from '../../pipeline/canary-control.js';
 import type { RuntimeSource } from '../../pipeline/runtime.js';
+import { appFromParam } from './app-param.js';
 
 export interface CanaryRouteDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
@@ -24,11 +24,7 @@ const TIMEOUT_MS = 15_000;
 export function canaryRoutes(deps: CanaryRouteDeps): Router {
   const r = new Router({ prefix: '/api/apps/:app/canary' });
 
-  const appOf = (name: string | undefined): string => {
-    if (!name || !isAppName(name)) throw new InvalidInputError('app', 'must be an app name (lower-case letters, digits, dashes)');
-    if (!deps.catalog.get(name)) throw new NotFoundError('app', name);
-    return name;
-  };
+  const appOf = (name: string | undefined): string => appFromParam(deps.catalog, name).name;
 
   const controlOf = async (): Promise<{ runtime: string; canary: CanaryControl }> => {
     let runtime;
@@ -37,13 +33,6 @@ export function canaryRoutes(deps: CanaryRouteDeps): Router {
     } catch (err) {
       if (err instanceof StepFailedError) throw new InvalidInputError('runtime', err.message, 409);
       throw err;
-    }
-    if (!runtime.canary) {
-      throw new InvalidInputError(
-        'runtime',
-        `the ${runtime.name} runtime runs no canaries: a deploy there starts every new instance beside the old ones and replaces them once healthy, so there is nothing to promote or fail (canaries need the Nomad runtime)`,
-        409,
-      );
     }
     return { runtime: runtime.name, canary: runtime.canary };
   };

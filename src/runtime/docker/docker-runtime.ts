@@ -21,7 +21,6 @@ import type { LoadSecrets } from '../../apps/app-secrets.js';
 import { migrationUndoNotice } from '../../pipeline/steps/migration-undo-notice.js';
 import { containerOptions, type DockerNetwork, LABEL } from './container-options.js';
 import { check, gateInstance, type GateInstance, type GateOutcome } from './health-gate.js';
-import { dockerSpecNotices } from './docker-spec-notices.js';
 import { DockerCanaries, type OpenStage } from './docker-canaries.js';
 
 export interface DockerRuntimeConfig {
@@ -71,7 +70,6 @@ export class DockerRuntime implements Runtime {
   }
 
   async submit(ctx: StepContext) {
-    for (const notice of dockerSpecNotices(ctx.spec)) ctx.report(`${notice.path}: ${notice.reason}`, { action: 'runtime.warning', metadata: { runtime: 'docker', path: notice.path } });
     const plan = await this.planFor(ctx);
     const image = plan.image;
     if (!(await this.deps.containers.hasImage(image))) {
