@@ -55,9 +55,10 @@ import { runRoutes } from './http/routes/run-routes.js';
 import { preflightRoutes } from './http/routes/preflight-routes.js';
 import { canaryRoutes } from './http/routes/canary-routes.js';
 import { rollbackRoutes } from './http/routes/rollback-routes.js';
-import { ProcessRuns } from './runs/process-runs.js';
+import { DEFAULT_RUN_TIMEOUT_MS, ProcessRuns } from './runs/process-runs.js';
 import { ScheduleRunner } from './runs/schedule-runner.js';
 import { SchedulePauses } from './runs/schedule-pauses.js';
+import { ScheduleClaims } from './runs/schedule-claims.js';
 import { ProcessVerbs } from './runs/process-verbs.js';
 import { processVerbRoutes } from './http/routes/process-verb-routes.js';
 import { NomadBatchJobs } from './runtime/nomad-batch-jobs.js';
@@ -173,7 +174,9 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     log,
   });
   const runs = new ProcessRuns({ runtime, sagaLog, currentImage: (name) => history.lastSucceededImage(name), log });
-  const schedules = new ScheduleRunner({ catalog, runtime, runs, pauses, log });
+  // A claim outlives no run: a scheduled run's deadline is DEFAULT_RUN_TIMEOUT_MS; a day of claims is kept to read.
+  const claims = new ScheduleClaims({ staleAfterMs: DEFAULT_RUN_TIMEOUT_MS + 60_000, keepMs: 24 * 3600_000 }, { knex });
+  const schedules = new ScheduleRunner({ catalog, runtime, runs, pauses, claims, log });
   const processVerbs = new ProcessVerbs({
     runtime,
     runs,

@@ -2,7 +2,8 @@
 // of every minute, each scheduled process of each deployable app whose cron schedule is due in its time zone runs
 // once as a one-off instance of the app's current image. A run still going when it is due again is not doubled, and
 // a paused schedule (`norn cron <app> pause <process>`, kept in the store) does not run until it is resumed.
-// One receiver per engine: several receivers on one Docker host would each run the schedule.
+// Receivers sharing a store claim each due run there first (schedule-claims.ts), so several of them on one Docker
+// host start it once, and none starts it while a run of the same process is still going on another.
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../apps/app-catalog.js';
 import { planApp } from '../app-plan/plan-app.js';
@@ -10,6 +11,7 @@ import { errorMessage } from '../errors.js';
 import type { RuntimeSource } from '../pipeline/runtime.js';
 import { cronMatches, wallClock } from './cron-match.js';
 import type { ProcessRuns } from './process-runs.js';
+import type { ScheduleClaims } from './schedule-claims.js';
 import type { SchedulePauses } from './schedule-pauses.js';
 
 export class ScheduleRunner {
@@ -17,7 +19,15 @@ export class ScheduleRunner {
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly deps: { catalog: Pick<AppCatalog, 'list'>; runtime: RuntimeSource; runs: ProcessRuns; pauses: Pick<SchedulePauses, 'ofApp'>; log: Logger; now?(): Date },
+    private readonly deps: {
+      catalog: Pick<AppCatalog, 'list'>;
+      runtime: RuntimeSource;
+      runs: ProcessRuns;
+      pauses: Pick<SchedulePauses, 'ofApp'>;
+      claims: Pick<ScheduleClaims, 'claim' | 'end' | 'prune'>;
+      log: Logger;
+      now?(): Date;
+    },
   ) {}
 
   start(): void {
@@ -34,6 +44,7 @@ export class ScheduleRunner {
   async runDue(at: Date): Promise<void> {
     const runtime = await this.deps.runtime.current();
     if (!runtime?.runOnce) return;
+    await this.deps.claims.prune();
     for (const app of this.deps.catalog.list().apps) {
       if (!app.spec.deploy) continue;
       // The plan decides the schedule's time zone, as it does for Nomad's periodic jobs.
@@ -50,9 +61,20 @@ export class ScheduleRunner {
           this.deps.log.warn({ app: app.name, process: proc.name }, 'scheduled run skipped: the previous one is still running');
           continue;
         }
+        const claim = await this.deps.claims.claim(app.name, proc.name, at);
+        if (claim.outcome === 'taken') {
+          this.deps.log.info({ app: app.name, process: proc.name, receiver: claim.by }, 'scheduled run left to the receiver that claimed it');
+          continue;
+        }
+        if (claim.outcome === 'running') {
+          this.deps.log.warn({ app: app.name, process: proc.name, receiver: claim.by, dueAt: claim.dueAt }, 'scheduled run skipped: the previous one is still running on another receiver');
+          continue;
+        }
         const run = this.deps.runs
           .run(app, proc.name, 'schedule')
-          .catch((err: unknown) => this.deps.log.warn({ app: app.name, process: proc.name, err: errorMessage(err) }, 'scheduled run not started'));
+          .catch((err: unknown) => this.deps.log.warn({ app: app.name, process: proc.name, err: errorMessage(err) }, 'scheduled run not started'))
+          .finally(() => this.deps.claims.end(app.name, proc.name, at))
+          .catch((err: unknown) => this.deps.log.warn({ app: app.name, process: proc.name, err: errorMessage(err) }, 'could not record the end of a scheduled run; its claim goes stale after the run deadline'));
         this.running.add(run);
         void run.finally(() => this.running.delete(run));
       }

@@ -7,6 +7,7 @@ import type { LoadedApp } from '../../src/apps/load-app-specs.js';
 import { SagaLog } from '../../src/events/saga-log.js';
 import type { OneOffRun, Runtime, RuntimeSource } from '../../src/pipeline/runtime.js';
 import { ProcessRuns } from '../../src/runs/process-runs.js';
+import { ScheduleClaims } from '../../src/runs/schedule-claims.js';
 import { SchedulePauses } from '../../src/runs/schedule-pauses.js';
 import { ScheduleRunner } from '../../src/runs/schedule-runner.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
@@ -49,7 +50,8 @@ for (const engine of ['sqlite', 'postgres'] as const) describe(`ScheduleRunner a
     const sagaLog = new SagaLog({ knex: store.knex });
     const runs = new ProcessRuns({ runtime: source, sagaLog, currentImage: async () => undefined, log });
     pauses = new SchedulePauses({ knex: store.knex });
-    runner = new ScheduleRunner({ catalog: { list: () => ({ apps: [app], errors: [] }) }, runtime: source, runs, pauses, log });
+    const claims = new ScheduleClaims({ staleAfterMs: 60_000, keepMs: 3600_000 }, { knex: store.knex, now: () => due });
+    runner = new ScheduleRunner({ catalog: { list: () => ({ apps: [app], errors: [] }) }, runtime: source, runs, pauses, claims, log });
   });
   afterEach(async () => {
     await runner.stop();

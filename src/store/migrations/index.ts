@@ -5,6 +5,7 @@ import * as core from './001-core.js';
 import * as snapshots from './002-snapshots.js';
 import * as statusOutbox from './003-status-outbox.js';
 import * as schedulePauses from './004-schedule-pauses.js';
+import * as scheduleClaims from './005-schedule-claims.js';
 
 export interface Migration {
   readonly name: string;
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '002-snapshots', ...snapshots },
   { name: '003-status-outbox', ...statusOutbox },
   { name: '004-schedule-pauses', ...schedulePauses },
+  { name: '005-schedule-claims', ...scheduleClaims },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
