@@ -319,6 +319,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       publicUrl: config.publicUrl,
       maxBodyBytes: config.maxBodyBytes,
       webhookBodyTimeoutMs: config.webhookBodyTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
       webhookBufferBytes: config.webhookBufferBytes,
     },
     {
@@ -362,7 +363,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   // ws re-emits the HTTP server's errors on its own emitter; the listen below reports them (a port in use).
   app.ws.server?.on('error', () => undefined);
   server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
+  // Off: each request has its own deadline (http/request-deadline.ts), which a snapshot upload can stretch.
+  server.requestTimeout = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -30,6 +30,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly webhookBufferBytes: number;
   readonly webhookBodyTimeoutMs: number;
+  /** NORN_REQUEST_TIMEOUT_SECONDS, in ms: every other request must arrive whole within it (an upload: keep moving). */
+  readonly requestTimeoutMs: number;
   readonly rejectedPerMinute: number;
   /** 0: deliveries are kept forever. */
   readonly ledgerRetentionDays: number;
@@ -106,6 +108,7 @@ const schema = z.object({
   NORN_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024),
   NORN_WEBHOOK_BUFFER_BYTES: int(1024, 16 * 1024 * 1024 * 1024),
   NORN_WEBHOOK_BODY_TIMEOUT_SECONDS: int(1, 600),
+  NORN_REQUEST_TIMEOUT_SECONDS: int(1, 3600),
   NORN_REJECTED_PER_MINUTE: int(1, 10_000_000),
   NORN_LEDGER_RETENTION_DAYS: int(0, 36_500),
   NORN_STEP_TIMEOUT_SECONDS: int(1, 24 * 3600),
@@ -208,6 +211,7 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
     maxBodyBytes: v.NORN_MAX_BODY_BYTES,
     webhookBufferBytes: v.NORN_WEBHOOK_BUFFER_BYTES,
     webhookBodyTimeoutMs: v.NORN_WEBHOOK_BODY_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: v.NORN_REQUEST_TIMEOUT_SECONDS * 1000,
     rejectedPerMinute: v.NORN_REJECTED_PER_MINUTE,
     ledgerRetentionDays: v.NORN_LEDGER_RETENTION_DAYS,
     stepTimeoutMs: v.NORN_STEP_TIMEOUT_SECONDS * 1000,

@@ -32,6 +32,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NORN_MAX_BODY_BYTES', help: 'largest webhook body accepted', default: '5242880' },
   { name: 'NORN_WEBHOOK_BUFFER_BYTES', help: 'bytes all webhook bodies being read at once may hold together (beyond: 503 with Retry-After)', default: '67108864' },
   { name: 'NORN_WEBHOOK_BODY_TIMEOUT_SECONDS', help: 'time a webhook body may take to arrive (beyond: 408)', default: '10' },
+  { name: 'NORN_REQUEST_TIMEOUT_SECONDS', help: 'time any other request may take to arrive whole, and a snapshot upload to send nothing (beyond: 408)', default: '30' },
   { name: 'NORN_REJECTED_PER_MINUTE', help: 'refused webhook deliveries per sending address and minute recorded one by one; the rest get 429 and one aggregate row', default: '30' },
   { name: 'NORN_LEDGER_RETENTION_DAYS', help: 'days deliveries that deployed nothing (rejected, ignored, no match) are kept; 0 keeps them forever', default: '30' },
   { name: 'NORN_STEP_TIMEOUT_SECONDS', help: 'default time limit of a pipeline step', default: '900' },

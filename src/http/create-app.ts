@@ -17,6 +17,7 @@ import { refuseCrossSite } from './refuse-cross-site.js';
 import { apiRoutes, healthRoutes, type ApiDeps } from './routes/api-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { webhookListener } from './webhook-listener.js';
+import { armRequestDeadline } from './request-deadline.js';
 import { isAppName } from '../apps/infraspec-schema.js';
 import type { DeliveryReceiver } from '../deliveries/delivery-receiver.js';
 
@@ -29,6 +30,8 @@ export interface HttpConfig {
   readonly maxBodyBytes: number;
   /** NORN_WEBHOOK_BODY_TIMEOUT_SECONDS, in ms. */
   readonly webhookBodyTimeoutMs: number;
+  /** NORN_REQUEST_TIMEOUT_SECONDS, in ms (request-deadline.ts). */
+  readonly requestTimeoutMs: number;
   /** NORN_WEBHOOK_BUFFER_BYTES: all webhook bodies being read at once, together. */
   readonly webhookBufferBytes: number;
 }
@@ -105,7 +108,9 @@ export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
     const webhooks = webhookListener(webhookConfig, deps);
     const koa = app.callback();
     return (req, res) => {
-      if (!webhooks(req, res)) void koa(req, res);
+      if (webhooks(req, res)) return;
+      armRequestDeadline(req, res, config.requestTimeoutMs);
+      void koa(req, res);
     };
   };
   return Object.assign(app, { routeTable, requestListener });

@@ -16,6 +16,7 @@ import { recordOperation } from '../../operations/operation-saga.js';
 import type { ImportSnapshotInput } from '../../snapshots/import-snapshot.js';
 import type { ManualSnapshotInput } from '../../snapshots/manual-snapshot.js';
 import type { Snapshot, SnapshotStore } from '../../snapshots/snapshot-store.js';
+import { allowSlowUpload } from '../request-deadline.js';
 import { appFromParam } from './app-param.js';
 
 export interface SnapshotTransferRouteDeps {
@@ -117,6 +118,8 @@ export function snapshotTransferRoutes(deps: SnapshotTransferRouteDeps): Router 
       ctx.req.resume();
       throw new InvalidInputError('name', 'must be a plain file name (letters, digits, space, _ . + -; no path), at most 200 characters');
     }
+    // A dump of a real database takes longer to send than any JSON body: it may, as long as it keeps arriving.
+    allowSlowUpload(ctx.req);
     const { sagaId, result } = await recordOperation(
       deps.sagaLog,
       { app: app.name, verb: 'snapshots import', summary: `import a snapshot of ${database}${from ? ` from ${from}` : ''}`, metadata: { database, ...(from ? { name: from } : {}) } },
