@@ -140,6 +140,19 @@ describe('canary deployments (norn canary, promote, canary fail)', function () {
     }
     expect(svc.nomad.requests.filter((r) => r.path.startsWith('/v1/deployment/promote') || r.path.startsWith('/v1/deployment/fail')).length).to.equal(before);
   });
+
+  it('shows a rollback waiting on its canaries as the run a decision is for, and links the decision to it', async () => {
+    const res = await svc.api('/api/apps/shop/rollback', { method: 'POST', body: '{}' });
+    expect(res.status, await res.clone().text()).to.equal(202);
+    const { sagaId } = (await res.json()) as { sagaId: string };
+    await eventually('the rollback\'s canaries to wait for promotion', async () => ((await events(sagaId)).some((e) => e.action === 'canary.waiting') ? true : undefined), 30_000);
+    const shown = (await (await svc.api('/api/apps/shop/canary')).json()) as { deploy: { sagaId: string } | null };
+    expect(shown.deploy?.sagaId).to.equal(sagaId);
+    const promoted = captureIo();
+    expect(await promoteCommandWith({ confirmer: nobody })(['shop', '--yes'], env(), promoted.io), promoted.err()).to.equal(0);
+    expect(promoted.lines()[2]).to.equal(`the deploy goes on in saga ${sagaId} (norn saga ${sagaId})`);
+    await eventually('the rollback to succeed', async () => ((await status(sagaId)).status === 'succeeded' ? true : undefined), 30_000);
+  });
 });
 
 describe('canary deployments on the Docker runtime', function () {

@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeployHistory } from '../../deploys/deploy-history.js';
 import { InvalidInputError, StepFailedError } from '../../errors.js';
+import { changesWhatRuns } from '../../events/deploy-queued.js';
 import type { SagaLog } from '../../events/saga-log.js';
 import { recordOperation } from '../../operations/operation-saga.js';
 import type { CanaryControl } from '../../pipeline/canary-control.js';
@@ -37,9 +38,12 @@ export function canaryRoutes(deps: CanaryRouteDeps): Router {
     return { runtime: runtime.name, canary: runtime.canary };
   };
 
-  /** The deploy of `app` running now, and when its health gate promotes the canaries by itself (if it said). */
+  /**
+   * The run of `app` that changes what runs (a deploy or a rollback: both wait in the same health gate), and when
+   * that gate promotes the canaries by itself (if it said).
+   */
   const runningDeploy = async (app: string) => {
-    const [running] = (await deps.history.list({ app, status: 'running', limit: 5 })).filter((d) => d.kind === 'deploy');
+    const [running] = (await deps.history.list({ app, status: 'running', limit: 5 })).filter((d) => changesWhatRuns(d.kind));
     if (!running) return null;
     const waiting = (await deps.sagaLog.forSaga(running.id)).filter((e) => e.action === 'canary.waiting').at(-1);
     const promoteAt = typeof waiting?.metadata.promoteAt === 'string' ? waiting.metadata.promoteAt : null;
