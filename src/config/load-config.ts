@@ -186,6 +186,9 @@ export function loadConfig(processEnv: Env, cwd = process.cwd()): Config {
   if (v.NORN_WEBHOOK_BUFFER_BYTES < v.NORN_MAX_BODY_BYTES) {
     throw new ConfigError('NORN_WEBHOOK_BUFFER_BYTES', `must be at least NORN_MAX_BODY_BYTES (${v.NORN_MAX_BODY_BYTES}), or no body of the largest size could ever be read`);
   }
+  if (v.NORN_REQUEST_TIMEOUT_SECONDS < v.NORN_WEBHOOK_BODY_TIMEOUT_SECONDS) {
+    throw new ConfigError('NORN_REQUEST_TIMEOUT_SECONDS', `must be at least NORN_WEBHOOK_BODY_TIMEOUT_SECONDS (${v.NORN_WEBHOOK_BODY_TIMEOUT_SECONDS}), or a webhook body would be cut off before its own limit`);
+  }
   const env = { ...fileValues, ...processEnv };
   const resolve = (p: string) => path.resolve(cwd, p.replace(/^~(?=$|\/)/, os.homedir()));
   return {

@@ -108,9 +108,9 @@ export function createApp(config: HttpConfig, deps: HttpDeps): NornHttpApp {
     const webhooks = webhookListener(webhookConfig, deps);
     const koa = app.callback();
     return (req, res) => {
-      if (webhooks(req, res)) return;
+      // Webhooks too: their own, shorter limit covers a body being read, not one dropped after a 503 busy.
       armRequestDeadline(req, res, config.requestTimeoutMs);
-      void koa(req, res);
+      if (!webhooks(req, res)) void koa(req, res);
     };
   };
   return Object.assign(app, { routeTable, requestListener });

@@ -4,7 +4,8 @@
 // limit, unless its route lets the upload take as long as it keeps moving (`allowSlowUpload`: then the limit is
 // how long it may send nothing). Past it the sender is answered 408 and the connection is closed, whether or not a
 // route read the body: a body trickled to a route that answered early holds no connection forever.
-// Webhook deliveries have their own, shorter limit (NORN_WEBHOOK_BODY_TIMEOUT_SECONDS) and are not armed here.
+// Webhook bodies have their own, shorter limit (NORN_WEBHOOK_BODY_TIMEOUT_SECONDS) while they are read; this one
+// still ends a body the receiver drops unread (a 503 when it holds as many bodies as it may).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 interface Deadline {

@@ -61,7 +61,14 @@ describe('the request deadline (NORN_REQUEST_TIMEOUT_SECONDS)', function () {
     const database = new URL(db.url).pathname.slice(1);
     svc = await startTestService({
       specs: { shop: { name: 'shop', image: 'norn-base:latest', processes: { web: { port: 8080 } }, infrastructure: { postgres: { database } } } },
-      env: { NORN_POSTGRES_URL: testDatabaseUrl(), NORN_REQUEST_TIMEOUT_SECONDS: String(LIMIT_S) },
+      env: {
+        NORN_POSTGRES_URL: testDatabaseUrl(),
+        NORN_REQUEST_TIMEOUT_SECONDS: String(LIMIT_S),
+        NORN_WEBHOOK_BODY_TIMEOUT_SECONDS: String(LIMIT_S),
+        // Room for one webhook body of 2 KB at a time: a second is answered 503 busy and dropped unread.
+        NORN_MAX_BODY_BYTES: '2048',
+        NORN_WEBHOOK_BUFFER_BYTES: '2048',
+      },
     });
     const taken = await svc.api('/api/apps/shop/snapshots/take', { method: 'POST', body: '{}' });
     expect(taken.status, await taken.clone().text()).to.be.oneOf([200, 201]);
@@ -86,6 +93,17 @@ describe('the request deadline (NORN_REQUEST_TIMEOUT_SECONDS)', function () {
     expect(answer.status).to.equal(401);
     // The whole body would take 20 s; the deadline ends it after about a second.
     expect(answer.closedAfterMs).to.be.below(10_000);
+  });
+
+  it('closes the connection of a webhook body dropped unread after a 503 busy, which no body limit covers', async () => {
+    const hook = (id: string) => ['POST /api/webhooks/github HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'X-GitHub-Event: push', `X-GitHub-Delivery: ${id}`, `X-Hub-Signature-256: sha256=${'0'.repeat(64)}`];
+    const holder = trickle(svc.url, hook('holds-the-budget'), Buffer.alloc(2000, 0x20), { pieces: 100, gapMs: 100 });
+    await new Promise((r) => setTimeout(r, 200));
+    const dropped = await trickle(svc.url, hook('busy'), Buffer.alloc(1000, 0x20), { pieces: 100, gapMs: 100 });
+    expect(dropped.status).to.equal(503);
+    // Its body would take 10 s to send.
+    expect(dropped.closedAfterMs).to.be.below(6_000);
+    expect((await holder).status).to.equal(408);
   });
 
   it('takes a snapshot upload that takes longer than the limit while it keeps arriving', async () => {

@@ -38,6 +38,14 @@ describe('loadConfig', () => {
     expect(bad({ NORN_WEBHOOK_SECRET: 'short' }).message).to.not.contain('short:');
   });
 
+  it('gives every request 30 s to arrive, and refuses a limit under the webhook body\'s, which it would cut short', () => {
+    expect(loadConfig({}, '/srv/norn')).to.include({ requestTimeoutMs: 30_000, webhookBodyTimeoutMs: 10_000 });
+    expect(loadConfig({ NORN_REQUEST_TIMEOUT_SECONDS: '600', NORN_WEBHOOK_BODY_TIMEOUT_SECONDS: '60' }, '/srv/norn').requestTimeoutMs).to.equal(600_000);
+    expect(() => loadConfig({ NORN_REQUEST_TIMEOUT_SECONDS: '5' }, '/srv/norn'))
+      .to.throw(ConfigError, 'must be at least NORN_WEBHOOK_BODY_TIMEOUT_SECONDS (10)')
+      .with.property('variable', 'NORN_REQUEST_TIMEOUT_SECONDS');
+  });
+
   it('reads a YAML config file, with the environment winning', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-cfg-'));
     fs.writeFileSync(path.join(dir, 'norn.yaml'), 'NORN_PORT: 9000\nNORN_HOST: 127.0.0.1\n');
