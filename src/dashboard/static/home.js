@@ -73,6 +73,8 @@ export async function homePage(main, page) {
   const [{ events }, { deploys }] = await Promise.all([getJson('/api/events?limit=500'), getJson('/api/deploys?limit=20')]);
   for (const e of events) book.apply(fromEvent(e));
   for (const v of deploys) book.seed(v);
+  // A run known from its events alone (older than the listing): ask for its steps like a new one.
+  for (const d of book.feed()) if (!d.stepNames) learnSteps(d.sagaId);
   await refreshLists();
   renderFeed();
 
