@@ -17,7 +17,7 @@ import { DeliveryReceiver } from './deliveries/delivery-receiver.js';
 import { LedgerMaintenance } from './deliveries/ledger-maintenance.js';
 import { RejectionThrottle } from './deliveries/rejection-throttle.js';
 import { removeOrphanWorkDirs, settleInterrupted } from './deploys/crash-recovery.js';
-import { deployExecution } from './deploys/deploy-execution.js';
+import { deployExecution, runStepsOf, type Pipelines } from './deploys/deploy-execution.js';
 import { DeployHistory } from './deploys/deploy-history.js';
 import { DeployLifecycle } from './deploys/deploy-lifecycle.js';
 import { DeployScheduler } from './deploys/deploy-scheduler.js';
@@ -198,22 +198,23 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const pipeline = deployPipeline(config, clients);
   const preflight = preflightPipeline(config, clients, pipeline);
 
+  const pipelines: Pipelines = {
+    deploy: pipeline,
+    preflight,
+    // A rollback's order (image, snapshot to restore) was recorded with it when it was queued.
+    rollback: async (deploy) => {
+      const order = rollbackOrderOf(await sagaLog.forSaga(deploy.id));
+      return order ? rollbackPipeline(config, clients, pipeline, order) : 'this rollback has no rollback.planned event to say which image to run; request it again with norn rollback';
+    },
+  };
+
   const scheduler = new DeployScheduler(
     { maxConcurrent: config.maxConcurrentDeploys, leaseMs: config.leaseMs, pollIntervalMs: config.pollIntervalMs },
     {
       lifecycle,
       history,
       log,
-      execute: deployExecution({ catalog, lifecycle, pipelines: {
-          deploy: pipeline,
-          preflight,
-          // A rollback's order (image, snapshot to restore) was recorded with it when it was queued.
-          rollback: async (deploy) => {
-            const order = rollbackOrderOf(await sagaLog.forSaga(deploy.id));
-            return order ? rollbackPipeline(config, clients, pipeline, order) : 'this rollback has no rollback.planned event to say which image to run; request it again with norn rollback';
-          },
-        },
-        log, redact: (text) => redactor.redact(text) }),
+      execute: deployExecution({ catalog, lifecycle, pipelines, log, redact: (text) => redactor.redact(text) }),
       onInterrupted: (d) => settleInterrupted(d, { workRoot, runtime, sagaLog, log }),
     },
   );
@@ -329,6 +330,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       deploys: history,
       sagaLog,
       manualDeploy,
+      stepsOf: runStepsOf(pipelines),
       hub,
       log,
       redact: (text) => redactor.redact(text),

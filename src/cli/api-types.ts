@@ -19,6 +19,8 @@ export interface DeployView {
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /** The run's steps in order, cleanup last; absent from receivers older than the field. */
+  readonly steps?: readonly string[];
 }
 
 export interface QueuedDeploy {

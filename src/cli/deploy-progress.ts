@@ -1,6 +1,5 @@
-// The state of one deploy as the CLI has seen it from the live stream: the nine steps and how the saga ended.
+// The state of one run as the CLI has seen it from the live stream: its steps and how the saga ended.
 // Pure: fed envelopes, read by the renderers.
-import { STEP_NAMES } from '../pipeline/step.js';
 import type { Envelope } from './api-types.js';
 
 export type StepStatus = 'pending' | 'running' | 'complete' | 'failed' | 'skipped';
@@ -18,15 +17,8 @@ export interface StepState {
 
 export type Outcome = 'queued' | 'running' | 'succeeded' | 'failed';
 
-/** The steps a preflight runs (pipeline/deploy-pipeline.ts preflightPipeline; its plan reports as `submit`). */
-export const PREFLIGHT_STEPS: readonly string[] = ['clone', 'build', 'test', 'submit', 'cleanup'];
-
-/** A rollback redeploys a built image: no clone, build or test. */
-export const ROLLBACK_STEPS: readonly string[] = ['snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup'];
-
+/** How the run's end reads (deployed, preflight passed, rolled back). */
 export type RunKind = 'deploy' | 'preflight' | 'rollback';
-
-const STEPS_OF: Record<RunKind, readonly string[]> = { deploy: STEP_NAMES, preflight: PREFLIGHT_STEPS, rollback: ROLLBACK_STEPS };
 
 export class DeployProgress {
   readonly steps: StepState[];
@@ -42,11 +34,21 @@ export class DeployProgress {
   /** Why a deploy ended without running to the end: failed, superseded, interrupted. */
   reason?: string;
 
+  /** False when the receiver did not say which steps the run has: steps are then added as they first report. */
+  private readonly isStepListKnown: boolean;
+
+  /**
+   * `steps`: the run's steps in order, as the receiver's saga answer lists them (`saga.steps`). A receiver older than
+   * that field sends none; the CLI may talk to one (NORN_URL can name any receiver), and rather than guess a list by
+   * the run's kind it then shows each step from its first event on.
+   */
   constructor(
     readonly sagaId: string,
     readonly kind: RunKind = 'deploy',
+    steps?: readonly string[],
   ) {
-    this.steps = STEPS_OF[kind].map((name) => ({ name, status: 'pending', progress: [] }));
+    this.isStepListKnown = steps !== undefined;
+    this.steps = (steps ?? []).map((name) => ({ name, status: 'pending', progress: [] }));
   }
 
   get isFinished(): boolean {
@@ -67,7 +69,7 @@ export class DeployProgress {
         this.commitSha = str(p.commitSha);
         break;
       case 'deploy.step': {
-        const step = this.step(p.step);
+        const step = this.step(p.step) ?? this.firstSeen(p.step);
         if (!step) break;
         this.outcome = 'running';
         step.status = p.status as StepStatus;
@@ -94,6 +96,14 @@ export class DeployProgress {
         break;
     }
     return true;
+  }
+
+  /** A step the receiver did not list beforehand (see the constructor); a listed run ignores unknown names. */
+  private firstSeen(name: unknown): StepState | undefined {
+    if (this.isStepListKnown || typeof name !== 'string' || name === '') return undefined;
+    const step: StepState = { name, status: 'pending', progress: [] };
+    this.steps.push(step);
+    return step;
   }
 }
 

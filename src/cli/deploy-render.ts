@@ -1,5 +1,5 @@
 // How `norn deploy` shows a deploy: plain lines (one per transition, for pipes and logs) or a terminal frame
-// (all nine steps, a spinner on the running one). Pure functions of the envelope and the progress so far.
+// (the run's steps, a spinner on the running one). Pure functions of the envelope and the progress so far.
 import type { Envelope } from './api-types.js';
 import type { DeployProgress, StepState } from './deploy-progress.js';
 
@@ -37,7 +37,7 @@ function envelopeLines(env: Envelope, progress: DeployProgress): string[] {
   }
 }
 
-/** The terminal frame: header, the nine steps, and the outcome (or a notice such as "reconnecting"). */
+/** The terminal frame: header, the run's steps, and the outcome (or a notice such as "reconnecting"). */
 export function frameLines(app: string, progress: DeployProgress, opts: { now: number; tick: number; notice?: string }): string[] {
   const lines = [`${progress.kind} ${app} ${progress.ref ?? ''} @ ${progress.commitSha?.slice(0, 12) ?? '?'}  saga ${progress.sagaId}`];
   for (const step of progress.steps) {

@@ -12,7 +12,7 @@ export interface FollowOptions {
   readonly app: string;
   readonly sagaId: string;
   readonly json: boolean;
-  /** Which steps it runs and how its end reads (default: a deploy's nine). */
+  /** How its end reads (default: a deploy's); its steps are the ones the receiver lists for the saga. */
   readonly kind?: RunKind;
 }
 
@@ -22,7 +22,8 @@ export async function followDeploy(
   opts: FollowOptions,
   feedDeps: LiveFeedDeps & { retryDelaysMs?: readonly number[] } = {},
 ): Promise<DeployProgress> {
-  const progress = new DeployProgress(opts.sagaId, opts.kind);
+  const { since, steps } = await sagaStart(api, opts.sagaId);
+  const progress = new DeployProgress(opts.sagaId, opts.kind, steps);
   const mode: ViewMode = opts.json ? 'json' : io.out.isTTY ? 'tty' : 'plain';
   const view = deployView(mode, { app: opts.app, progress, out: io.out, err: io.err });
   try {
@@ -30,7 +31,7 @@ export async function followDeploy(
       api,
       {
         app: opts.app,
-        since: await seqBefore(api, opts.sagaId),
+        since,
         retryDelaysMs: feedDeps.retryDelaysMs,
         onReconnecting: ({ since, reason }) => view.notice(`live stream dropped (${reason}); resuming after event ${since}…`),
       },
@@ -48,11 +49,13 @@ export async function followDeploy(
 }
 
 /**
- * The seq just before the saga's deploy.queued event: following from there replays the whole saga, so nothing
- * is lost however far the deploy got before the socket opened.
+ * The seq just before the saga's deploy.queued event (following from there replays the whole saga, so nothing is lost
+ * however far the deploy got before the socket opened), and the steps the receiver says the run has.
  */
-async function seqBefore(api: ApiClient, sagaId: string): Promise<number> {
-  const { events } = await api.get<SagaAnswer>(`/api/sagas/${sagaId}`);
+async function sagaStart(api: ApiClient, sagaId: string): Promise<{ since: number; steps?: readonly string[] }> {
+  const { saga, events } = await api.get<SagaAnswer>(`/api/sagas/${sagaId}`);
   const first = events.find((e) => e.action === 'deploy.queued') ?? events[0];
-  return first ? first.seq - 1 : 0;
+  const listed = saga?.steps;
+  const steps = Array.isArray(listed) && listed.every((s) => typeof s === 'string') ? listed : undefined;
+  return { since: first ? first.seq - 1 : 0, steps };
 }

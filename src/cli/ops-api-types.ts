@@ -8,3 +8,4 @@ export type { RestoreSnapshotResult } from '../snapshots/restore-snapshot.js';
 export type { IngressListing } from '../pipeline/ingress/cloudflared-ingress.js';
 export type { IngressRule } from '../integrations/cloudflared/ingress-document.js';
 export type { TeardownResult } from '../pipeline/ingress/teardown-endpoints.js';
+export type { TeardownPreview } from '../http/routes/instance-routes.js';

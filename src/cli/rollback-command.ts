@@ -8,8 +8,6 @@ import type { LiveFeedDeps } from './live-feed.js';
 import { planLines, rollbackAction } from './rollback-render.js';
 import type { RollbackPlan } from '../deploys/rollback-plan.js';
 
-/** The steps a rollback runs (pipeline/deploy-pipeline.ts rollbackPipeline): no clone, build or test. */
-
 interface RollbackAnswer {
   readonly dryRun: boolean;
   readonly sagaId?: string;

@@ -3,18 +3,38 @@
 // a deploy that fails: failing is an ending like any other.
 import type { Logger } from 'pino';
 import type { AppCatalog } from '../apps/app-catalog.js';
-import type { DeployPipeline } from '../pipeline/deploy-pipeline.js';
+import { stepNamesOf, type DeployPipeline } from '../pipeline/deploy-pipeline.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import type { DeployLifecycle } from './deploy-lifecycle.js';
+import type { StepName } from '../pipeline/step.js';
 import type { DeployKind, DeployRecord } from './deploy-record.js';
 
 export type PipelineOf = DeployPipeline | ((deploy: DeployRecord) => Promise<DeployPipeline | string>);
 
+/** Each kind's pipeline; a rollback's is built per deploy from its recorded order (a string says why it cannot run). */
+export type Pipelines = Readonly<Record<DeployKind, PipelineOf>>;
+
+/** The pipeline a run executes, or why it cannot run. */
+export async function pipelineFor(pipelines: Pipelines, deploy: DeployRecord): Promise<DeployPipeline | string> {
+  const chosen = pipelines[deploy.kind];
+  return typeof chosen === 'function' ? chosen(deploy) : chosen;
+}
+
+/**
+ * The steps a run has, in order, from the pipeline its execution runs (a rollback's from its recorded order): what
+ * the API answers as a run's `steps`. None for a run that cannot run (it ends failed before any step).
+ */
+export function runStepsOf(pipelines: Pipelines): (deploy: DeployRecord) => Promise<readonly StepName[]> {
+  return async (deploy) => {
+    const pipeline = await pipelineFor(pipelines, deploy);
+    return typeof pipeline === 'string' ? [] : stepNamesOf(pipeline);
+  };
+}
+
 export interface DeployExecutionDeps {
   readonly catalog: Pick<AppCatalog, 'get'>;
   readonly lifecycle: Pick<DeployLifecycle, 'start' | 'reporter' | 'finish' | 'failUnstarted'>;
-  /** Each kind's pipeline; a rollback's is built per deploy from its recorded order (a string says why it cannot run). */
-  readonly pipelines: Readonly<Record<DeployKind, PipelineOf>>;
+  readonly pipelines: Pipelines;
   readonly log: Logger;
   /** Masks configured secrets in a step's error before it is kept on the deploy record and logged. */
   readonly redact?: (text: string) => string;
@@ -27,8 +47,7 @@ export function deployExecution(deps: DeployExecutionDeps): (deploy: DeployRecor
       await deps.lifecycle.failUnstarted(deploy, `app ${deploy.app} is no longer in the apps dir (or its spec is invalid)`);
       return;
     }
-    const chosen = deps.pipelines[deploy.kind];
-    const pipeline = typeof chosen === 'function' ? await chosen(deploy) : chosen;
+    const pipeline = await pipelineFor(deps.pipelines, deploy);
     if (typeof pipeline === 'string') {
       await deps.lifecycle.failUnstarted(deploy, pipeline);
       return;

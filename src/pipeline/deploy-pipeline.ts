@@ -131,6 +131,14 @@ function goLiveSteps(clients: PipelineClients): [Step, Step, Step] {
   ];
 }
 
+/**
+ * The steps a pipeline runs, in order, cleanup last: what the API tells the CLI and the dashboard to draw for a run,
+ * read from the very steps the runner will run, so no client keeps its own list.
+ */
+export function stepNamesOf(pipeline: Pick<DeployPipeline, 'steps' | 'cleanup'>): StepName[] {
+  return [...pipeline.steps.map((s) => s.name), pipeline.cleanup.name];
+}
+
 export function workRootOf(config: Pick<Config, 'dataDir'>): string {
   return `${config.dataDir}/work`;
 }

@@ -41,6 +41,8 @@ export interface Runtime {
   instances(app: string, signal?: AbortSignal): Promise<RuntimeInstance[]>;
   /** `norn teardown`: stop and remove every instance of the app; `note` says what was left and why. */
   stop(app: string): Promise<{ stopped: number; note?: string }>;
+  /** What `stop` would do now, changing nothing: how many instances it would stop, and its note (`norn teardown` asks with it). */
+  previewStop(app: string): Promise<{ stops: number; note?: string }>;
   /** The last lines an instance wrote (stdout and stderr). */
   logs(app: string, instanceId: string, opts: { tail: number; signal?: AbortSignal }): Promise<string>;
   /** `norn logs`: the instances' stdout and stderr, line by line, ending when `signal` aborts (or at the end without `follow`). */

@@ -55,7 +55,9 @@ describe('norn ingress and norn teardown against the running service', function 
   it('refuses to tear down without a terminal or --yes, and leaves the file alone', async () => {
     const c = captureIo();
     expect(await teardownCommandWith({ confirmer: { isInteractive: false, ask: async () => 'shop' } })(['shop'], env, c.io)).to.equal(1);
-    expect(c.err()).to.match(/^norn: refused: this would remove shop's cloudflared ingress rules; no terminal to confirm on, so repeat with --yes\n$/);
+    expect(c.err()).to.equal("norn: refused: this would remove shop's cloudflared ingress rules, so shop.example.com, api.shop.example.com stop reaching it; no terminal to confirm on, so repeat with --yes\n");
+    // The receiver's runtime here is Nomad (the simulator): teardown leaves its jobs, and says so before asking.
+    expect(c.out()).to.equal('Nomad jobs are not stopped by teardown: run `nomad job stop shop`\n');
     expect(config()).to.equal(CONFIG);
   });
 
@@ -70,7 +72,8 @@ describe('norn ingress and norn teardown against the running service', function 
   it('removes only the app\'s rules once its name is typed, keeping comments and other rules', async () => {
     const c = captureIo();
     expect(await teardownCommandWith({ confirmer: person('shop') })(['shop'], env, c.io), c.err()).to.equal(0);
-    expect(c.out()).to.match(/^cloudflared ingress removed shop\.example\.com, api\.shop\.example\.com in .*cloudflared\.yml; cloudflared must be restarted/);
+    expect(c.lines()[0]).to.equal('Nomad jobs are not stopped by teardown: run `nomad job stop shop`');
+    expect(c.lines()[1]).to.match(/^cloudflared ingress removed shop\.example\.com, api\.shop\.example\.com in .*cloudflared\.yml; cloudflared must be restarted/);
     expect(config()).to.equal(`tunnel: test
 # rules below the docs one are norn's
 ingress:
@@ -86,7 +89,7 @@ ingress:
     const p = person('x');
     const none = captureIo();
     expect(await teardownCommandWith({ confirmer: p })(['blog'], env, none.io)).to.equal(0);
-    expect(none.out()).to.equal('blog has no cloudflared rules; nothing to tear down\n');
+    expect(none.out()).to.equal('blog has no cloudflared rules and teardown would stop none of its instances (Nomad jobs are not stopped by teardown: run `nomad job stop blog`); nothing to tear down\n');
     expect(p.questions).to.deep.equal([]);
 
     const yes = captureIo();

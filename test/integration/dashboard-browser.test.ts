@@ -215,7 +215,11 @@ describe('dashboard in headless Chromium', function () {
       await ev('deploy.failed', 'build failed: exit code 1', { step: 'build' });
       for (const p of [sagaPage, home]) {
         await p.locator(`[data-saga="${sagaId}"][data-state="failed"] [data-step="build"][data-state="failed"]`).waitFor();
-        await p.locator(`[data-saga="${sagaId}"] [data-step="submit"][data-state="notrun"]`).waitFor();
+      }
+      // No deploys row describes this saga (its events were written by hand), so the API lists no steps for it: the
+      // pages draw the steps it reported, and invent none it did not.
+      for (const p of [sagaPage, home]) {
+        expect(await p.$$eval(`[data-saga="${sagaId}"] .chip`, (list) => list.map((c) => c.getAttribute('data-step')))).to.deep.equal(['clone', 'build']);
       }
       await sagaPage.locator('#events li').nth(6).waitFor();
       expect(await sagaPage.evaluate(() => (window as unknown as { mark?: string }).mark)).to.equal('no reload');

@@ -9,12 +9,13 @@ import { dockerHost, requireDocker } from '../support/services.js';
 import { githubPullRequest, post } from '../support/signed-delivery.js';
 import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { expectSubsequence } from '../support/subsequence.js';
+import { frameSteps, lastFrame } from '../support/tty-frame.js';
 import { captureIo } from '../fakes/capture-io.js';
 
 const preflight = preflightCommandWith({ retryDelaysMs: [20, 50, 100, 200] });
 
 interface SagaAnswer {
-  saga: { kind: string; trigger: string; status: string; ref: string; commitSha: string } | null;
+  saga: { kind: string; trigger: string; status: string; ref: string; commitSha: string; steps: string[] } | null;
   events: { action: string; message: string; metadata: { step?: string } }[];
 }
 
@@ -84,6 +85,18 @@ describe('manual preflight (norn preflight)', function () {
     expect(code).to.equal(1);
     expect(c.lines()[0]).to.contain(`refs/heads/broken @ ${broken.slice(0, 12)}`);
     expect(c.lines().find((l) => l.startsWith('✗ failed'))).to.match(/^✗ failed at test: /);
+  });
+
+  it('on a terminal, draws the steps the receiver lists for a preflight, and no deploy steps', async () => {
+    const c = captureIo({ isTTY: true });
+    expect(await preflight(['manualpf', 'broken'], env(), c.io)).to.equal(1);
+    const frame = lastFrame(c.out());
+    const sagaId = /saga ([0-9a-f-]{36})/.exec(frame[0]!)![1]!;
+    const answer = await saga(sagaId);
+    expect(answer.saga!.steps).to.deep.equal(['clone', 'build', 'test', 'submit', 'cleanup']);
+    expect(frameSteps(frame), frame.join('\n')).to.deep.equal(answer.saga!.steps);
+    expect(frame.find((l) => l.includes(' submit'))).to.match(/^ {2}· submit +not run$/);
+    expect(frame.at(-1)).to.match(/^✗ failed at test: /);
   });
 
   it('reports norn/preflight/<app> on the commit once a forge has delivered the app\'s repository', async () => {

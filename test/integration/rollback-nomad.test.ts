@@ -17,9 +17,10 @@ import { nonce, rawDocker } from '../support/docker-fixture.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
 import { dockerHost, requireDocker, requirePostgres } from '../support/services.js';
 import { eventually, startTestService, type TestService } from '../support/test-service.js';
+import { frameSteps, lastFrame } from '../support/tty-frame.js';
 
 interface SagaAnswer {
-  saga: { status: string; error: string | null; imageTag: string | null; kind: string };
+  saga: { status: string; error: string | null; imageTag: string | null; kind: string; steps: string[] };
   events: { action: string; message: string; metadata: Record<string, unknown> }[];
 }
 
@@ -40,8 +41,8 @@ for (const store of ['sqlite', 'postgres'] as const) {
         return ['queued', 'running'].includes(s.saga.status) ? undefined : s;
       }, 60_000);
     const jobImage = () => svc.nomad.job(app)!.TaskGroups[0]!.Tasks[0]!.Config.image;
-    const cli = async (args: string[]) => {
-      const c = captureIo();
+    const cli = async (args: string[], opts: { isTTY?: boolean } = {}) => {
+      const c = captureIo(opts);
       const code = await rollbackCommandWith({ confirmer: { isInteractive: false, ask: async () => '' } })(args, { NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir }, c.io);
       const sagaId = /queued: saga (\S+)/.exec(c.err())?.[1];
       return { code, out: c.out(), err: c.err(), sagaId };
@@ -87,12 +88,20 @@ for (const store of ['sqlite', 'postgres'] as const) {
     });
 
     it('re-registers the previous image without building, as a deploy of kind rollback that norn status shows', async () => {
-      const run = await cli([app, '--yes']);
+      const run = await cli([app, '--yes'], { isTTY: true });
       expect(run.code, run.err).to.equal(0);
       expect(run.out).to.contain(`now:   ${image(2)}`).and.contain(`back:  ${image(1)}`).and.contain('image: on the Docker engine');
       expect(run.out).to.contain('database: no migration ran since');
       const s = await saga(run.sagaId!);
       expect(s.saga).to.include({ status: 'succeeded', kind: 'rollback', imageTag: image(1) });
+      // The API lists the rollback's own steps, and the terminal shows exactly those: no clone, build or test.
+      expect(s.saga.steps).to.deep.equal(['snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup']);
+      const frame = lastFrame(run.out);
+      expect(frameSteps(frame), frame.join('\n')).to.deep.equal(s.saga.steps);
+      expect(frame.some((l) => /^✓ rolled back in /.test(l)), frame.join('\n')).to.equal(true);
+      const listed = (await (await svc.api(`/api/deploys?app=${app}`)).json()) as { deploys: { sagaId: string; kind: string; steps: string[] }[] };
+      expect(listed.deploys.find((d) => d.sagaId === run.sagaId)?.steps).to.deep.equal(s.saga.steps);
+      expect(listed.deploys.find((d) => d.kind === 'deploy')?.steps).to.deep.equal(['clone', 'build', 'test', 'snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup']);
       const steps = s.events.filter((e) => e.action.startsWith('step.') && e.action !== 'step.start' && e.action !== 'step.progress').map((e) => `${e.metadata.step}:${e.action.slice(5)}`);
       expect(steps).to.deep.equal(['snapshot:skipped', 'migrate:skipped', 'submit:complete', 'healthy:complete', 'forge:skipped', 'cleanup:complete']);
       expect(s.events.map((e) => e.action)).to.include.members(['rollback.planned', 'nomad.submitted']);

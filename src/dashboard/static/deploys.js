@@ -63,7 +63,14 @@ export class DeployBook {
     const d = this.entry(view.sagaId, view.app, Date.parse(view.createdAt) || Date.now());
     Object.assign(d, { ref: view.ref, commitSha: view.commitSha, trigger: view.trigger, kind: view.kind, createdAt: view.createdAt });
     if (!isEnded(d.status)) Object.assign(d, { status: view.status, error: view.error, imageTag: view.imageTag });
+    this.learnSteps(view);
     return d;
+  }
+
+  /** The steps the API lists for a run it describes (its `steps`), for a deploy this page already knows. */
+  learnSteps(view) {
+    const d = this.deploys.get(view.sagaId);
+    if (d && Array.isArray(view.steps)) d.stepNames = view.steps.map(String);
   }
 
   /** Applies one update; returns the deploy, or undefined when that event was already applied. */

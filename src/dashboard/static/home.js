@@ -54,10 +54,27 @@ export async function homePage(main, page) {
     deliveriesBox.replaceChildren(deliveriesTable(d.deliveries));
   };
 
+  // A run first seen on /ws: the envelopes do not list its steps, its saga answer does (asked once per run).
+  const asked = new Set();
+  const learnSteps = (sagaId) => {
+    // Runs have UUIDs (the API answers 404 for any other id without looking).
+    if (asked.has(sagaId) || !/^[0-9a-f-]{36}$/.test(sagaId)) return;
+    asked.add(sagaId);
+    getJson(`/api/sagas/${encodeURIComponent(sagaId)}`)
+      .then(({ saga }) => {
+        if (!saga) return;
+        book.learnSteps(saga);
+        renderFeed();
+      })
+      .catch(() => asked.delete(sagaId));
+  };
+
   // Events first: the newest seq they carry is where the live stream picks up, so nothing falls in between.
   const [{ events }, { deploys }] = await Promise.all([getJson('/api/events?limit=500'), getJson('/api/deploys?limit=20')]);
   for (const e of events) book.apply(fromEvent(e));
   for (const v of deploys) book.seed(v);
+  // A run known from its events alone (older than the listing): ask for its steps like a new one.
+  for (const d of book.feed()) if (!d.stepNames) learnSteps(d.sagaId);
   await refreshLists();
   renderFeed();
 
@@ -72,7 +89,9 @@ export async function homePage(main, page) {
     { since: events.reduce((max, e) => Math.max(max, e.seq), 0) },
     {
       onEnvelope(env) {
-        if (!book.apply(fromEnvelope(env))) return;
+        const d = book.apply(fromEnvelope(env));
+        if (!d) return;
+        if (!d.stepNames) learnSteps(d.sagaId);
         renderFeed();
         renderApps();
         if (env.type !== 'deploy.step' && env.type !== 'deploy.progress') refreshSoon();

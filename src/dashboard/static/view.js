@@ -1,8 +1,6 @@
 /* global document, Node */
 // DOM building without innerHTML: every piece of data reaches the page as a text node or an attribute value.
 
-export const STEPS = ['clone', 'build', 'test', 'snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup'];
-
 /** h('a', { href, class }, 'text', child): an element; strings become text nodes, null/false are dropped. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -64,21 +62,24 @@ export function badge(state, text = state) {
   return h('span', { class: 'badge', 'data-state': state }, text);
 }
 
-/** The nine steps as chips: state, and the duration once known (or the time so far while running). */
+/**
+ * The run's steps as chips: state, and the duration once known (or the time so far while running). The steps are the
+ * ones the API lists for the run (`steps`, kept as `stepNames`); the dashboard is served by the receiver it asks, so
+ * every answer has them. A run first seen on /ws is drawn with the steps it reported until the next listing names all.
+ */
 export function stepChips(deploy, now = Date.now()) {
+  const names = Array.isArray(deploy.stepNames) ? deploy.stepNames : Object.keys(deploy.steps);
   return h(
     'ol',
     { class: 'steps', 'aria-label': 'steps' },
-    // A rollback runs no clone, build or test (pipeline/deploy-pipeline.ts rollbackPipeline).
-    (deploy.kind === 'rollback' ? STEPS.slice(3) : STEPS).map((name) => {
-      const i = STEPS.indexOf(name);
+    names.map((name, i) => {
       const s = deploy.steps[name];
       const ended = deploy.status !== 'queued' && deploy.status !== 'running';
       const state = s ? s.status : ended ? 'notrun' : 'pending';
       const ms = s?.durationMs ?? (s?.status === 'running' && s.startedAt ? now - s.startedAt : undefined);
       return h(
         'li',
-        { class: 'chip', 'data-step': name, 'data-state': state, title: `${i + 1}/9 ${name}: ${state}` },
+        { class: 'chip', 'data-step': name, 'data-state': state, title: `${i + 1}/${names.length} ${name}: ${state}` },
         h('span', { class: 'chip-name' }, name),
         h('span', { class: 'chip-time' }, state === 'skipped' ? 'skipped' : fmtDuration(ms)),
       );

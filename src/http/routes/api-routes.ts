@@ -6,7 +6,7 @@ import type { AppCatalog } from '../../apps/app-catalog.js';
 import type { DeliveryLedger } from '../../deliveries/delivery-ledger.js';
 import type { DeliveryReceiver } from '../../deliveries/delivery-receiver.js';
 import type { DeployHistory } from '../../deploys/deploy-history.js';
-import { deployView, type DeployStatus } from '../../deploys/deploy-record.js';
+import { deployView, type DeployRecord, type DeployStatus } from '../../deploys/deploy-record.js';
 import type { ManualDeploy } from '../../deploys/manual-deploy.js';
 import type { SagaLog } from '../../events/saga-log.js';
 import { InvalidInputError, NotFoundError } from '../../errors.js';
@@ -21,6 +21,8 @@ export interface ApiDeps {
   readonly deploys: Pick<DeployHistory, 'list' | 'get' | 'live'>;
   readonly sagaLog: SagaLog;
   readonly manualDeploy: ManualDeploy;
+  /** The steps a run has, in order, from the pipeline that runs it (deploys/deploy-execution.ts runStepsOf). */
+  readonly stepsOf: (deploy: DeployRecord) => Promise<readonly string[]>;
   readonly isHealthy: () => Promise<boolean>;
   /** Which integrations are configured and answer (GET /api/health?verbose); absent in tests that need none. */
   readonly integrationReport?: () => Promise<IntegrationReport>;
@@ -74,12 +76,15 @@ export function onlyMethods(ctx: ParameterizedContext, methods: readonly string[
 /** Everything under /api but health: mounted behind the token check. */
 export function apiRoutes(deps: ApiDeps): Router {
   const r = new Router({ prefix: '/api' });
+  // Every answer that describes a run says which steps it has, so clients draw those and keep no list of their own.
+  const runView = async (d: DeployRecord) => ({ ...deployView(d), steps: await deps.stepsOf(d) });
+  const runViews = (list: readonly DeployRecord[]) => Promise.all(list.map(runView));
 
   r.get('/apps', async (ctx) => {
     const { apps, errors } = deps.catalog.list();
-    const last = await Promise.all(apps.map((a) => deps.deploys.list({ app: a.name, limit: 1 })));
+    const last = await Promise.all(apps.map(async (a) => (await runViews(await deps.deploys.list({ app: a.name, limit: 1 })))[0] ?? null));
     ctx.body = {
-      apps: apps.map((a, i) => ({ name: a.name, file: a.file, repo: a.spec.repo ?? null, deploy: a.spec.deploy, processes: Object.keys(a.spec.processes), lastDeploy: last[i]![0] ? deployView(last[i]![0]) : null, warnings: a.warnings })),
+      apps: apps.map((a, i) => ({ name: a.name, file: a.file, repo: a.spec.repo ?? null, deploy: a.spec.deploy, processes: Object.keys(a.spec.processes), lastDeploy: last[i], warnings: a.warnings })),
       errors,
     };
   });
@@ -103,10 +108,10 @@ export function apiRoutes(deps: ApiDeps): Router {
       spec: app.spec,
       warnings: app.warnings,
       currentImage: current?.imageTag ?? null,
-      currentDeploy: current ? { ...deployView(current), notRouted: typeof notRouted === 'string' ? notRouted : null } : null,
-      lastBuiltNotDeployed: newerBuild ? deployView(newerBuild) : null,
-      running: running ? deployView(running) : null,
-      deploys: deploys.map(deployView),
+      currentDeploy: current ? { ...(await runView(current)), notRouted: typeof notRouted === 'string' ? notRouted : null } : null,
+      lastBuiltNotDeployed: newerBuild ? await runView(newerBuild) : null,
+      running: running ? await runView(running) : null,
+      deploys: await runViews(deploys),
     };
   });
 
@@ -124,14 +129,14 @@ export function apiRoutes(deps: ApiDeps): Router {
   r.get('/deploys', async (ctx) => {
     const app = ctx.query.app === undefined ? undefined : appParam(String(ctx.query.app));
     const status = ctx.query.status === undefined ? undefined : (String(ctx.query.status) as DeployStatus);
-    ctx.body = { deploys: (await deps.deploys.list({ app, status, limit: limitParam(ctx.query.limit) })).map(deployView) };
+    ctx.body = { deploys: await runViews(await deps.deploys.list({ app, status, limit: limitParam(ctx.query.limit) })) };
   });
 
   r.get('/sagas/:id', async (ctx) => {
     const id = idParam(ctx.params.id, 'saga');
     const [deploy, events] = await Promise.all([deps.deploys.get(id), deps.sagaLog.forSaga(id)]);
     if (!deploy && events.length === 0) throw new NotFoundError('saga', id);
-    ctx.body = { saga: deploy ? deployView(deploy) : null, events };
+    ctx.body = { saga: deploy ? await runView(deploy) : null, events };
   });
 
   r.get('/events', async (ctx) => {
@@ -149,7 +154,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     const delivery = await deps.ledger.get(id);
     if (!delivery) throw new NotFoundError('delivery', id);
     const deploys = await deps.deploys.list({ deliveryId: id, limit: 100 });
-    ctx.body = { delivery, deploys: deploys.map(deployView) };
+    ctx.body = { delivery, deploys: await runViews(deploys) };
   });
 
   r.post('/deliveries/:id/redeliver', async (ctx) => {

@@ -1,11 +1,23 @@
 // What runs for an app, asked of the runtime: `GET /api/apps/:app/instances` answers
 // [{process, id, address, image, commitSha, state, healthy}], and `.../instances/:id/logs?tail=` an instance's
-// last output; `DELETE` stops and removes them all (`norn teardown`). An app removed from the apps dir still shows the instances it left running.
+// last output; `DELETE` stops and removes them all (`norn teardown`), and `GET .../instances/teardown` says what that
+// DELETE would do. An app removed from the apps dir still shows the instances it left running.
 import Router from '@koa/router';
 import { isAppName } from '../../apps/infraspec-schema.js';
 import type { AppCatalog } from '../../apps/app-catalog.js';
 import { InvalidInputError, NotFoundError, StepFailedError } from '../../errors.js';
-import type { RuntimeSource } from '../../pipeline/runtime.js';
+import type { RuntimeName, RuntimeSource } from '../../pipeline/runtime.js';
+
+/** `GET /api/apps/:app/instances/teardown`: what `DELETE /api/apps/:app/instances` would do now. */
+export interface TeardownPreview {
+  readonly app: string;
+  /** null when no runtime is configured (the DELETE then refuses, and nothing is stopped). */
+  readonly runtime: RuntimeName | null;
+  /** How many instances the DELETE would stop and remove. */
+  readonly stops: number;
+  /** What teardown leaves running and why (Nomad: its jobs), or null. */
+  readonly note: string | null;
+}
 
 export function instanceRoutes(deps: {
   catalog: Pick<AppCatalog, 'get'>;
@@ -40,7 +52,15 @@ export function instanceRoutes(deps: {
   r.delete('/', async (ctx) => {
     const app = nameOf(ctx.params.app);
     const { stopped, note } = await (await runtimeFor('teardown')).stop(app);
-    ctx.body = { app, stopped, message: note ?? `stopped and removed ${stopped} container(s) of ${app}` };
+    ctx.body = { app, stopped, message: note ?? `stopped and removed ${stopped} container(s) of ${app}`, note: note ?? null };
+  });
+
+  // The runtime's own preview, so `norn teardown` asks about what the DELETE will really do (Nomad stops nothing).
+  r.get('/teardown', async (ctx) => {
+    const app = nameOf(ctx.params.app);
+    const runtime = await deps.runtime.current();
+    const preview = runtime ? await runtime.previewStop(app) : { stops: 0 };
+    ctx.body = { app, runtime: runtime?.name ?? null, stops: preview.stops, note: preview.note ?? null } satisfies TeardownPreview;
   });
 
   r.get('/:id/logs', async (ctx) => {

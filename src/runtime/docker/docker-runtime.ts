@@ -379,6 +379,10 @@ export class DockerRuntime implements Runtime {
     return { stopped: all.length };
   }
 
+  async previewStop(app: string) {
+    return { stops: (await this.deps.containers.list({ [LABEL.app]: app })).length };
+  }
+
   async logs(app: string, instanceId: string, opts: { tail: number }) {
     const c = (await this.deps.containers.list({ [LABEL.app]: app })).find((x) => x.id.startsWith(instanceId));
     if (!c || instanceId.length < 6) throw new NotFoundError('instance', instanceId.slice(0, 64));

@@ -53,7 +53,8 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     serviceAddress: createServiceAddressResolver({ nomad: deps.nomad, consul: deps.consul, log: deps.log }),
     instances: (app, signal) => nomadInstances(deps.nomad, app, signal),
     // Teardown has always left Nomad jobs to Nomad's own tools.
-    stop: async (app) => ({ stopped: 0, note: `Nomad jobs are not stopped by teardown: run \`nomad job stop ${app}\`` }),
+    stop: async (app) => ({ stopped: 0, note: teardownNote(app) }),
+    previewStop: async (app) => ({ stops: 0, note: teardownNote(app) }),
     logs: (app, instanceId, opts) => nomadInstanceLogs(deps.nomad, app, instanceId, opts),
     streamLogs: (app, request) => nomadLogs(deps.nomad, app, request),
     scale: (request) => nomadScale(operations, deps.nomad, request),
@@ -62,6 +63,10 @@ export function nomadRuntime(config: NomadRuntimeConfig, deps: NomadRuntimeDeps)
     recoverInterrupted: async () => undefined,
     canary: nomadCanary(deps.nomad),
   };
+}
+
+function teardownNote(app: string): string {
+  return `Nomad jobs are not stopped by teardown: run \`nomad job stop ${app}\``;
 }
 
 async function nomadInstances(nomad: NomadClient, app: string, signal?: AbortSignal): Promise<RuntimeInstance[]> {

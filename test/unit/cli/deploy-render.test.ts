@@ -1,12 +1,14 @@
-// The terminal frame of `norn deploy`: the nine steps, a spinner on the running one, progress under healthy.
+// The terminal frame of `norn deploy`: the steps the receiver listed for the run, a spinner on the running one,
+// progress under healthy.
 import { expect } from 'chai';
 import { DeployProgress } from '../../../src/cli/deploy-progress.js';
+import { STEP_NAMES } from '../../../src/pipeline/step.js';
 import { formatDuration, frameLines, plainLines, SPINNER } from '../../../src/cli/deploy-render.js';
 import { SAGA, sagaScript } from '../../fakes/scripted-receiver.js';
 
 function progressAfter(count: number): DeployProgress {
   const script = sagaScript([['clone', 'complete'], ['build', 'complete'], ['test', 'skipped', 'test skipped: no build.test'], ['snapshot', 'complete'], ['migrate', 'complete'], ['submit', 'complete'], ['healthy', 'complete']], { imageTag: 'r/shop:1' });
-  const p = new DeployProgress(SAGA);
+  const p = new DeployProgress(SAGA, 'deploy', STEP_NAMES);
   for (const e of script.slice(0, count)) p.apply(e, 1_000);
   return p;
 }
@@ -49,14 +51,34 @@ describe('deploy frame (terminal)', () => {
 
   it('prints a multi-line error as indented continuation lines', () => {
     const script = sagaScript([['clone', 'failed', 'clone failed: git exited 128: fatal: one\nfatal: two\n']], { failedStep: 'clone', error: 'git exited 128: fatal: one\nfatal: two\n' });
-    const p = new DeployProgress(SAGA);
+    const p = new DeployProgress(SAGA, 'deploy', STEP_NAMES);
     const lines = script.flatMap((e) => (p.apply(e, 0), plainLines(e, p)));
     expect(lines.slice(-4)).to.deep.equal(['✗ clone     1.2s  git exited 128: fatal: one', '    fatal: two', '✗ failed at clone: git exited 128: fatal: one', '    fatal: two']);
     expect(frameLines('shop', p, { now: 0, tick: 0 }).slice(1, 3)).to.deep.equal(['  ✗ clone     1.2s  git exited 128: fatal: one', '      fatal: two']);
   });
 
+  it('draws the steps the receiver listed for a run, in that order, and no others', () => {
+    const p = new DeployProgress(SAGA, 'rollback', ['snapshot', 'migrate', 'submit', 'healthy', 'forge', 'cleanup']);
+    // A step the receiver did not list (here `clone`) has no line of its own.
+    for (const e of sagaScript([['snapshot', 'skipped', 'snapshot skipped: no --restore-snapshot'], ['clone', 'complete']], {}).slice(0, -1)) p.apply(e, 1_000);
+    expect(frameLines('shop', p, { now: 1_000, tick: 0 }).slice(1)).to.deep.equal([
+      '  – snapshot  skipped: no --restore-snapshot',
+      '  · migrate',
+      '  · submit',
+      '  · healthy',
+      '  · forge',
+      '  · cleanup',
+    ]);
+  });
+
+  it('from a receiver that lists no steps, shows each step once it reports and invents none ahead', () => {
+    const p = new DeployProgress(SAGA, 'preflight');
+    for (const e of sagaScript([['clone', 'complete'], ['build', 'complete']], {}).slice(0, -1)) p.apply(e, 1_000);
+    expect(frameLines('shop', p, { now: 1_000, tick: 0 }).slice(1)).to.deep.equal(['  ✓ clone     1.2s', '  ✓ build     1.2s']);
+  });
+
   it('ignores envelopes of other sagas', () => {
-    const p = new DeployProgress(SAGA);
+    const p = new DeployProgress(SAGA, 'deploy', STEP_NAMES);
     expect(p.apply({ type: 'deploy.completed', appId: 'shop', seq: 5, payload: { sagaId: 'other' } }, 0)).to.equal(false);
     expect(p.outcome).to.equal('queued');
   });

@@ -13,6 +13,7 @@ import type { Envelope } from '../../../src/cli/api-types.js';
 import { DeployProgress } from '../../../src/cli/deploy-progress.js';
 import { deployView } from '../../../src/cli/deploy-view.js';
 import { oneLine, terminalIo, terminalSafe } from '../../../src/cli/terminal-text.js';
+import { STEP_NAMES } from '../../../src/pipeline/step.js';
 import { captureIo } from '../../fakes/capture-io.js';
 
 const ATTACK = '\u001b[2J\u001b]0;PWNED\u0007\r\u009b31m\u202e';
@@ -87,7 +88,7 @@ describe('norn deploy with hostile text in the live stream', () => {
   for (const mode of ['tty', 'plain', 'json'] as const) {
     it(`the ${mode} view escapes it (the frame keeps only its own cursor control)`, () => {
       const c = captureIo({ isTTY: mode === 'tty' });
-      const progress = new DeployProgress(ID);
+      const progress = new DeployProgress(ID, 'deploy', STEP_NAMES);
       const view = deployView(mode, { app: 'shop', progress, out: terminalIo(c.io).out, err: terminalIo(c.io).err });
       const envelopes: Envelope[] = [
         { type: 'deploy.queued', appId: 'shop', seq: 1, payload: { sagaId: ID, ref: `refs/heads/main${ATTACK}`, commitSha: SHA, trigger: 'manual' } },

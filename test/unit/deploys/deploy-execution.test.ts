@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { LoadedApp } from '../../../src/apps/load-app-specs.js';
 import type { AppSpec } from '../../../src/apps/infraspec-schema.js';
-import { deployExecution } from '../../../src/deploys/deploy-execution.js';
+import { deployExecution, runStepsOf } from '../../../src/deploys/deploy-execution.js';
 import { DeployHistory } from '../../../src/deploys/deploy-history.js';
 import { DeployLifecycle, type NewDeploy } from '../../../src/deploys/deploy-lifecycle.js';
 import { SagaLog } from '../../../src/events/saga-log.js';
@@ -69,5 +69,16 @@ describe('deploy execution', () => {
     expect(ran).to.deep.equal([]);
     expect(await history.get(d.id)).to.deep.include({ status: 'failed', error: 'app shop is no longer in the apps dir (or its spec is invalid)' });
     expect((await sagaLog.forSaga(d.id)).map((e) => e.action)).to.deep.equal(['deploy.queued', 'deploy.failed']);
+  });
+
+  it('lists a run\'s steps from the pipeline its kind runs, cleanup last, and none for a run that cannot run', async () => {
+    const builtPerRun = async (d: { id: string }) => (d.id === 'no-order' ? 'this rollback has no rollback.planned event' : pipeline('rollback', ['snapshot', 'submit']));
+    const stepsOf = runStepsOf({ deploy: pipeline('deploy', ['clone', 'build']), preflight: pipeline('preflight', ['clone']), rollback: builtPerRun });
+    const [deploy, preflight] = [await claimed(), await claimed({ kind: 'preflight', prNumber: 7 })];
+    expect(await stepsOf(deploy)).to.deep.equal(['clone', 'build', 'cleanup']);
+    expect(await stepsOf(preflight)).to.deep.equal(['clone', 'cleanup']);
+    expect(await stepsOf({ ...deploy, kind: 'rollback' })).to.deep.equal(['snapshot', 'submit', 'cleanup']);
+    expect(await stepsOf({ ...deploy, id: 'no-order', kind: 'rollback' })).to.deep.equal([]);
+    expect(ran, 'listing steps runs none').to.deep.equal([]);
   });
 });
