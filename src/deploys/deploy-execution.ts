@@ -55,7 +55,7 @@ export function deployExecution(deps: DeployExecutionDeps): (deploy: DeployRecor
     await deps.lifecycle.start(deploy, app.warnings);
     const outcome = await runPipeline(
       { run: deploy, spec: app.spec, specDir: app.dir, steps: pipeline.steps, cleanup: pipeline.cleanup, signal },
-      { report: deps.lifecycle.reporter(deploy), log: deps.log, timeoutMs: pipeline.timeoutMs, redact: deps.redact },
+      { report: deps.lifecycle.reporter(deploy, stepNamesOf(pipeline)), log: deps.log, timeoutMs: pipeline.timeoutMs, redact: deps.redact },
     );
     await deps.lifecycle.finish(deploy, outcome);
   };

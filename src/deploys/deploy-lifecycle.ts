@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { NewSagaEvent, SagaEvent } from '../events/saga-event.js';
 import type { SagaLog } from '../events/saga-log.js';
 import type { PipelineOutcome, PipelineReporter } from '../pipeline/run-pipeline.js';
+import { STEP_NAMES, type StepName } from '../pipeline/step.js';
 import { fromDeployRow, type DeployKind, type DeployRecord, type DeployRow } from './deploy-record.js';
 import {
   failedUnstartedEvent,
@@ -172,7 +173,8 @@ export class DeployLifecycle {
    * Where a started deploy's pipeline reports: each step's start (with the deploy's current step, in one
    * transaction), progress and end, recorded in the order reported.
    */
-  reporter(deploy: DeployRecord): PipelineReporter {
+  /** What the pipeline of `deploy` reports through; `steps` are the ones its pipeline runs, in order. */
+  reporter(deploy: DeployRecord, steps: readonly StepName[] = STEP_NAMES): PipelineReporter {
     const recorder = new RunRecorder(this.deps.log.child({ sagaId: deploy.id }));
     const append = (events: readonly NewSagaEvent[]) => () => this.commit((trx) => this.deps.sagaLog.appendIn(trx, events));
     return {
@@ -180,11 +182,11 @@ export class DeployLifecycle {
         recorder.recordAndWait(() =>
           this.commit(async (trx) => {
             await trx('deploys').where({ id: deploy.id }).update({ current_step: step });
-            return this.deps.sagaLog.appendIn(trx, [stepStartedEvent(deploy, step)]);
+            return this.deps.sagaLog.appendIn(trx, [stepStartedEvent(deploy, step, steps)]);
           }),
         ),
       progress: (step, message, progress) => recorder.record(append([stepProgressEvent(deploy, step, message, progress)])),
-      stepEnded: (step, end) => recorder.record(append([stepEndedEvent(deploy, step, end)])),
+      stepEnded: (step, end) => recorder.record(append([stepEndedEvent(deploy, step, end, steps)])),
       settled: () => recorder.settled(),
     };
   }

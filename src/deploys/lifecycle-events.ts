@@ -57,23 +57,26 @@ export function startedEvents(d: Deploy, warnings: readonly { readonly path: str
   return events;
 }
 
-/** Where a step stands among the nine published ones (the feed shows `build 2/9`). */
-function position(step: StepName) {
-  return { step, index: STEP_NAMES.indexOf(step) + 1, total: STEP_NAMES.length };
+/**
+ * Where a step stands among the steps of its run (the feed and commit statuses show `build 2/9`; a preflight's
+ * submit is 4/5, a rollback's 3/6).
+ */
+function position(step: StepName, steps: readonly StepName[]) {
+  return { step, index: steps.indexOf(step) + 1, total: steps.length };
 }
 
 const stepBase = (d: Pick<DeployRecord, 'id' | 'app'>) => ({ sagaId: d.id, app: d.app, source: 'pipeline', category: 'step' }) as const;
 
-export function stepStartedEvent(d: Pick<DeployRecord, 'id' | 'app'>, step: StepName): NewSagaEvent {
-  return { ...stepBase(d), action: 'step.start', message: `${step} started`, metadata: position(step) };
+export function stepStartedEvent(d: Pick<DeployRecord, 'id' | 'app'>, step: StepName, steps: readonly StepName[] = STEP_NAMES): NewSagaEvent {
+  return { ...stepBase(d), action: 'step.start', message: `${step} started`, metadata: position(step, steps) };
 }
 
 export function stepProgressEvent(d: Pick<DeployRecord, 'id' | 'app'>, step: StepName, message: string, progress: StepProgress = {}): NewSagaEvent {
   return { ...stepBase(d), action: progress.action ?? 'step.progress', message, metadata: { ...progress.metadata, step } };
 }
 
-export function stepEndedEvent(d: Pick<DeployRecord, 'id' | 'app'>, step: StepName, end: StepEnd): NewSagaEvent {
-  const meta = { ...position(step), durationMs: end.durationMs };
+export function stepEndedEvent(d: Pick<DeployRecord, 'id' | 'app'>, step: StepName, end: StepEnd, steps: readonly StepName[] = STEP_NAMES): NewSagaEvent {
+  const meta = { ...position(step, steps), durationMs: end.durationMs };
   switch (end.status) {
     case 'skipped':
       return { ...stepBase(d), action: 'step.skipped', message: `${step} skipped: ${end.reason}`, metadata: { ...meta, reason: end.reason } };

@@ -56,6 +56,11 @@ describe('pull request preflight checks', function () {
     expect(saga.events.some((e) => e.action === 'nomad.planned')).to.equal(true);
     expect(svc.nomad.job('prapp')).to.equal(undefined);
     expect(svc.nomad.requests.filter((r) => r.method === 'POST' && r.path === '/v1/jobs')).to.deep.equal([]);
+    // The pull request's checks count the preflight's own five steps, not a deploy's nine.
+    const pending = sim.statusesFor(head, 'norn/preflight/prapp').filter((s) => s.state === 'pending').map((s) => s.description);
+    const numbered = pending.filter((d) => /\d\/\d/.test(d));
+    expect(numbered, pending.join(', ')).to.not.be.empty;
+    expect(numbered.every((d) => d.endsWith('/5')), pending.join(', ')).to.equal(true);
   });
 
   it('reports a failing preflight on a Gitea pull request, and ignores one against another branch', async () => {

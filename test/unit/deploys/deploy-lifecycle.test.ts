@@ -154,6 +154,20 @@ describe('deploy lifecycle', () => {
     expect(pushed.metadata).to.deep.equal({ digest: 'sha256:1', step: 'build' });
   });
 
+  it('numbers each step among the steps its run has: a preflight\'s submit is 4/5, a deploy\'s 6/9', async () => {
+    const preflight = await running();
+    const report = lifecycle.reporter(preflight, ['clone', 'build', 'test', 'submit', 'cleanup']);
+    await report.stepStarted('submit');
+    report.stepEnded('submit', { status: 'complete', durationMs: 5 });
+    await report.settled();
+    const [started, ended] = (await sagaLog.forSaga(preflight.id)).filter((e) => e.category === 'step');
+    expect(started!.metadata).to.include({ step: 'submit', index: 4, total: 5 });
+    expect(ended!.metadata).to.include({ step: 'submit', index: 4, total: 5 });
+    // A reporter told no steps numbers among a deploy's nine.
+    await lifecycle.reporter(preflight).stepStarted('submit');
+    expect((await sagaLog.forSaga(preflight.id)).at(-1)!.metadata).to.include({ step: 'submit', index: 6, total: 9 });
+  });
+
   it('keeps the current step where it was when its step.start cannot be recorded, and says so to the runner', async () => {
     const d = await running();
     const report = lifecycle.reporter(d);
