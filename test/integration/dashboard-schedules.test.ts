@@ -7,8 +7,8 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { nonce } from '../support/docker-fixture.js';
 import { removeAppContainers } from '../support/docker-runtime-app.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { startScheduledAppService } from '../support/scheduled-app.js';
+import type { TestService } from '../support/test-service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -24,20 +24,7 @@ describe('dashboard schedules and functions panel in headless Chromium (real Doc
 
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
-    await requireDocker();
-    svc = await startTestService({
-      env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_API_TOKEN: 'dash-cron-token' },
-      specs: {
-        [app]: {
-          name: app,
-          image: 'norn-base:latest',
-          processes: {
-            tick: { schedule: '0 4 * * *', timezone: 'Europe/Berlin', command: 'echo "tick ran"' },
-            greet: { function: { timeout: '20s' }, command: 'echo "payload=$(cat "$NORN_PAYLOAD_FILE")"' },
-          },
-        },
-      },
-    });
+    svc = await startScheduledAppService(app, { apiToken: 'dash-cron-token', greetCommand: 'echo "payload=$(cat "$NORN_PAYLOAD_FILE")"' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
     context = await browser.newContext();
     await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
