@@ -1,15 +1,13 @@
 // The dashboard's rollback action in a real headless Chromium against the real service (Nomad simulator): the app
 // card shows the plan the API answers, refuses until the app's name is typed, keeps what was typed while live
 // events redraw the card, queues the rollback, and the feed shows it as a rollback that succeeds.
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { nonce } from '../support/docker-fixture.js';
 import { deployReleases, releaseImage, releaseSpec, removeReleaseImages, tagReleaseImages } from '../support/image-releases.js';
 import { dockerHost, requireDocker } from '../support/services.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('dashboard rollback action in headless Chromium', function () {
   this.timeout(120_000);
@@ -19,12 +17,12 @@ describe('dashboard rollback action in headless Chromium', function () {
   let svc: TestService;
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
+    requireChromium();
     await requireDocker();
     await tagReleaseImages(app, [1, 2]);
     svc = await startTestService({ env: { DOCKER_HOST: dockerHost() }, specs: { [app]: releaseSpec(app, 1) } });
     await deployReleases(svc, app, [1, 2]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -34,13 +32,9 @@ describe('dashboard rollback action in headless Chromium', function () {
 
   it('shows the plan, asks for the app name, and queues a rollback the feed shows succeeding', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
+    await signIn(context, svc.token);
     const problems: string[] = [];
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
+    const page = await watchedPage(context, problems);
     await page.goto(`${svc.url}/`);
     await page.locator('#conn[data-state="live"]').waitFor();
     const card = page.locator(`[data-app="${app}"]`);

@@ -2,15 +2,13 @@
 // engine (host networking): a wrong app name changes nothing, the typed name survives a redraw of the card, and
 // each confirmed action shows its saga and follows it to its outcome while the engine really runs two instances,
 // then restarts them. Needs `bash test/support/start-services.sh` (dockerd and norn-base:latest).
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { startDockerAppService, type DockerAppService } from '../support/docker-app-service.js';
 import { webAppFiles } from '../support/docker-runtime-app.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';
 import type { TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 interface Instance {
   process: string;
@@ -31,20 +29,16 @@ describe('dashboard scale and restart actions in headless Chromium (real Docker 
   const card = () => page.locator(`[data-app="${app}"]`);
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
+    requireChromium();
     rig = await startDockerAppService(app, { gate: { minHealthySeconds: 1, healthyDeadlineSeconds: 30 }, env: { NORN_API_TOKEN: 'dash-ops-token' } });
     svc = rig.svc;
     await rig.deploy(webAppFiles('v1'));
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      // The refused count is meant to be refused: the browser logs its 400 itself.
-      if (m.type() === 'error' && !m.text().includes('status of 400')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await signIn(context, svc.token);
+    // The refused count is meant to be refused: the browser logs its 400 itself.
+    page = await watchedPage(context, problems, { expectedConsoleError: 'status of 400' });
     await page.goto(`${svc.url}/`);
     await page.locator('#conn[data-state="live"]').waitFor();
   });
