@@ -16,8 +16,6 @@ export interface DockerCrashReceiver {
   readonly app: string;
   readonly repo: TestRepo;
   readonly cloudflaredConfig: string;
-  /** The receiver running now (a new one after each restart). */
-  readonly receiver: ChildReceiver;
   /** fetch(`${url}${route}`) on the receiver running now, with its token (and a JSON content type when there is a body). */
   api(route: string, init?: RequestInit): Promise<Response>;
   push(files: Record<string, string>): Promise<PushedCommit>;
@@ -73,9 +71,6 @@ export async function startDockerCrashReceiver(opts: {
     app,
     repo,
     cloudflaredConfig,
-    get receiver() {
-      return current();
-    },
     api: (route, init = {}) =>
       fetch(`${current().url}${route}`, {
         ...init,
