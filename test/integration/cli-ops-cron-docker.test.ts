@@ -10,8 +10,8 @@ import { cronCommandWith } from '../../src/cli/cron-commands.js';
 import { invokeCommandWith, runsCommand } from '../../src/cli/run-commands.js';
 import { nonce } from '../support/docker-fixture.js';
 import { removeAppContainers, appContainers } from '../support/docker-runtime-app.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { startScheduledAppService } from '../support/scheduled-app.js';
+import type { TestService } from '../support/test-service.js';
 import { captureIo } from '../fakes/capture-io.js';
 
 describe('norn cron and norn invoke on the Docker runtime (real engine)', function () {
@@ -24,20 +24,7 @@ describe('norn cron and norn invoke on the Docker runtime (real engine)', functi
   const events = async (sagaId: string) => ((await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { events: { action: string; metadata: Record<string, unknown> }[] }).events;
 
   before(async () => {
-    await requireDocker();
-    svc = await startTestService({
-      env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_API_TOKEN: 'cron-token' },
-      specs: {
-        [app]: {
-          name: app,
-          image: 'norn-base:latest',
-          processes: {
-            tick: { schedule: '0 4 * * *', timezone: 'Europe/Berlin', command: 'echo "tick ran"' },
-            greet: { function: { timeout: '20s' }, command: 'echo "payload=$(cat "$NORN_PAYLOAD_FILE") args=$*"; exit 3' },
-          },
-        },
-      },
-    });
+    svc = await startScheduledAppService(app, { apiToken: 'cron-token', greetCommand: 'echo "payload=$(cat "$NORN_PAYLOAD_FILE") args=$*"; exit 3' });
     env = { NORN_URL: svc.url, NORN_API_TOKEN: 'cron-token' };
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-cron-'));
   });

@@ -8,17 +8,12 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
-import pg from 'pg';
-import type { Confirmer } from '../../src/cli/confirm.js';
 import { snapshotsCommandWith } from '../../src/cli/snapshots-command.js';
-import { createScratchDatabase, testDatabaseUrl, type ScratchDatabase } from '../support/services.js';
+import { createItemsDatabase, type ItemsDatabase } from '../support/items-database.js';
+import { testDatabaseUrl } from '../support/services.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 import { captureIo } from '../fakes/capture-io.js';
-
-function person(answer: string | null): Confirmer & { questions: string[] } {
-  const questions: string[] = [];
-  return { isInteractive: answer !== null, questions, ask: async (q) => (questions.push(q), answer ?? '') };
-}
+import { scriptedPerson } from '../fakes/scripted-person.js';
 
 interface SnapshotRow {
   ts: string;
@@ -30,22 +25,12 @@ interface SnapshotRow {
 
 describe('norn snapshots take, export and import against the running service and PostgreSQL', function () {
   this.timeout(60_000);
-  let db: ScratchDatabase;
+  let db: ItemsDatabase;
   let svc: TestService;
   let env: Record<string, string>;
   let work: string;
   let taken: SnapshotRow;
 
-  async function sql<R extends pg.QueryResultRow>(text: string): Promise<R[]> {
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      return (await client.query<R>(text)).rows;
-    } finally {
-      await client.end();
-    }
-  }
-  const items = async () => (await sql<{ name: string }>('select name from items order by name')).map((r) => r.name);
   const list = async () => ((await (await svc.api('/api/apps/shop/snapshots')).json()) as { snapshots: SnapshotRow[] }).snapshots;
   const sagaActions = async (id: string) => ((await (await svc.api(`/api/sagas/${id}`)).json()) as { events: { action: string; metadata: { verb?: string } }[] }).events;
   const snapshotFiles = () => fs.readdirSync(path.join(svc.dataDir, 'snapshots', 'shop')).sort();
@@ -53,9 +38,8 @@ describe('norn snapshots take, export and import against the running service and
     fetch(`${svc.url}/api/apps/shop/snapshots/import${query}`, { method: 'POST', headers: { ...svc.authHeaders, 'content-type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) });
 
   before(async () => {
-    db = await createScratchDatabase('norn_cli_xfer');
-    await sql("create table items (name text); insert into items values ('apple'), ('pear')");
-    const database = new URL(db.url).pathname.slice(1);
+    db = await createItemsDatabase('norn_cli_xfer');
+    const database = db.name;
     svc = await startTestService({
       specs: { shop: { name: 'shop', image: 'norn-base:latest', processes: { web: { port: 8080 } }, infrastructure: { postgres: { database } } } },
       env: { NORN_API_TOKEN: 'ops-token', NORN_POSTGRES_URL: testDatabaseUrl(), NORN_SNAPSHOT_IMPORT_MAX_MB: '1' },
@@ -71,7 +55,7 @@ describe('norn snapshots take, export and import against the running service and
 
   it('takes a snapshot now, lists it, and prints the saga that recorded it', async () => {
     const c = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop', 'take'], env, c.io), c.err()).to.equal(0);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop', 'take'], env, c.io), c.err()).to.equal(0);
     const [line, sagaLine] = c.lines();
     expect(line).to.match(/^snapshot (\d{8}T\d{6}Z) of norn_cli_xfer_\w+ taken \(\d+(\.\d)? (B|KiB)\): \/.+\/snapshots\/shop\/shop-norn_cli_xfer_\w+-manual-\d{8}T\d{6}Z\.dump$/);
     const sagaId = /^ {2}saga ([0-9a-f-]{36})$/.exec(sagaLine!)![1]!;
@@ -80,7 +64,7 @@ describe('norn snapshots take, export and import against the running service and
     expect(events[0]!.metadata.verb).to.equal('snapshots take');
     taken = (await list())[0]!;
     const listing = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop'], env, listing.io)).to.equal(0);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop'], env, listing.io)).to.equal(0);
     expect(listing.lines()[1]).to.match(new RegExp(`^${taken.ts} +- .*-manual-${taken.ts}\\.dump {2}\\(manual\\)$`));
     expect(taken).to.include({ kind: 'manual' });
     expect(line).to.contain(taken.ts);
@@ -90,7 +74,7 @@ describe('norn snapshots take, export and import against the running service and
   it('exports the dump byte for byte, and never overwrites a file that is there', async () => {
     const file = path.join(work, 'shop.dump');
     const c = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop', 'export', taken.ts, '-o', file], env, c.io), c.err()).to.equal(0);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop', 'export', taken.ts, '-o', file], env, c.io), c.err()).to.equal(0);
     expect(c.lines()[0]).to.equal(`wrote ${file} (${c.lines()[0]!.split('(')[1]!.split(')')[0]}) from snapshot ${taken.ts} of shop`);
     expect(fs.readFileSync(file).equals(fs.readFileSync(taken.path))).to.equal(true);
     const sagaId = /saga ([0-9a-f-]{36})/.exec(c.out())![1]!;
@@ -98,7 +82,7 @@ describe('norn snapshots take, export and import against the running service and
 
     fs.writeFileSync(file, 'mine');
     const again = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop', 'export', taken.ts, '-o', file], env, again.io)).to.equal(2);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop', 'export', taken.ts, '-o', file], env, again.io)).to.equal(2);
     expect(again.err()).to.contain(`${file} exists already; pick another name with -o`);
     expect(fs.readFileSync(file, 'utf8')).to.equal('mine');
     expect(fs.existsSync(`${file}.partial`)).to.equal(false);
@@ -109,7 +93,7 @@ describe('norn snapshots take, export and import against the running service and
     const chunks: Buffer[] = [];
     stdout.on('data', (b: Buffer) => chunks.push(b));
     const c = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null), stdout })(['shop', 'export', taken.ts, '-o', '-'], env, c.io), c.err()).to.equal(0);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null), stdout })(['shop', 'export', taken.ts, '-o', '-'], env, c.io), c.err()).to.equal(0);
     expect(Buffer.concat(chunks).equals(fs.readFileSync(taken.path))).to.equal(true);
     expect(c.out()).to.equal('');
   });
@@ -117,13 +101,13 @@ describe('norn snapshots take, export and import against the running service and
   it('does not write the binary dump to a terminal', async () => {
     const tty = Object.assign(new PassThrough(), { isTTY: true });
     const c = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null), stdout: tty })(['shop', 'export', taken.ts, '-o', '-'], env, c.io)).to.equal(2);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null), stdout: tty })(['shop', 'export', taken.ts, '-o', '-'], env, c.io)).to.equal(2);
     expect(c.err()).to.contain('-o - writes the binary dump to stdout, which is a terminal here');
   });
 
   it('says when the snapshot to export does not exist', async () => {
     const c = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop', 'export', '20000101T000000Z', '-o', path.join(work, 'none.dump')], env, c.io)).to.equal(1);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop', 'export', '20000101T000000Z', '-o', path.join(work, 'none.dump')], env, c.io)).to.equal(1);
     expect(c.err()).to.equal('norn: snapshot shop/20000101T000000Z not found\n');
     expect(fs.existsSync(path.join(work, 'none.dump'))).to.equal(false);
   });
@@ -134,11 +118,11 @@ describe('norn snapshots take, export and import against the running service and
     const before = (await list()).length;
 
     const refused = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop', 'import', file], env, refused.io)).to.equal(1);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop', 'import', file], env, refused.io)).to.equal(1);
     expect(refused.err()).to.match(/^norn: refused: this would add upload\.dump \(.+\) to shop's snapshots, restorable with norn snapshots shop restore <ts>; .*repeat with --yes\n$/);
     expect((await list()).length).to.equal(before);
 
-    const p = person('shop');
+    const p = scriptedPerson('shop');
     const c = captureIo();
     expect(await snapshotsCommandWith({ confirmer: p })(['shop', 'import', file], env, c.io), c.err()).to.equal(0);
     expect(p.questions).to.have.length(1);
@@ -150,10 +134,10 @@ describe('norn snapshots take, export and import against the running service and
     expect(imported).to.include({ kind: 'import' });
     expect(path.basename(imported.path)).to.match(/^shop-norn_cli_xfer_\w+-import-\d{8}T\d{6}Z\.dump$/);
 
-    await sql("delete from items; insert into items values ('plum')");
+    await db.sql("delete from items; insert into items values ('plum')");
     const restore = captureIo();
-    expect(await snapshotsCommandWith({ confirmer: person(null) })(['shop', 'restore', ts, '--yes'], env, restore.io), restore.err()).to.equal(0);
-    expect(await items()).to.deep.equal(['apple', 'pear']);
+    expect(await snapshotsCommandWith({ confirmer: scriptedPerson(null) })(['shop', 'restore', ts, '--yes'], env, restore.io), restore.err()).to.equal(0);
+    expect(await db.items()).to.deep.equal(['apple', 'pear']);
   });
 
   it('refuses uploads that are not a restorable custom-format dump, says what they are, and keeps nothing', async () => {

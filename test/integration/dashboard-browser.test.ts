@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import { launchChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
 import type { SagaAction } from '../../src/events/saga-actions.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-output');
 
 interface ApiEvent {
@@ -24,25 +24,6 @@ interface ApiEvent {
 interface Saga {
   saga: { status: string; error: string | null };
   events: ApiEvent[];
-}
-
-/** Debian's Chromium, never a downloaded one; playwright gives each launch a fresh throwaway profile. */
-async function launch(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
-
-/** A page whose console errors, page errors and CSP violations are collected, to be asserted empty. */
-async function openPage(context: BrowserContext, problems: string[]): Promise<Page> {
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return page;
 }
 
 async function push(svc: TestService, repo: TestRepo, file: string): Promise<string> {
@@ -84,7 +65,7 @@ describe('dashboard in headless Chromium', function () {
   let problems: string[];
 
   before(async () => {
-    browser = await launch();
+    browser = await launchChromium();
     repo = createTestRepo('shop');
     fs.mkdirSync(OUTPUT, { recursive: true });
   });
@@ -105,11 +86,11 @@ describe('dashboard in headless Chromium', function () {
     beforeEach(async () => {
       svc = await startTestService({ specs: { shop: specFor('shop', repo.url) } });
       // What the token form stores once the operator has entered the token (tested below).
-      await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
+      await signIn(context, svc.token);
     });
 
     it('shows a pushed deploy advancing step by step without a reload, then its saga page', async () => {
-      const page = await openPage(context, problems);
+      const page = await watchedPage(context, problems);
       await page.goto(`${svc.url}/`);
       await page.locator('[data-app="shop"]', { hasText: 'never deployed' }).waitFor();
       await page.locator('#conn[data-state="live"]').waitFor();
@@ -164,9 +145,9 @@ describe('dashboard in headless Chromium', function () {
 
       // On a phone: one column, nothing wider than the screen.
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-      await phone.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
+      await signIn(phone, svc.token);
       try {
-        const small = await openPage(phone, problems);
+        const small = await watchedPage(phone, problems);
         for (const [url, name] of [[`${svc.url}/`, 'home'], [`${svc.url}/sagas/${sagaId}`, 'saga']] as const) {
           await small.goto(url);
           await small.locator(name === 'home' ? '#deliveries [data-verdict="queued"]' : '#events li').first().waitFor();
@@ -188,12 +169,12 @@ describe('dashboard in headless Chromium', function () {
       await ev('deploy.queued', 'deploy of shop queued', { ref: 'refs/heads/main', commitSha: 'a'.repeat(40), trigger: 'manual' });
       await ev('step.start', 'clone started', step('clone', 1));
 
-      const sagaPage = await openPage(context, problems);
+      const sagaPage = await watchedPage(context, problems);
       await sagaPage.goto(`${svc.url}/sagas/${sagaId}`);
       await sagaPage.locator('#events li[data-action="step.start"]').waitFor();
       await sagaPage.locator('#conn[data-state="live"]').waitFor();
       await sagaPage.evaluate(() => ((window as unknown as { mark: string }).mark = 'no reload'));
-      const home = await openPage(context, problems);
+      const home = await watchedPage(context, problems);
       await home.goto(`${svc.url}/`);
       await home.locator('#conn[data-state="live"]').waitFor();
 
@@ -230,7 +211,7 @@ describe('dashboard in headless Chromium', function () {
     it('shows that it is reconnecting after a dropped socket, then catches up without duplicates', async () => {
       const sockets: { url: string; route: WebSocketRoute }[] = [];
       let refusing = false;
-      const page = await openPage(context, problems);
+      const page = await watchedPage(context, problems);
       await page.routeWebSocket(/\/ws\b/, (route) => {
         sockets.push({ url: route.url(), route });
         if (refusing) void route.close({ code: 1012, reason: 'test: service restarting' });
@@ -282,7 +263,7 @@ describe('dashboard in headless Chromium', function () {
     });
 
     it('asks for the token, keeps it in the browser, and uses it for the API and the live stream', async () => {
-      const page = await openPage(context, problems);
+      const page = await watchedPage(context, problems);
       await page.goto(`${svc.url}/`);
       await page.locator('#token-form', { hasText: 'needs an API token' }).waitFor();
 

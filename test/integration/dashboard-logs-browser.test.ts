@@ -1,15 +1,13 @@
 // The dashboard's logs view in a real headless Chromium against the real service and the Nomad simulator: the app
 // card links to it, it shows each instance's lines and then what they write next, an app's markup stays text,
 // and leaving the page closes the stream behind it.
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, signIn } from '../support/dashboard-browser.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { nonce } from '../support/docker-fixture.js';
 import { githubPush, post } from '../support/signed-delivery.js';
 import { eventually, specFor, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('dashboard logs view in headless Chromium', function () {
   this.timeout(120_000);
@@ -19,8 +17,7 @@ describe('dashboard logs view in headless Chromium', function () {
   let svc: TestService;
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
     repo = createTestRepo(app);
     svc = await startTestService({ specs: { [app]: specFor(app, repo.url) } });
     const sha = repo.commit({ 'README.md': 'x\n' });
@@ -38,7 +35,7 @@ describe('dashboard logs view in headless Chromium', function () {
     const alloc = svc.nomad.allocations(app).find((a) => a.DesiredStatus === 'run')!;
     svc.nomad.writeLog(alloc.ID, 'web', 'stdout', 'before <img src=x onerror="window.pwned=1"> opening\n');
     const context = await browser.newContext();
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
+    await signIn(context, svc.token);
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(err.message));

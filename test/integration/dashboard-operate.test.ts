@@ -1,13 +1,11 @@
 // The dashboard's Operate panel in a real headless Chromium against the real service and the Nomad simulator: it
 // queues a preflight of a ref, shows an app's canaries waiting for promotion, and promotes them after the
 // operator confirms, each answer linking its saga.
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { createTestRepo, type TestRepo } from '../support/git-repos.js';
 import { eventually, specFor, startTestService, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('dashboard Operate panel in headless Chromium', function () {
   this.timeout(120_000);
@@ -26,20 +24,16 @@ describe('dashboard Operate panel in headless Chromium', function () {
   };
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
+    requireChromium();
     repo = createTestRepo('shop');
     repo.commit({ 'README.md': 'shop' });
     svc = await startTestService({ env: { NORN_RUNTIME: 'nomad' } });
     const first = await deploy('registry.example/shop:1');
     await eventually('the first deploy', async () => ((await sagaOf(first)).saga.status === 'succeeded' ? true : undefined), 30_000);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     const context = await browser.newContext();
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await signIn(context, svc.token);
+    page = await watchedPage(context, problems);
     await page.goto(`${svc.url}/`);
     await page.waitForSelector('#operate-app option[value="shop"]', { state: 'attached' });
   });

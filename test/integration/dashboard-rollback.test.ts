@@ -1,59 +1,40 @@
 // The dashboard's rollback action in a real headless Chromium against the real service (Nomad simulator): the app
 // card shows the plan the API answers, refuses until the app's name is typed, keeps what was typed while live
 // events redraw the card, queues the rollback, and the feed shows it as a rollback that succeeds.
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
-import { nonce, rawDocker } from '../support/docker-fixture.js';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
+import { nonce } from '../support/docker-fixture.js';
+import { deployReleases, releaseImage, releaseSpec, removeReleaseImages, tagReleaseImages } from '../support/image-releases.js';
 import { dockerHost, requireDocker } from '../support/services.js';
-import { eventually, startTestService, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { startTestService, type TestService } from '../support/test-service.js';
 
 describe('dashboard rollback action in headless Chromium', function () {
   this.timeout(120_000);
   const app = `rbw-${nonce()}`;
-  const image = (n: number) => `${app}:${n}`;
+  const image = (n: number) => releaseImage(app, n);
   let browser: Browser;
   let svc: TestService;
 
-  const spec = (n: number) => ({ name: app, image: image(n), processes: { web: { port: 8080, health: { path: '/health' } } } });
-
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
+    requireChromium();
     await requireDocker();
-    for (const n of [1, 2]) await rawDocker().getImage('norn-base:latest').tag({ repo: app, tag: String(n) });
-    svc = await startTestService({ env: { DOCKER_HOST: dockerHost() }, specs: { [app]: spec(1) } });
-    for (const n of [1, 2]) {
-      svc.writeSpec(app, spec(n));
-      await eventually(`the spec naming ${image(n)}`, async () => {
-        const detail = (await (await svc.api(`/api/apps/${app}`)).json()) as { spec: { image: string } };
-        return detail.spec.image === image(n) ? true : undefined;
-      });
-      const res = await svc.api(`/api/apps/${app}/deploy`, { method: 'POST', body: '{}' });
-      const sagaId = ((await res.json()) as { deploys: { sagaId: string }[] }).deploys[0]!.sagaId;
-      await eventually('the deploy to succeed', async () => {
-        const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string } };
-        return s.saga.status === 'succeeded' ? true : undefined;
-      }, 60_000);
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    await tagReleaseImages(app, [1, 2]);
+    svc = await startTestService({ env: { DOCKER_HOST: dockerHost() }, specs: { [app]: releaseSpec(app, 1) } });
+    await deployReleases(svc, app, [1, 2]);
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
     await svc?.close();
-    for (const n of [1, 2]) await rawDocker().getImage(image(n)).remove().catch(() => undefined);
+    await removeReleaseImages(app, [1, 2]);
   });
 
   it('shows the plan, asks for the app name, and queues a rollback the feed shows succeeding', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
+    await signIn(context, svc.token);
     const problems: string[] = [];
-    const page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
+    const page = await watchedPage(context, problems);
     await page.goto(`${svc.url}/`);
     await page.locator('#conn[data-state="live"]').waitFor();
     const card = page.locator(`[data-app="${app}"]`);

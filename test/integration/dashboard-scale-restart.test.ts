@@ -2,17 +2,13 @@
 // engine (host networking): a wrong app name changes nothing, the typed name survives a redraw of the card, and
 // each confirmed action shows its saga and follows it to its outcome while the engine really runs two instances,
 // then restarts them. Needs `bash test/support/start-services.sh` (dockerd and norn-base:latest).
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
+import { startDockerAppService, type DockerAppService } from '../support/docker-app-service.js';
+import { webAppFiles } from '../support/docker-runtime-app.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { githubPush, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import type { TestService } from '../support/test-service.js';
 
 interface Instance {
   process: string;
@@ -23,7 +19,7 @@ interface Instance {
 describe('dashboard scale and restart actions in headless Chromium (real Docker engine)', function () {
   this.timeout(300_000);
   const app = `dsr-${nonce()}`;
-  let repo: TestRepo;
+  let rig: DockerAppService | undefined;
   let svc: TestService;
   let browser: Browser;
   let context: BrowserContext;
@@ -33,40 +29,23 @@ describe('dashboard scale and restart actions in headless Chromium (real Docker 
   const card = () => page.locator(`[data-app="${app}"]`);
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
-    await requireDocker();
-    repo = createTestRepo(app);
-    svc = await startTestService({
-      env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_DOCKER_MIN_HEALTHY_SECONDS: '1', NORN_HEALTHY_DEADLINE_SECONDS: '30', NORN_API_TOKEN: 'dash-ops-token' },
-      specs: { [app]: webAppSpec(app, repo.url) },
-    });
-    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha: repo.commit(webAppFiles('v1')) }));
-    expect(res.status).to.equal(202);
-    const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
-    const saga = await eventually(`deploy ${sagaId} to end`, async () => {
-      const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; error: string | null } };
-      return ['queued', 'running'].includes(s.saga.status) ? undefined : s.saga;
-    }, 150_000);
-    expect(saga.status, saga.error ?? '').to.equal('succeeded');
+    requireChromium();
+    rig = await startDockerAppService(app, { gate: { minHealthySeconds: 1, healthyDeadlineSeconds: 30 }, env: { NORN_API_TOKEN: 'dash-ops-token' } });
+    svc = rig.svc;
+    await rig.deploy(webAppFiles('v1'));
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      // The refused count is meant to be refused: the browser logs its 400 itself.
-      if (m.type() === 'error' && !m.text().includes('status of 400')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await signIn(context, svc.token);
+    // The refused count is meant to be refused: the browser logs its 400 itself.
+    page = await watchedPage(context, problems, { expectedConsoleError: 'status of 400' });
     await page.goto(`${svc.url}/`);
     await page.locator('#conn[data-state="live"]').waitFor();
   });
   after(async () => {
     await context?.close();
     await browser?.close();
-    await svc?.close();
-    repo?.remove();
-    await removeAppContainers(app);
+    await rig?.close();
   });
 
   it('scales after the app name is typed, and follows the saga until two healthy instances run', async () => {

@@ -2,15 +2,13 @@
 // engine: the scheduled process is listed active, Run now is followed to its end and shows in the history as a
 // manual run, Pause and Resume change its state (run now refused while paused, with the receiver's reason), and a
 // function is invoked with a payload it reads from $NORN_PAYLOAD_FILE. Needs `bash test/support/start-services.sh`.
-import fs from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { nonce } from '../support/docker-fixture.js';
 import { removeAppContainers } from '../support/docker-runtime-app.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { startTestService, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { startScheduledAppService } from '../support/scheduled-app.js';
+import type { TestService } from '../support/test-service.js';
 
 describe('dashboard schedules and functions panel in headless Chromium (real Docker engine)', function () {
   this.timeout(180_000);
@@ -23,30 +21,13 @@ describe('dashboard schedules and functions panel in headless Chromium (real Doc
   const row = () => page.locator(`#schedules-list tr[data-process="tick"]`);
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
-    await requireDocker();
-    svc = await startTestService({
-      env: { NORN_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), NORN_DOCKER_NETWORK: 'host', NORN_API_TOKEN: 'dash-cron-token' },
-      specs: {
-        [app]: {
-          name: app,
-          image: 'norn-base:latest',
-          processes: {
-            tick: { schedule: '0 4 * * *', timezone: 'Europe/Berlin', command: 'echo "tick ran"' },
-            greet: { function: { timeout: '20s' }, command: 'echo "payload=$(cat "$NORN_PAYLOAD_FILE")"' },
-          },
-        },
-      },
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    requireChromium();
+    svc = await startScheduledAppService(app, { apiToken: 'dash-cron-token', greetCommand: 'echo "payload=$(cat "$NORN_PAYLOAD_FILE")"' });
+    browser = await launchChromium();
     context = await browser.newContext();
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      // The refused run now is meant to be refused: the browser logs its 409 itself.
-      if (m.type() === 'error' && !m.text().includes('status of 409')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await signIn(context, svc.token);
+    // The refused run now is meant to be refused: the browser logs its 409 itself.
+    page = await watchedPage(context, problems, { expectedConsoleError: 'status of 409' });
     await page.goto(`${svc.url}/`);
     await page.locator(`#schedules-app option[value="${app}"]`).waitFor({ state: 'attached' });
     await page.click('#schedules-show');

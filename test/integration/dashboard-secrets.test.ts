@@ -4,20 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { loadAgeIdentities } from '../../src/integrations/sops/age-identities.js';
 import { decryptSopsFile } from '../../src/integrations/sops/decrypt-sops.js';
 import { fixturesDir } from '../support/fixtures-dir.js';
 import { specFor, startTestService, type TestService } from '../support/test-service.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KEY_FILE = path.join(fixturesDir(), 'sops', 'humphd-sops-age', 'key.txt');
 const VALUE = 'dashboard-Value-3e9a71c0d5';
-
-async function launch(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-}
 
 describe('dashboard secrets form in headless Chromium', function () {
   this.timeout(120_000);
@@ -30,16 +25,12 @@ describe('dashboard secrets form in headless Chromium', function () {
   const decrypted = async () => (await decryptSopsFile(secretsFile(), await loadAgeIdentities({ SOPS_AGE_KEY_FILE: KEY_FILE }))).data;
 
   before(async () => {
-    browser = await launch();
+    browser = await launchChromium();
     svc = await startTestService({ specs: { shop: specFor('shop', 'https://git.example.com/acme/shop.git') }, env: { SOPS_AGE_KEY_FILE: KEY_FILE } });
     fs.copyFileSync(path.join(fixturesDir(), 'sops', 'humphd-sops-age', 'secret.enc.yaml'), secretsFile());
     context = await browser.newContext();
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await signIn(context, svc.token);
+    page = await watchedPage(context, problems);
     await page.goto(`${svc.url}/`);
     await page.locator('#secret-app option[value="shop"]').waitFor({ state: 'attached' });
   });

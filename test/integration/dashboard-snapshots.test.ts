@@ -4,11 +4,10 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import pg from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, requireChromium, signIn, watchedPage } from '../support/dashboard-browser.js';
 import { createScratchDatabase, testDatabaseUrl, type ScratchDatabase } from '../support/services.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 interface SnapshotRow {
   ts: string;
@@ -27,7 +26,7 @@ describe('dashboard snapshots panel in headless Chromium (real PostgreSQL)', fun
   const urls: string[] = [];
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`bash test/support/start-services.sh\` (it installs Debian's chromium)`);
+    requireChromium();
     db = await createScratchDatabase('norn_dash_snap');
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -41,14 +40,10 @@ describe('dashboard snapshots panel in headless Chromium (real PostgreSQL)', fun
       },
       env: { NORN_API_TOKEN: 'dash-snap-token', NORN_POSTGRES_URL: testDatabaseUrl() },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
-    await context.addInitScript((token) => localStorage.setItem('norn.apiToken', token), svc.token);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await signIn(context, svc.token);
+    page = await watchedPage(context, problems);
     page.on('request', (r) => urls.push(r.url()));
     await page.goto(`${svc.url}/`);
     await page.locator('#snapshots-app option[value="shop"]').waitFor({ state: 'attached' });

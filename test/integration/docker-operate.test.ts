@@ -6,12 +6,10 @@ import { expect } from 'chai';
 import { logsCommand } from '../../src/cli/logs-command.js';
 import { restartCommandWith, scaleCommandWith } from '../../src/cli/operation-commands.js';
 import { captureIo } from '../fakes/capture-io.js';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { startDockerAppService, type DockerAppService } from '../support/docker-app-service.js';
+import { answerAt, appContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { githubPush, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { eventually, type TestService } from '../support/test-service.js';
 
 interface Instance {
   process: string;
@@ -32,58 +30,43 @@ const API_TOKEN = `tok-${nonce()}-configured-secret`;
 describe('logs, scale and restart on the Docker runtime (real engine)', function () {
   this.timeout(300_000);
   const app = `ops-${nonce()}`;
-  let repo: TestRepo;
+  let rig: DockerAppService | undefined;
   let svc: TestService;
   const env = () => ({ NORN_URL: svc.url, NORN_API_TOKEN: API_TOKEN });
   const scale = scaleCommandWith({ pollMs: 100 });
   const restart = restartCommandWith({ pollMs: 100 });
 
   const deploy = async (files: Record<string, string>) => {
-    const sha = repo.commit(files);
-    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
-    expect(res.status).to.equal(202);
-    const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
-    const saga = await eventually(`deploy ${sagaId} to end`, async () => {
-      const s = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; error: string | null } };
-      return ['queued', 'running'].includes(s.saga.status) ? undefined : s.saga;
-    }, 150_000);
-    expect(saga.status, saga.error ?? '').to.equal('succeeded');
+    await rig!.deploy(files);
   };
   const instances = async () => (await (await svc.api(`/api/apps/${app}/instances`)).json()) as Instance[];
   const sagaEvents = async (id: string) => ((await (await svc.api(`/api/sagas/${id}`)).json()) as { events: SagaEvent[] }).events;
 
   before(async () => {
-    await requireDocker();
-    repo = createTestRepo(app);
-    const spec = webAppSpec(app, repo.url);
-    const web = (spec.processes as { web: Record<string, unknown> }).web;
-    // The app prints a value that is also a receiver secret, an escape sequence, and a line on stderr. On a
-    // restart it refuses to start twice when the image carries www/fail-on-restart.
-    web.command = [
-      'echo "hello from $HOSTNAME token=$LEAK"',
-      "printf 'ctl \\033[2J end\\n'",
-      'echo "warning on stderr" >&2',
-      'if [ -f /tmp/started ] && [ -f /www/fail-on-restart ]; then echo "refusing to start twice" >&2; exit 3; fi',
-      'touch /tmp/started',
-      'exec httpd -f -p "$PORT" -h /www',
-    ].join('; ');
-    svc = await startTestService({
-      env: {
-        NORN_RUNTIME: 'docker',
-        DOCKER_HOST: dockerHost(),
-        NORN_DOCKER_NETWORK: 'host',
-        NORN_DOCKER_MIN_HEALTHY_SECONDS: '1',
-        NORN_HEALTHY_DEADLINE_SECONDS: '20',
-        NORN_API_TOKEN: API_TOKEN,
+    rig = await startDockerAppService(app, {
+      gate: { minHealthySeconds: 1, healthyDeadlineSeconds: 20 },
+      env: { NORN_API_TOKEN: API_TOKEN },
+      spec: (repoUrl) => {
+        const spec = webAppSpec(app, repoUrl);
+        const web = (spec.processes as { web: Record<string, unknown> }).web;
+        // The app prints a value that is also a receiver secret, an escape sequence, and a line on stderr. On a
+        // restart it refuses to start twice when the image carries www/fail-on-restart.
+        web.command = [
+          'echo "hello from $HOSTNAME token=$LEAK"',
+          "printf 'ctl \\033[2J end\\n'",
+          'echo "warning on stderr" >&2',
+          'if [ -f /tmp/started ] && [ -f /www/fail-on-restart ]; then echo "refusing to start twice" >&2; exit 3; fi',
+          'touch /tmp/started',
+          'exec httpd -f -p "$PORT" -h /www',
+        ].join('; ');
+        return { ...spec, env: { LEAK: API_TOKEN } };
       },
-      specs: { [app]: { ...spec, env: { LEAK: API_TOKEN } } },
     });
+    svc = rig.svc;
     await deploy(webAppFiles('v1'));
   });
   after(async () => {
-    await svc?.close();
-    repo?.remove();
-    await removeAppContainers(app);
+    await rig?.close();
   });
 
   it('prints each instance\'s output prefixed by instance, with secrets masked and control characters escaped', async () => {

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { teardownCommandWith } from '../../src/cli/ingress-commands.js';
 import { captureIo } from '../fakes/capture-io.js';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { readSaga } from '../support/deploy-pushes.js';
+import { startDockerAppService, type DockerAppService } from '../support/docker-app-service.js';
+import type { TestRepo } from '../support/git-repos.js';
+import { answerAt, appContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce } from '../support/docker-fixture.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { githubPush, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { eventually, type TestService } from '../support/test-service.js';
 
 interface Instance {
   process: string;
@@ -31,41 +31,21 @@ interface SagaAnswer {
 describe('Docker runtime on the real engine (host networking)', function () {
   this.timeout(240_000);
   const app = `dkr-${nonce()}`;
+  let rig: DockerAppService | undefined;
   let repo: TestRepo;
   let svc: TestService;
 
-  const push = async (files: Record<string, string>): Promise<{ sha: string; sagaId: string }> => {
-    const sha = repo.commit(files);
-    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
-    expect(res.status).to.equal(202);
-    return { sha, sagaId: (res.body.deploys as { sagaId: string }[])[0]!.sagaId };
-  };
-  const saga = async (id: string) => (await (await svc.api(`/api/sagas/${id}`)).json()) as SagaAnswer;
-  const ended = (id: string) =>
-    eventually(`deploy ${id} to end`, async () => {
-      const s = await saga(id);
-      return ['queued', 'running'].includes(s.saga.status) ? undefined : s;
-    }, 150_000);
+  const push = (files: Record<string, string>): Promise<{ sha: string; sagaId: string }> => rig!.push(files);
+  const saga = (id: string) => readSaga<SagaAnswer>(svc, id);
+  const ended = (id: string) => rig!.ended<SagaAnswer>(id);
   const instances = async () => (await (await svc.api(`/api/apps/${app}/instances`)).json()) as Instance[];
 
   before(async () => {
-    await requireDocker();
-    repo = createTestRepo(app);
-    svc = await startTestService({
-      env: {
-        NORN_RUNTIME: 'docker',
-        DOCKER_HOST: dockerHost(),
-        NORN_DOCKER_NETWORK: 'host',
-        NORN_DOCKER_MIN_HEALTHY_SECONDS: '2',
-        NORN_HEALTHY_DEADLINE_SECONDS: '20',
-      },
-      specs: { [app]: webAppSpec(app, repo.url) },
-    });
+    rig = await startDockerAppService(app, { gate: { minHealthySeconds: 2, healthyDeadlineSeconds: 20 } });
+    ({ repo, svc } = rig);
   });
   after(async () => {
-    await svc?.close();
-    repo?.remove();
-    await removeAppContainers(app);
+    await rig?.close();
   });
 
   it('runs a push, replaces it with the next push without a gap, and keeps it when the next one is unhealthy', async () => {

@@ -3,27 +3,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { startDockerAppService, type DockerAppService } from '../support/docker-app-service.js';
+import { appContainers, webAppFiles } from '../support/docker-runtime-app.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';
 import { fixturesDir } from '../support/fixtures-dir.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { githubPush, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import type { TestService } from '../support/test-service.js';
 
 const SOPS = path.join(fixturesDir(), 'sops', 'humphd-sops-age');
 
 describe('norn secrets set on the Docker runtime (real engine)', function () {
   this.timeout(240_000);
   const app = `dsec-${nonce()}`;
-  let repo: TestRepo;
+  let rig: DockerAppService | undefined;
   let svc: TestService;
 
-  const ended = (sagaId: string) =>
-    eventually(`deploy ${sagaId} to end`, async () => {
-      const { saga } = (await (await svc.api(`/api/sagas/${sagaId}`)).json()) as { saga: { status: string; error: string | null } };
-      return ['queued', 'running'].includes(saga.status) ? undefined : saga;
-    }, 150_000);
+  const ended = async (sagaId: string) => (await rig!.ended(sagaId)).saga;
   const set = async (key: string, value: string) => {
     const res = await svc.api(`/api/apps/${app}/secrets/${key}`, { method: 'PUT', body: JSON.stringify({ value }) });
     expect(res.status, await res.clone().text()).to.equal(200);
@@ -36,32 +30,17 @@ describe('norn secrets set on the Docker runtime (real engine)', function () {
   };
 
   before(async () => {
-    await requireDocker();
-    repo = createTestRepo(app);
-    svc = await startTestService({
-      env: {
-        NORN_RUNTIME: 'docker',
-        DOCKER_HOST: dockerHost(),
-        NORN_DOCKER_NETWORK: 'host',
-        NORN_DOCKER_MIN_HEALTHY_SECONDS: '1',
-        NORN_HEALTHY_DEADLINE_SECONDS: '20',
-        SOPS_AGE_KEY_FILE: path.join(SOPS, 'key.txt'),
-      },
-      specs: { [app]: webAppSpec(app, repo.url) },
-    });
+    rig = await startDockerAppService(app, { gate: { minHealthySeconds: 1, healthyDeadlineSeconds: 20 }, env: { SOPS_AGE_KEY_FILE: path.join(SOPS, 'key.txt') } });
+    svc = rig.svc;
     fs.copyFileSync(path.join(SOPS, 'secret.enc.yaml'), path.join(svc.appsDir, app, 'secrets.enc.yaml'));
   });
   after(async () => {
-    await svc?.close();
-    repo?.remove();
-    await removeAppContainers(app);
+    await rig?.close();
   });
 
   it('passes the value to the next deploy\'s container, and a change to the deploy after it', async () => {
     await set('API_TOKEN', 'first-token-value');
-    const sha = repo.commit(webAppFiles('v1'));
-    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
-    const first = await ended((res.body.deploys as { sagaId: string }[])[0]!.sagaId);
+    const first = await ended((await rig!.push(webAppFiles('v1'))).sagaId);
     expect(first.status, first.error ?? '').to.equal('succeeded');
     expect(await runningValues()).to.deep.equal(['first-token-value']);
 

@@ -3,11 +3,11 @@
 // tests, plans with Nomad, registers nothing, and becomes nobody's "current image".
 import { expect } from 'chai';
 import { preflightCommandWith } from '../../src/cli/preflight-command.js';
-import { ForgeSimulator } from '../support/forge-simulator.js';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { dockerHost, requireDocker } from '../support/services.js';
+import type { ForgeSimulator } from '../support/forge-simulator.js';
+import type { TestRepo } from '../support/git-repos.js';
+import { startPreflightService, type PreflightService } from '../support/preflight-service.js';
 import { githubPullRequest, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { eventually, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { expectSubsequence } from '../support/subsequence.js';
 import { frameSteps, lastFrame } from '../support/tty-frame.js';
 import { captureIo } from '../fakes/capture-io.js';
@@ -21,6 +21,7 @@ interface SagaAnswer {
 
 describe('manual preflight (norn preflight)', function () {
   this.timeout(180_000);
+  let preflights: PreflightService | undefined;
   let repo: TestRepo;
   let svc: TestService;
   let sim: ForgeSimulator;
@@ -28,26 +29,11 @@ describe('manual preflight (norn preflight)', function () {
   let firstSagaId: string;
 
   before(async () => {
-    await requireDocker();
-    repo = createTestRepo('manualpf');
-    mainSha = repo.commit({ Dockerfile: 'FROM norn-base:latest\n', 'check.sh': 'exit 0\n' });
-    sim = await ForgeSimulator.start({ token: 'forge-token' });
-    svc = await startTestService({
-      env: { DOCKER_HOST: dockerHost(), NORN_GITHUB_API_URL: sim.url, NORN_GITHUB_TOKEN: 'forge-token', NORN_STATUS_POLL_INTERVAL_MS: '50' },
-      specs: {
-        manualpf: {
-          name: 'manualpf',
-          repo: { url: repo.url, branch: 'main', autoDeploy: true },
-          build: { test: 'sh /src/check.sh' },
-          processes: { web: { port: 8080, command: 'httpd -f -p 8080' } },
-        },
-      },
-    });
+    preflights = await startPreflightService('manualpf');
+    ({ repo, svc, sim, mainSha } = preflights);
   });
   after(async () => {
-    await svc?.close();
-    await sim?.close();
-    repo?.remove();
+    await preflights?.close();
   });
 
   const env = () => ({ NORN_URL: svc.url, NORN_DATA_DIR: svc.dataDir });

@@ -3,27 +3,10 @@
 import { expect } from 'chai';
 import type { NomadAllocation, NomadJob } from '../../src/integrations/nomad/nomad-types.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
+import { nomadCall, shopServiceJob, waitUntil } from '../support/nomad-wire.js';
 import { expectSubsequence } from '../support/subsequence.js';
 
-const S = 1e9;
-
-function serviceJob(count = 1): NomadJob {
-  return {
-    ID: 'shop',
-    Name: 'shop',
-    Type: 'service',
-    Datacenters: ['dc1'],
-    TaskGroups: [
-      {
-        Name: 'web',
-        Count: count,
-        RestartPolicy: { Attempts: 3, Interval: 300 * S, Delay: 15 * S, Mode: 'delay' },
-        Update: { MaxParallel: 1, MinHealthyTime: 30 * S, AutoRevert: true, HealthyDeadline: null },
-        Tasks: [{ Name: 'web', Driver: 'docker', Config: { image: 'reg/shop:1' }, Env: {}, Resources: { CPU: 100, MemoryMB: 128 } }],
-      },
-    ],
-  };
-}
+const serviceJob = (count = 1): NomadJob => shopServiceJob({ count });
 
 describe('NomadSimulator: scale, allocation restart and alloc logs', function () {
   this.timeout(10_000);
@@ -34,18 +17,11 @@ describe('NomadSimulator: scale, allocation restart and alloc logs', function ()
   });
   afterEach(() => sim.close());
 
-  const call = (method: string, path: string, body?: unknown) => fetch(sim.url + path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  const waitFor = async (what: string, check: () => boolean) => {
-    const deadline = Date.now() + 5000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const call = (method: string, path: string, body?: unknown) => nomadCall(sim.url, method, path, body);
   const live = (): NomadAllocation[] => sim.allocations('shop').filter((a) => a.DesiredStatus === 'run' && a.ClientStatus === 'running');
   const deployed = async (count = 1) => {
     await call('PUT', '/v1/jobs', { Job: serviceJob(count) });
-    await waitFor('the deployment to succeed', () => sim.deployments('shop').at(-1)?.Status === 'successful');
+    await waitUntil('the deployment to succeed', () => sim.deployments('shop').at(-1)?.Status === 'successful');
   };
 
   it('scales a group: a new version, running allocations kept in place, the missing ones under a deployment', async () => {
@@ -58,13 +34,13 @@ describe('NomadSimulator: scale, allocation restart and alloc logs', function ()
     expect(body.JobModifyIndex).to.equal(body.Index);
     expect(sim.job('shop')).to.include({ Version: 1 });
     expect(sim.job('shop')!.TaskGroups[0]!.Count).to.equal(3);
-    await waitFor('three healthy allocations', () => live().filter((a) => a.DeploymentStatus?.Healthy).length === 3);
+    await waitUntil('three healthy allocations', () => live().filter((a) => a.DeploymentStatus?.Healthy).length === 3);
     expect(live().map((a) => a.ID)).to.include(first!.ID);
     expect(live().every((a) => a.JobVersion === 1)).to.equal(true);
-    await waitFor('the scaled version to be stable', () => sim.job('shop')!.Stable === true);
+    await waitUntil('the scaled version to be stable', () => sim.job('shop')!.Stable === true);
 
     await call('POST', '/v1/job/shop/scale', { Count: 1, Target: { Group: 'web' } });
-    await waitFor('one allocation left', () => live().length === 1);
+    await waitUntil('one allocation left', () => live().length === 1);
     expect(live()[0]!.Name).to.equal('shop.web[0]');
   });
 
@@ -88,7 +64,7 @@ describe('NomadSimulator: scale, allocation restart and alloc logs', function ()
     const [alloc] = live();
     const res = await call('POST', `/v1/client/allocation/${alloc!.ID}/restart`, {});
     expect([res.status, await res.json()]).to.deep.equal([200, {}]);
-    await waitFor('the task to start again', () => sim.allocations('shop').find((a) => a.ID === alloc!.ID)!.TaskStates!.web!.Restarts === 1 && live().length === 1);
+    await waitUntil('the task to start again', () => sim.allocations('shop').find((a) => a.ID === alloc!.ID)!.TaskStates!.web!.Restarts === 1 && live().length === 1);
     const state = sim.allocations('shop').find((a) => a.ID === alloc!.ID)!.TaskStates!.web!;
     const types = state.Events!.map((e) => e.Type);
     expectSubsequence(types.slice(types.indexOf('Restart Signaled')), ['Restart Signaled', 'Terminated', 'Restarting', 'Started']);
@@ -128,12 +104,12 @@ describe('NomadSimulator: scale, allocation restart and alloc logs', function ()
     const abort = new AbortController();
     const res = await fetch(`${sim.url}/v1/client/fs/logs/${alloc!.ID}?task=web&type=stderr&follow=true&plain=true`, { signal: abort.signal });
     const reader = res.body!.getReader();
-    await waitFor('a follower', () => sim.logFollowers(alloc!.ID, 'web', 'stderr') === 1);
+    await waitUntil('a follower', () => sim.logFollowers(alloc!.ID, 'web', 'stderr') === 1);
     sim.writeLog(alloc!.ID, 'web', 'stderr', 'late line\n');
     expect(new TextDecoder().decode((await reader.read()).value)).to.equal('late line\n');
     abort.abort();
     await reader.cancel().catch(() => undefined);
-    await waitFor('no follower', () => sim.logFollowers(alloc!.ID, 'web', 'stderr') === 0);
+    await waitUntil('no follower', () => sim.logFollowers(alloc!.ID, 'web', 'stderr') === 0);
 
     const following = await fetch(`${sim.url}/v1/client/fs/logs/${alloc!.ID}?task=web&type=stderr&follow=true&plain=true&origin=end&offset=0`);
     const ended = following.text();

@@ -8,29 +8,11 @@ interface PlanDiff {
   TaskGroups: { Name: string; Tasks: { Name: string; Fields: unknown[] }[] }[];
 }
 import { NomadSimulator } from '../support/nomad-simulator.js';
+import { nomadCall, shopServiceJob, waitUntil } from '../support/nomad-wire.js';
 
 const S = 1e9;
 
-function serviceJob(image = 'reg/shop:1', extra: Partial<NomadJob> = {}): NomadJob {
-  return {
-    ID: 'shop',
-    Name: 'shop',
-    Type: 'service',
-    Datacenters: ['dc1'],
-    TaskGroups: [
-      {
-        Name: 'web',
-        Count: 1,
-        RestartPolicy: { Attempts: 3, Interval: 300 * S, Delay: 15 * S, Mode: 'delay' },
-        Update: { MaxParallel: 1, MinHealthyTime: 30 * S, AutoRevert: true, HealthyDeadline: null },
-        Networks: [{ DynamicPorts: [{ Label: 'web-http', Value: 0, To: 8080 }] }],
-        Services: [{ Name: 'shop-web', PortLabel: 'web-http', Provider: 'consul', Checks: [{ Type: 'http', Path: '/healthz', Interval: 10 * S, Timeout: 5 * S }] }],
-        Tasks: [{ Name: 'web', Driver: 'docker', Config: { image, ports: ['web-http'] }, Env: { PORT: '8080' }, Resources: { CPU: 100, MemoryMB: 128 } }],
-      },
-    ],
-    ...extra,
-  };
-}
+const serviceJob = (image = 'reg/shop:1', extra: Partial<NomadJob> = {}): NomadJob => shopServiceJob({ image, httpService: true }, extra);
 
 describe('NomadSimulator (the Nomad API test double)', function () {
   this.timeout(10_000);
@@ -41,16 +23,8 @@ describe('NomadSimulator (the Nomad API test double)', function () {
   });
   afterEach(() => sim.close());
 
-  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(sim.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => nomadCall(sim.url, method, path, body, headers);
   const register = async (job: NomadJob) => (await call('PUT', '/v1/jobs', { Job: job })).json() as Promise<Record<string, unknown>>;
-  const waitFor = async (what: string, check: () => boolean) => {
-    const deadline = Date.now() + 5000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
 
   it('registers a job: eval and job modify index share the write index, sent as X-Nomad-Index', async () => {
     const res = await call('PUT', '/v1/jobs', { Job: serviceJob() });
@@ -107,7 +81,7 @@ describe('NomadSimulator (the Nomad API test double)', function () {
 
   it('keeps JobModifyIndex and creates no deployment when the spec is unchanged', async () => {
     const first = await register(serviceJob());
-    await waitFor('the first deployment', () => sim.deployments('shop').length === 1);
+    await waitUntil('the first deployment', () => sim.deployments('shop').length === 1);
     const second = await register(serviceJob());
     expect(second.JobModifyIndex).to.equal(first.JobModifyIndex);
     expect(second.EvalID).to.not.equal(first.EvalID);
@@ -143,7 +117,7 @@ describe('NomadSimulator (the Nomad API test double)', function () {
     expect(Date.now() - started).to.be.lessThan(2000);
 
     const allocs = await call('GET', '/v1/job/shop/allocations');
-    await waitFor('a successful deployment', () => sim.deployments('shop')[0]?.Status === 'successful');
+    await waitUntil('a successful deployment', () => sim.deployments('shop')[0]?.Status === 'successful');
     await new Promise((r) => setTimeout(r, 50));
     const idle = await call('GET', '/v1/job/shop/allocations');
     const idleIndex = idle.headers.get('x-nomad-index')!;
@@ -163,9 +137,9 @@ describe('NomadSimulator (the Nomad API test double)', function () {
       return job;
     };
     await register(canaryJob('reg/shop:1'));
-    await waitFor('version 0 to be deployed', () => sim.deployments('shop')[0]?.Status === 'successful');
+    await waitUntil('version 0 to be deployed', () => sim.deployments('shop')[0]?.Status === 'successful');
     await register(canaryJob('reg/shop:2'));
-    await waitFor('a healthy canary', () => (sim.deployments('shop')[1]?.TaskGroups.web?.HealthyAllocs ?? 0) >= 1);
+    await waitUntil('a healthy canary', () => (sim.deployments('shop')[1]?.TaskGroups.web?.HealthyAllocs ?? 0) >= 1);
     return sim.deployments('shop')[1]!;
   }
 
@@ -179,13 +153,13 @@ describe('NomadSimulator (the Nomad API test double)', function () {
     expect(sim.deployments('shop')[1]!.Status, 'no promotion, no progress, no failure').to.equal('running');
     const res = await call('POST', `/v1/deployment/promote/${d.ID}`, { DeploymentID: d.ID, All: true });
     expect(res.status).to.equal(200);
-    await waitFor('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');
+    await waitUntil('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');
     expect(sim.allocations('shop').filter((a) => a.DesiredStatus === 'run').map((a) => a.JobVersion)).to.deep.equal([1]);
   });
 
   it('promotes by itself with AutoPromote once every canary is healthy', async () => {
     await canaryRollout({ AutoPromote: true });
-    await waitFor('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');
+    await waitUntil('the rollout to finish', () => sim.deployments('shop')[1]!.Status === 'successful');
     expect(sim.deployments('shop')[1]!.TaskGroups.web).to.include({ Promoted: true });
   });
 
@@ -208,7 +182,7 @@ describe('NomadSimulator (the Nomad API test double)', function () {
 
   it('moves an allocation from pending to running to healthy, and the deployment to successful', async () => {
     await register(serviceJob());
-    await waitFor('a successful deployment', () => sim.deployments('shop')[0]?.Status === 'successful');
+    await waitUntil('a successful deployment', () => sim.deployments('shop')[0]?.Status === 'successful');
     const [alloc] = sim.allocations('shop');
     expect(alloc).to.include({ ClientStatus: 'running', DesiredStatus: 'run', Name: 'shop.web[0]', JobVersion: 0 });
     expect(alloc!.DeploymentStatus).to.include({ Healthy: true, Canary: false });
@@ -221,15 +195,15 @@ describe('NomadSimulator (the Nomad API test double)', function () {
 
   it('auto-reverts a failed deployment to the latest stable version', async () => {
     await register(serviceJob('reg/shop:1'));
-    await waitFor('v0 successful', () => sim.deployments('shop')[0]?.Status === 'successful');
+    await waitUntil('v0 successful', () => sim.deployments('shop')[0]?.Status === 'successful');
     sim.setScenario({ image: 'reg/shop:2' }, 'crash');
     await register(serviceJob('reg/shop:2'));
-    await waitFor('the rollback deployment', () => sim.deployments('shop').length === 3);
+    await waitUntil('the rollback deployment', () => sim.deployments('shop').length === 3);
     const [, failed, rollback] = sim.deployments('shop');
     expect(failed).to.include({ Status: 'failed', StatusDescription: 'Failed due to progress deadline - rolling back to job version 0' });
     expect(rollback).to.include({ JobVersion: 2 });
     expect(sim.job('shop')!.TaskGroups[0]!.Tasks[0]!.Config.image).to.equal('reg/shop:1');
-    await waitFor('the rollback to succeed', () => sim.deployments('shop')[2]!.Status === 'successful');
+    await waitUntil('the rollback to succeed', () => sim.deployments('shop')[2]!.Status === 'successful');
   });
 
   it('fails a deployment on unhealthy allocations when no reschedule attempt remains', async () => {
@@ -237,7 +211,7 @@ describe('NomadSimulator (the Nomad API test double)', function () {
     const job = serviceJob();
     job.TaskGroups[0]!.ReschedulePolicy = { Attempts: 0, Unlimited: false };
     await register(job);
-    await waitFor('a failed deployment', () => sim.deployments('shop')[0]?.Status === 'failed');
+    await waitUntil('a failed deployment', () => sim.deployments('shop')[0]?.Status === 'failed');
     expect(sim.deployments('shop')[0]!.StatusDescription).to.equal('Failed due to unhealthy allocations - no stable job version to auto revert to');
   });
 
@@ -266,7 +240,7 @@ describe('NomadSimulator (the Nomad API test double)', function () {
     expect(added.Diff.Type).to.equal('Added');
     expect(added.Annotations!.DesiredTGUpdates!.web).to.include({ Place: 1 });
     await register(serviceJob('reg/shop:1'));
-    await waitFor('v0 successful', () => sim.deployments('shop')[0]?.Status === 'successful');
+    await waitUntil('v0 successful', () => sim.deployments('shop')[0]?.Status === 'successful');
     const same = (await (await call('PUT', '/v1/job/shop/plan', { Job: serviceJob('reg/shop:1'), Diff: true })).json()) as NomadPlanResponse & { Diff: PlanDiff };
     expect(same.Diff.Type).to.equal('None');
     expect(same.Annotations!.DesiredTGUpdates!.web).to.include({ Ignore: 1, Place: 0 });

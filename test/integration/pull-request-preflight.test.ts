@@ -1,40 +1,26 @@
 // A pull request against an app's tracked branch gets a preflight: clone the head commit, build without pushing,
 // test, plan with Nomad, reported as norn/preflight/<app> on the head commit. Nothing is registered.
 import { expect } from 'chai';
-import { ForgeSimulator } from '../support/forge-simulator.js';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { dockerHost, requireDocker } from '../support/services.js';
+import type { ForgeSimulator } from '../support/forge-simulator.js';
+import type { TestRepo } from '../support/git-repos.js';
+import { startPreflightService, type PreflightService } from '../support/preflight-service.js';
 import { githubPullRequest, giteaPullRequest, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { eventually, TEST_SECRET, type TestService } from '../support/test-service.js';
 import { expectSubsequence } from '../support/subsequence.js';
 
 describe('pull request preflight checks', function () {
   this.timeout(120_000);
+  let preflights: PreflightService | undefined;
   let repo: TestRepo;
   let sim: ForgeSimulator;
   let svc: TestService;
 
   before(async () => {
-    await requireDocker();
-    repo = createTestRepo('prapp');
-    repo.commit({ Dockerfile: 'FROM norn-base:latest\n', 'check.sh': 'exit 0\n' });
-    sim = await ForgeSimulator.start({ token: 'forge-token' });
-    svc = await startTestService({
-      env: { DOCKER_HOST: dockerHost(), NORN_GITHUB_API_URL: sim.url, NORN_GITHUB_TOKEN: 'forge-token', NORN_GITEA_URL: sim.url, NORN_GITEA_TOKEN: 'forge-token', NORN_STATUS_POLL_INTERVAL_MS: '50' },
-      specs: {
-        prapp: {
-          name: 'prapp',
-          repo: { url: repo.url, branch: 'main', autoDeploy: true },
-          build: { test: 'sh /src/check.sh' },
-          processes: { web: { port: 8080, command: 'httpd -f -p 8080' } },
-        },
-      },
-    });
+    preflights = await startPreflightService('prapp', { gitea: true });
+    ({ repo, sim, svc } = preflights);
   });
   after(async () => {
-    await svc?.close();
-    await sim?.close();
-    repo?.remove();
+    await preflights?.close();
   });
 
   async function finalStatus(sha: string) {

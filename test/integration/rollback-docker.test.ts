@@ -9,13 +9,13 @@ import pg from 'pg';
 import { rollbackCommandWith } from '../../src/cli/rollback-command.js';
 import { statusCommand } from '../../src/cli/app-commands.js';
 import { captureIo } from '../fakes/capture-io.js';
-import { answerAt, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { readSaga } from '../support/deploy-pushes.js';
+import { startDockerAppService, type DockerAppService } from '../support/docker-app-service.js';
+import { answerAt, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
 import { nonce } from '../support/docker-fixture.js';
 import { ForgeSimulator } from '../support/forge-simulator.js';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { createScratchDatabase, dockerHost, registryUrl, requireDocker, requirePostgres, requireRegistry, testDatabaseUrl, type ScratchDatabase } from '../support/services.js';
-import { githubPush, post } from '../support/signed-delivery.js';
-import { eventually, startTestService, TEST_SECRET, type TestService } from '../support/test-service.js';
+import { createScratchDatabase, registryUrl, requireDocker, requirePostgres, requireRegistry, testDatabaseUrl, type ScratchDatabase } from '../support/services.js';
+import { eventually, type TestService } from '../support/test-service.js';
 
 interface SagaAnswer {
   saga: { status: string; error: string | null; imageTag: string | null; kind: string; commitSha: string };
@@ -36,24 +36,15 @@ interface PlanAnswer {
 describe('norn rollback on the Docker runtime, with PostgreSQL migrations', function () {
   this.timeout(420_000);
   const app = `rbd-${nonce()}`;
-  let repo: TestRepo;
+  let rig: DockerAppService | undefined;
   let db: ScratchDatabase;
   let forge: ForgeSimulator;
   let svc: TestService;
   const releases: { sha: string; sagaId: string }[] = [];
 
-  const push = async (version: string, migrations: Record<string, string>, opts: { brokenHealth?: boolean } = {}) => {
-    const sha = repo.commit({ ...webAppFiles(version, opts), ...migrations });
-    const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
-    expect(res.status).to.equal(202);
-    return { sha, sagaId: (res.body.deploys as { sagaId: string }[])[0]!.sagaId };
-  };
-  const saga = async (id: string) => (await (await svc.api(`/api/sagas/${id}`)).json()) as SagaAnswer;
-  const ended = (id: string) =>
-    eventually(`saga ${id} to end`, async () => {
-      const s = await saga(id);
-      return ['queued', 'running'].includes(s.saga.status) ? undefined : s;
-    }, 200_000);
+  const push = (version: string, migrations: Record<string, string>, opts: { brokenHealth?: boolean } = {}) => rig!.push({ ...webAppFiles(version, opts), ...migrations });
+  const saga = (id: string) => readSaga<SagaAnswer>(svc, id);
+  const ended = (id: string) => rig!.ended<SagaAnswer>(id, 200_000);
   const rollback = (body: Record<string, unknown>) => svc.api(`/api/apps/${app}/rollback`, { method: 'POST', body: JSON.stringify(body) });
   const servingVersion = async () => {
     const instances = (await (await svc.api(`/api/apps/${app}/instances`)).json()) as { address: string | null }[];
@@ -82,14 +73,9 @@ describe('norn rollback on the Docker runtime, with PostgreSQL migrations', func
     await requirePostgres();
     db = await createScratchDatabase('rbdb');
     forge = await ForgeSimulator.start({ token: 'forge-token' });
-    repo = createTestRepo(app);
-    svc = await startTestService({
+    rig = await startDockerAppService(app, {
+      gate: { minHealthySeconds: 2, healthyDeadlineSeconds: 20 },
       env: {
-        NORN_RUNTIME: 'docker',
-        DOCKER_HOST: dockerHost(),
-        NORN_DOCKER_NETWORK: 'host',
-        NORN_DOCKER_MIN_HEALTHY_SECONDS: '2',
-        NORN_HEALTHY_DEADLINE_SECONDS: '20',
         NORN_REGISTRY_URL: registryUrl(),
         NORN_POSTGRES_URL: testDatabaseUrl(),
         NORN_APP_POSTGRES_URL: testDatabaseUrl(),
@@ -97,8 +83,9 @@ describe('norn rollback on the Docker runtime, with PostgreSQL migrations', func
         NORN_GITHUB_TOKEN: 'forge-token',
         NORN_STATUS_POLL_INTERVAL_MS: '50',
       },
-      specs: { [app]: webAppSpec(app, repo.url, { infrastructure: { postgres: { database: new URL(db.url).pathname.slice(1) } }, migrations: 'db/migrations', snapshots: { keep: 10 } }) },
+      spec: (repoUrl) => webAppSpec(app, repoUrl, { infrastructure: { postgres: { database: new URL(db.url).pathname.slice(1) } }, migrations: 'db/migrations', snapshots: { keep: 10 } }),
     });
+    svc = rig.svc;
     // Three releases, each with one more migration (each taking the snapshot before its own).
     const migrations: Record<string, string> = {};
     for (const [version, table] of [['v1', 'items'], ['v2', 'notes'], ['v3', 'tags']] as const) {
@@ -112,11 +99,9 @@ describe('norn rollback on the Docker runtime, with PostgreSQL migrations', func
   });
 
   after(async () => {
-    await svc?.close();
+    await rig?.close();
     await forge?.close();
     await db?.drop();
-    repo?.remove();
-    await removeAppContainers(app);
   });
 
   it('answers a dry run with the previous deploy, its image in the registry, and the snapshot taken before the migrations since', async () => {

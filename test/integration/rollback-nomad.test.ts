@@ -15,8 +15,9 @@ import type { StepContext, StepOutputs } from '../../src/pipeline/step.js';
 import { captureIo } from '../fakes/capture-io.js';
 import { nonce, rawDocker } from '../support/docker-fixture.js';
 import { NomadSimulator } from '../support/nomad-simulator.js';
+import { deployReleases, releaseImage, releaseSpec, removeReleaseImages, tagReleaseImages } from '../support/image-releases.js';
 import { dockerHost, requireDocker, requirePostgres } from '../support/services.js';
-import { eventually, startTestService, type TestService } from '../support/test-service.js';
+import { startTestService, type TestService } from '../support/test-service.js';
 import { frameSteps, lastFrame } from '../support/tty-frame.js';
 
 interface SagaAnswer {
@@ -29,17 +30,11 @@ for (const store of ['sqlite', 'postgres'] as const) {
   describe(`norn rollback on the Nomad runtime (simulator, ${store} store)`, function () {
     this.timeout(120_000);
     const app = `rbn-${nonce()}`;
-    const image = (n: number) => `${app}:${n}`;
+    const image = (n: number) => releaseImage(app, n);
     let svc: TestService;
     const deploys: string[] = [];
 
-    const spec = (n: number) => ({ name: app, image: image(n), processes: { web: { port: 8080, health: { path: '/health' } } } });
     const saga = async (id: string) => (await (await svc.api(`/api/sagas/${id}`)).json()) as SagaAnswer;
-    const ended = (id: string) =>
-      eventually(`saga ${id} to end`, async () => {
-        const s = await saga(id);
-        return ['queued', 'running'].includes(s.saga.status) ? undefined : s;
-      }, 60_000);
     const jobImage = () => svc.nomad.job(app)!.TaskGroups[0]!.Tasks[0]!.Config.image;
     const cli = async (args: string[], opts: { isTTY?: boolean } = {}) => {
       const c = captureIo(opts);
@@ -51,27 +46,16 @@ for (const store of ['sqlite', 'postgres'] as const) {
     before(async () => {
       await requireDocker();
       // The images exist on the engine the receiver asks (the simulator runs nothing itself).
-      for (const n of [1, 2]) await rawDocker().getImage('norn-base:latest').tag({ repo: app, tag: String(n) });
+      await tagReleaseImages(app, [1, 2]);
       if (store === 'postgres') await requirePostgres();
-      svc = await startTestService({ store, env: { DOCKER_HOST: dockerHost() }, specs: { [app]: spec(1) } });
-      for (const n of [1, 2]) {
-        svc.writeSpec(app, spec(n));
-        await eventually(`the spec naming ${image(n)}`, async () => {
-          const detail = (await (await svc.api(`/api/apps/${app}`)).json()) as { spec: { image: string } };
-          return detail.spec.image === image(n) ? true : undefined;
-        });
-        const res = await svc.api(`/api/apps/${app}/deploy`, { method: 'POST', body: '{}' });
-        const sagaId = ((await res.json()) as { deploys: { sagaId: string }[] }).deploys[0]!.sagaId;
-        const s = await ended(sagaId);
-        expect(s.saga.status, s.saga.error ?? '').to.equal('succeeded');
-        deploys.push(sagaId);
-      }
+      svc = await startTestService({ store, env: { DOCKER_HOST: dockerHost() }, specs: { [app]: releaseSpec(app, 1) } });
+      deploys.push(...(await deployReleases(svc, app, [1, 2])));
       expect(jobImage()).to.equal(image(2));
     });
 
     after(async () => {
       await svc?.close();
-      for (const n of [1, 2]) await rawDocker().getImage(image(n)).remove().catch(() => undefined);
+      await removeReleaseImages(app, [1, 2]);
     });
 
     it('asks on a terminal for the app name, shows the plan first, and queues nothing unless it is typed', async () => {

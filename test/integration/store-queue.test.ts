@@ -1,51 +1,29 @@
 // The store on both engines: the saga log's order and replay, the queue's lanes (one running per app, newest
 // queued wins, older ones superseded), leases and recovery of deploys a dead process left running.
 import { expect } from 'chai';
-import { DeployHistory } from '../../src/deploys/deploy-history.js';
-import { DeployLifecycle, type NewDeploy } from '../../src/deploys/deploy-lifecycle.js';
+import type { DeployHistory } from '../../src/deploys/deploy-history.js';
+import type { DeployLifecycle, NewDeploy } from '../../src/deploys/deploy-lifecycle.js';
 import type { DeployRecord } from '../../src/deploys/deploy-record.js';
 import { DeployScheduler } from '../../src/deploys/deploy-scheduler.js';
-import { SagaLog } from '../../src/events/saga-log.js';
+import type { SagaLog } from '../../src/events/saga-log.js';
 import type { SagaEvent } from '../../src/events/saga-event.js';
-import { createStore, type Store } from '../../src/store/create-store.js';
+import { deployInput, openDeployQueueStore, type DeployQueueStore } from '../support/deploy-queue-store.js';
 import { memoryLogger } from '../support/memory-logger.js';
-import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
-
-const input = (app: string, sha: string, extra: Partial<NewDeploy> = {}): NewDeploy => ({
-  app,
-  kind: 'deploy',
-  ref: 'refs/heads/main',
-  commitSha: sha.repeat(40).slice(0, 40),
-  trigger: 'push',
-  deliveryId: null,
-  forge: 'github',
-  repoFullName: 'acme/shop',
-  cloneUrl: 'file:///nowhere.git',
-  prNumber: null,
-  ...extra,
-});
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`store and queue (${engine})`, function () {
-    let scratch: ScratchDatabase | undefined;
-    let store: Store;
+    let queue: DeployQueueStore | undefined;
     let sagaLog: SagaLog;
     let lifecycle: DeployLifecycle;
     let history: DeployHistory;
 
     beforeEach(async () => {
-      if (engine === 'postgres') {
-        await requirePostgres();
-        scratch = await createScratchDatabase('norn_store');
-      }
-      store = await createStore({ databaseUrl: scratch?.url, sqliteFile: ':memory:' });
-      sagaLog = new SagaLog({ knex: store.knex });
-      lifecycle = new DeployLifecycle({ knex: store.knex, sagaLog, isPostgres: engine === 'postgres', log: memoryLogger().log });
-      history = new DeployHistory({ knex: store.knex });
+      queue = await openDeployQueueStore(engine, 'norn_store');
+      ({ sagaLog, lifecycle, history } = queue);
     });
     afterEach(async () => {
-      await store.close();
-      await scratch?.drop();
+      await queue?.close();
+      queue = undefined;
     });
 
     const enqueue = (i: NewDeploy) => lifecycle.queue(i);
@@ -66,9 +44,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     it('runs the newest queued deploy of an app and supersedes the older ones, recording why', async () => {
-      const a = await enqueue(input('shop', 'a'));
-      const b = await enqueue(input('shop', 'b'));
-      const c = await enqueue(input('shop', 'c'));
+      const a = await enqueue(deployInput('shop', 'a'));
+      const b = await enqueue(deployInput('shop', 'b'));
+      const c = await enqueue(deployInput('shop', 'c'));
       const claimed = await lifecycle.claimNext('worker-1', 30_000);
       expect(claimed?.id).to.equal(c.id);
       for (const old of [a, b]) {
@@ -81,11 +59,11 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     it('never runs two deploys of one app at once, but runs other apps and preflight lanes alongside', async () => {
-      await enqueue(input('shop', 'a'));
+      await enqueue(deployInput('shop', 'a'));
       const first = await lifecycle.claimNext('w', 30_000);
-      const later = await enqueue(input('shop', 'b'));
-      const other = await enqueue(input('blog', 'c'));
-      const preflight = await enqueue(input('shop', 'd', { kind: 'preflight', prNumber: 7 }));
+      const later = await enqueue(deployInput('shop', 'b'));
+      const other = await enqueue(deployInput('blog', 'c'));
+      const preflight = await enqueue(deployInput('shop', 'd', { kind: 'preflight', prNumber: 7 }));
       const claims = [await lifecycle.claimNext('w', 30_000), await lifecycle.claimNext('w', 30_000), await lifecycle.claimNext('w', 30_000)];
       expect(first).to.not.equal(undefined);
       expect(claims.map((c) => c?.id).filter(Boolean).sort()).to.deep.equal([other.id, preflight.id].sort());
@@ -96,15 +74,15 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     it('takes the last good image from deploys only: a later preflight that passed built an image nothing runs', async () => {
       const done = async (deploy: DeployRecord | undefined, imageTag: string) => lifecycle.finish(deploy!, { status: 'succeeded', outputs: { imageTag }, durationMs: 1 });
-      await enqueue(input('shop', 'a'));
+      await enqueue(deployInput('shop', 'a'));
       await done(await lifecycle.claimNext('w', 30_000), 'reg/shop:aaaa');
-      await enqueue(input('shop', 'b', { kind: 'preflight', trigger: 'manual', forge: null, repoFullName: null }));
+      await enqueue(deployInput('shop', 'b', { kind: 'preflight', trigger: 'manual', forge: null, repoFullName: null }));
       await done(await lifecycle.claimNext('w', 30_000), 'shop:bbbb');
       expect(await history.lastSucceededImage('shop')).to.equal('reg/shop:aaaa');
     });
 
     it('claims each deploy once when workers race for it', async () => {
-      for (const app of ['a1', 'a2', 'a3', 'a4']) await enqueue(input(app, 'e'));
+      for (const app of ['a1', 'a2', 'a3', 'a4']) await enqueue(deployInput(app, 'e'));
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => lifecycle.claimNext(`w${i}`, 30_000)));
       const ids = results.filter(Boolean).map((r) => r!.id);
       expect(new Set(ids).size).to.equal(ids.length);
@@ -113,7 +91,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     it('on stop, lets a claim already in flight finish and aborts that deploy before returning', async () => {
-      const d = await enqueue(input('shop', 'a'));
+      const d = await enqueue(deployInput('shop', 'a'));
       let claimStarted!: () => void;
       const claiming = new Promise<void>((r) => (claimStarted = r));
       // A lifecycle whose claim is slow, so stop() lands while the scheduling pass is waiting for it.
@@ -145,7 +123,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     it('ends as interrupted, with an event, a deploy whose process died mid-run', async () => {
-      const d = await enqueue(input('shop', 'f'));
+      const d = await enqueue(deployInput('shop', 'f'));
       // A lease held by a process on this host that no longer exists.
       const claimed = await lifecycle.claimNext(`${(await import('node:os')).hostname()}:999999:dead`, 30_000);
       await lifecycle.reporter(claimed!).stepStarted('clone');
@@ -165,7 +143,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     it('interrupts a deploy whose lease ran out, even when its owner is elsewhere', async () => {
-      const d = await enqueue(input('shop', '1'));
+      const d = await enqueue(deployInput('shop', '1'));
       await lifecycle.claimNext('another-host:1:x', 1);
       await new Promise((r) => setTimeout(r, 20));
       const abandoned = await history.abandoned(() => false);

@@ -1,47 +1,26 @@
 // A rollback is a deploy of kind `rollback` in the app's own lane, on both store engines: it never runs beside a
 // deploy of the same app, and what it deployed counts as what runs; a pull request's preflight never does.
 import { expect } from 'chai';
-import { DeployHistory } from '../../src/deploys/deploy-history.js';
-import { DeployLifecycle, type NewDeploy } from '../../src/deploys/deploy-lifecycle.js';
+import type { DeployHistory } from '../../src/deploys/deploy-history.js';
+import type { DeployLifecycle, NewDeploy } from '../../src/deploys/deploy-lifecycle.js';
 import type { DeployRecord } from '../../src/deploys/deploy-record.js';
-import { SagaLog } from '../../src/events/saga-log.js';
-import { createStore, type Store } from '../../src/store/create-store.js';
-import { memoryLogger } from '../support/memory-logger.js';
-import { createScratchDatabase, requirePostgres, type ScratchDatabase } from '../support/services.js';
+import { deployInput, openDeployQueueStore, type DeployQueueStore } from '../support/deploy-queue-store.js';
 
-const input = (sha: string, extra: Partial<NewDeploy> = {}): NewDeploy => ({
-  app: 'shop',
-  kind: 'deploy',
-  ref: 'refs/heads/main',
-  commitSha: sha.repeat(40).slice(0, 40),
-  trigger: 'push',
-  deliveryId: null,
-  forge: 'github',
-  repoFullName: 'acme/shop',
-  cloneUrl: 'file:///nowhere.git',
-  prNumber: null,
-  ...extra,
-});
+const input = (sha: string, extra: Partial<NewDeploy> = {}): NewDeploy => deployInput('shop', sha, extra);
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`rollbacks in the deploy queue (${engine})`, function () {
-    let scratch: ScratchDatabase | undefined;
-    let store: Store;
+    let queue: DeployQueueStore | undefined;
     let lifecycle: DeployLifecycle;
     let history: DeployHistory;
 
     beforeEach(async () => {
-      if (engine === 'postgres') {
-        await requirePostgres();
-        scratch = await createScratchDatabase('norn_rb_lane');
-      }
-      store = await createStore({ databaseUrl: scratch?.url, sqliteFile: ':memory:' });
-      lifecycle = new DeployLifecycle({ knex: store.knex, sagaLog: new SagaLog({ knex: store.knex }), isPostgres: engine === 'postgres', log: memoryLogger().log });
-      history = new DeployHistory({ knex: store.knex });
+      queue = await openDeployQueueStore(engine, 'norn_rb_lane');
+      ({ lifecycle, history } = queue);
     });
     afterEach(async () => {
-      await store.close();
-      await scratch?.drop();
+      await queue?.close();
+      queue = undefined;
     });
 
     const succeed = async (deploy: DeployRecord | undefined, imageTag: string) => {

@@ -3,17 +3,11 @@
 // health gate, the new containers go and the old version keeps serving; killed once the ingress routes to the new
 // version (while cloudflared reloads), the replacement is finished and the new version serves.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import YAML from 'yaml';
-import { startChildReceiver, type ChildReceiver } from '../support/child-receiver.js';
-import { answerAt, appContainers, removeAppContainers, webAppFiles, webAppSpec } from '../support/docker-runtime-app.js';
+import { startDockerCrashReceiver, type DockerCrashReceiver } from '../support/docker-crash-receiver.js';
+import { answerAt, appContainers, webAppFiles } from '../support/docker-runtime-app.js';
 import { nonce } from '../support/docker-fixture.js';
-import { createTestRepo, type TestRepo } from '../support/git-repos.js';
-import { dockerHost, requireDocker } from '../support/services.js';
-import { githubPush, post } from '../support/signed-delivery.js';
-import { eventually, TEST_SECRET } from '../support/test-service.js';
+import { eventually } from '../support/test-service.js';
 
 interface SagaAnswer {
   saga: { status: string; error: string | null };
@@ -23,28 +17,12 @@ interface SagaAnswer {
 describe('crash: kill -9 during a Docker-runtime deploy', function () {
   this.timeout(300_000);
   const app = `dkc-${nonce()}`;
-  let root: string;
-  let repo: TestRepo;
-  let env: Record<string, string>;
-  let receiver: ChildReceiver | undefined;
-  let cloudflaredConfig: string;
+  let rig: DockerCrashReceiver | undefined;
+  const config = () => fs.readFileSync(rig!.cloudflaredConfig, 'utf8');
 
-  const push = async (files: Record<string, string>) => {
-    const sha = repo.commit(files);
-    const res = await post(`${receiver!.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
-    expect(res.status).to.equal(202);
-    return { sha, sagaId: (res.body.deploys as { sagaId: string }[])[0]!.sagaId };
-  };
-  const saga = async (id: string) => (await (await fetch(`${receiver!.url}/api/sagas/${id}`, { headers: receiver!.authHeaders })).json()) as SagaAnswer;
-  const waitFor = (what: string, id: string, ok: (s: SagaAnswer) => boolean) =>
-    eventually(what, async () => {
-      const s = await saga(id);
-      return ok(s) ? s : undefined;
-    }, 150_000);
-  const killAndRestart = async () => {
-    await receiver!.kill('SIGKILL');
-    receiver = await startChildReceiver(env);
-  };
+  const push = (files: Record<string, string>) => rig!.push(files);
+  const waitFor = (what: string, id: string, ok: (s: SagaAnswer) => boolean) => rig!.waitFor(what, id, ok);
+  const killAndRestart = () => rig!.killAndRestart();
   /** Every container of the app, as the commits they run; answers of each at its address. */
   const running = async () => {
     const containers = await appContainers(app);
@@ -52,35 +30,15 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
   };
 
   before(async () => {
-    await requireDocker();
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'norn-dkcrash-'));
-    repo = createTestRepo(app);
-    cloudflaredConfig = path.join(root, 'cloudflared.yml');
-    fs.writeFileSync(cloudflaredConfig, 'tunnel: test\ningress:\n  - service: http_status:404\n');
-    fs.mkdirSync(path.join(root, 'apps', app), { recursive: true });
-    fs.writeFileSync(path.join(root, 'apps', app, 'infraspec.yaml'), YAML.stringify(webAppSpec(app, repo.url, { endpoints: [{ url: `https://${app}.example.com` }] })));
-    env = {
-      NORN_APPS_DIR: path.join(root, 'apps'),
-      NORN_DATA_DIR: path.join(root, 'data'),
-      NORN_WEBHOOK_SECRET: TEST_SECRET,
-      NORN_LEASE_SECONDS: '2',
-      NORN_POLL_INTERVAL_MS: '50',
-      NORN_RUNTIME: 'docker',
-      DOCKER_HOST: dockerHost(),
-      NORN_DOCKER_NETWORK: 'host',
-      NORN_DOCKER_MIN_HEALTHY_SECONDS: '4',
-      NORN_HEALTHY_DEADLINE_SECONDS: '30',
-      NORN_CLOUDFLARED_CONFIG: cloudflaredConfig,
+    rig = await startDockerCrashReceiver({
+      app,
+      gate: { minHealthySeconds: 4, healthyDeadlineSeconds: 30 },
       // A slow reload holds the deploy in forge, after the gate passed, long enough to kill it there.
-      NORN_CLOUDFLARED_RESTART: 'sleep 4',
-    };
-    receiver = await startChildReceiver(env);
+      cloudflaredRestart: 'sleep 4',
+    });
   });
   after(async () => {
-    await receiver?.kill('SIGKILL');
-    await removeAppContainers(app);
-    repo?.remove();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('leaves one version running and records what it kept, killed during the gate and after it', async () => {
@@ -88,7 +46,7 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     const s1 = await waitFor('v1 to end', v1.sagaId, (s) => !['queued', 'running'].includes(s.saga.status));
     expect(s1.saga.status, s1.saga.error ?? '').to.equal('succeeded');
     // forge routed the app's hostname to the instance's address.
-    expect(fs.readFileSync(cloudflaredConfig, 'utf8')).to.contain(`service: http://${(await running()).address}`);
+    expect(config()).to.contain(`service: http://${(await running()).address}`);
 
     // Killed while v2's containers are in their health gate.
     const v2 = await push(webAppFiles('v2'));
@@ -106,7 +64,7 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     const v3 = await push(webAppFiles('v3'));
     const started = await waitFor('v3 to pass its gate', v3.sagaId, (s) => s.events.some((e) => e.action === 'runtime.healthy'));
     const v3Address = started.events.find((e) => e.action === 'runtime.started')!.metadata.instances![0]!.address!;
-    await eventually('the ingress to route to v3', async () => (fs.readFileSync(cloudflaredConfig, 'utf8').includes(`http://${v3Address}`) ? true : undefined), 30_000);
+    await eventually('the ingress to route to v3', async () => (config().includes(`http://${v3Address}`) ? true : undefined), 30_000);
     await killAndRestart();
     const s3 = await waitFor('v3 to be settled', v3.sagaId, (s) => s.events.some((e) => e.action === 'runtime.recovered'));
     expect(s3.saga.status).to.equal('interrupted');
@@ -114,6 +72,6 @@ describe('crash: kill -9 during a Docker-runtime deploy', function () {
     const afterV3 = await running();
     expect(afterV3.commits).to.deep.equal([v3.sha]);
     expect(await answerAt(afterV3.address)).to.equal('v3');
-    expect(fs.readFileSync(cloudflaredConfig, 'utf8')).to.contain(`service: http://${afterV3.address}`);
+    expect(config()).to.contain(`service: http://${afterV3.address}`);
   });
 });

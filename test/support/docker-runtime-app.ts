@@ -1,7 +1,21 @@
 // A small web app for the Docker runtime tests: busybox httpd (in norn-base:latest) serving /index.html with the
-// version and /health, listening on $PORT. Version `broken` builds an image without /health.
+// version and /health, listening on $PORT. Version `broken` builds an image without /health. Also the receiver settings that run it.
 import Dockerode from 'dockerode';
 import { rawDocker } from './docker-fixture.js';
+import { dockerHost } from './services.js';
+
+/**
+ * A receiver's settings for running apps on the test engine's Docker runtime, with host networking (the engine has
+ * no bridge), and, when given, how long its health gate waits.
+ */
+export function dockerRuntimeEnv(gate?: { minHealthySeconds: number; healthyDeadlineSeconds: number }): Record<string, string> {
+  return {
+    NORN_RUNTIME: 'docker',
+    DOCKER_HOST: dockerHost(),
+    NORN_DOCKER_NETWORK: 'host',
+    ...(gate ? { NORN_DOCKER_MIN_HEALTHY_SECONDS: String(gate.minHealthySeconds), NORN_HEALTHY_DEADLINE_SECONDS: String(gate.healthyDeadlineSeconds) } : {}),
+  };
+}
 
 export function webAppFiles(version: string, opts: { brokenHealth?: boolean } = {}): Record<string, string> {
   return {

@@ -1,19 +1,15 @@
 // The typed-name confirmation in front of restores and teardowns, with a scripted person and with real streams.
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
-import { confirmByName, terminalConfirmer, type Confirmer } from '../../../src/cli/confirm.js';
+import { confirmByName, terminalConfirmer } from '../../../src/cli/confirm.js';
 import { captureIo } from '../../fakes/capture-io.js';
-
-function person(answer: string | null): Confirmer & { questions: string[] } {
-  const questions: string[] = [];
-  return { isInteractive: answer !== null, questions, ask: async (q) => (questions.push(q), answer ?? '') };
-}
+import { scriptedPerson } from '../../fakes/scripted-person.js';
 
 const request = { app: 'shop', action: 'replace the data in database shop_db of shop', yes: false };
 
 describe('confirmByName', () => {
   it('goes ahead once the app name is typed (spaces around it do not matter)', async () => {
-    const p = person('  shop \n');
+    const p = scriptedPerson('  shop \n');
     const c = captureIo();
     expect(await confirmByName(request, p, c.io)).to.equal(true);
     expect(p.questions).to.deep.equal(['This will replace the data in database shop_db of shop.\nType the app name (shop) to confirm: ']);
@@ -23,16 +19,16 @@ describe('confirmByName', () => {
   it('does nothing when something else is typed, or nothing', async () => {
     for (const [typed, said] of [['shop-2', ' ("shop-2" is not shop)'], ['', '']] as const) {
       const c = captureIo();
-      expect(await confirmByName(request, person(typed), c.io)).to.equal(false);
+      expect(await confirmByName(request, scriptedPerson(typed), c.io)).to.equal(false);
       expect(c.err()).to.equal(`norn: not confirmed${said}; nothing was done\n`);
     }
   });
 
   it('refuses without a terminal unless --yes, and --yes asks nothing', async () => {
     const c = captureIo();
-    expect(await confirmByName(request, person(null), c.io)).to.equal(false);
+    expect(await confirmByName(request, scriptedPerson(null), c.io)).to.equal(false);
     expect(c.err()).to.equal('norn: refused: this would replace the data in database shop_db of shop; no terminal to confirm on, so repeat with --yes\n');
-    const p = person('nope');
+    const p = scriptedPerson('nope');
     expect(await confirmByName({ ...request, yes: true }, p, captureIo().io)).to.equal(true);
     expect(p.questions).to.deep.equal([]);
   });
