@@ -175,6 +175,17 @@ describe('RepoCache work tree (real git repositories)', function () {
     }
   });
 
+  it('removes, rather than keeps, a tree whose repository was evicted while the tree was out', async () => {
+    const cache = newCache();
+    const a = repo.commit({ 'a.txt': 'a' });
+    await cache.checkout(repo.url, a, path.join(work, 'a'));
+    fs.rmSync(path.join(cacheDir, cacheKey(repo.url)), { recursive: true });
+
+    expect(await cache.giveBack(repo.url, path.join(work, 'a'))).to.equal(false);
+    expect(fs.existsSync(path.join(work, 'a'))).to.equal(false);
+    expect(fs.existsSync(treeDir())).to.equal(false);
+  });
+
   it('keeps no tree when the cache is on another file system (rename fails with EXDEV), and checks out as before', async () => {
     const cache = newCache({}, { rename: exdev });
     const a = repo.commit({ 'a.txt': 'a' });
