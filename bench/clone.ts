@@ -1,7 +1,8 @@
 // Clone: the clone step's time for a deploy that follows a one-line change, on a generated repository of 20,000
 // files / 200 MB. Ours: the repository cache (src/integrations/git/repo-cache.ts), warmed by the previous deploy,
-// fetches the new commit and writes the work tree. Peer: a plain shallow fetch of the same commit into an empty
-// dir (GitClient.fetchCommit, what the clone step did without the cache). Rounds alternate the two on fresh
+// fetches the new commit and updates the work tree the previous deploy gave back (its cleanup step, timed apart).
+// Peer: a plain shallow fetch of the same commit into an empty dir (GitClient.fetchCommit, what the clone step did
+// without the cache). Rounds alternate the two on fresh
 // commits, so both see the same machine load; each starts after `sync`, in alternating order.
 // The repository is generated once under /tmp (kept between runs, never in git) and served over file://, which
 // runs git's full upload-pack transport. Run: npx tsx bench/clone.ts [--files 20000] [--file-kb 10] [--rounds 3]
@@ -92,12 +93,14 @@ async function main(): Promise<void> {
     // The deploy before: fills the cache (a first deploy costs what the plain fetch costs, plus the cache's copy).
     const base = oneLineChange(repo, 0);
     const first = await timed(() => cache.checkout(url, base, path.join(scratch, 'first')));
-    fs.rmSync(path.join(scratch, 'first'), { recursive: true, force: true });
-    console.log(`first deploy through an empty cache: ${fmtMs(first)}`);
+    const firstBack = await timed(() => cache.giveBack(url, path.join(scratch, 'first')));
+    console.log(`first deploy through an empty cache: ${fmtMs(first)} (giving the work tree back: ${fmtMs(firstBack)})`);
 
     const ours: number[] = [];
     const peer: number[] = [];
     const fetched: number[] = [];
+    const givenBack: number[] = [];
+    const written: number[] = [];
     // Each measurement starts with the disk's write-back done (`sync`), so neither pays for the other's 200 MB of
     // dirty pages; the order alternates between rounds as well.
     const quiet = async () => {
@@ -108,10 +111,15 @@ async function main(): Promise<void> {
       const sha = oneLineChange(repo, round);
       const runOurs = async () => {
         await quiet();
-        const before = dirBytes(cacheDir);
-        ours.push(await timed(() => cache.checkout(url, sha, path.join(scratch, `ours-${round}`))));
-        fetched.push(dirBytes(cacheDir) - before);
-        fs.rmSync(path.join(scratch, `ours-${round}`), { recursive: true, force: true });
+        const repoDir = path.join(cacheDir, fs.readdirSync(cacheDir).find((e) => !e.endsWith('.lock'))!);
+        const objects = () => dirBytes(path.join(repoDir, 'objects'));
+        const before = objects();
+        let result: Awaited<ReturnType<RepoCache['checkout']>> | undefined;
+        ours.push(await timed(async () => (result = await cache.checkout(url, sha, path.join(scratch, `ours-${round}`)))));
+        fetched.push(objects() - before);
+        written.push(result?.tree.kind === 'updated' ? result.tree.changed : fileCount + 1);
+        // What the deploy's cleanup step does: the tree goes back to the cache for the next round.
+        givenBack.push(await timed(() => cache.giveBack(url, path.join(scratch, `ours-${round}`))));
       };
       const runPeer = async () => {
         await quiet();
@@ -125,19 +133,22 @@ async function main(): Promise<void> {
         await runPeer();
         await runOurs();
       }
-      console.log(`round ${round}: cache ${fmtMs(ours.at(-1)!)} (fetched ${(fetched.at(-1)! / 1024).toFixed(1)} KB), plain shallow fetch ${fmtMs(peer.at(-1)!)}`);
+      console.log(
+        `round ${round}: cache ${fmtMs(ours.at(-1)!)} (fetched ${(fetched.at(-1)! / 1024).toFixed(1)} KB, ${written.at(-1)} files written; giving the tree back ${fmtMs(givenBack.at(-1)!)}), plain shallow fetch ${fmtMs(peer.at(-1)!)}`,
+      );
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     console.log('');
     console.log(
       table([
         ['clone step, deploy after a one-line change', 'median', 'min', 'max'],
-        ['repository cache (fetch + write work tree)', fmtMs(median(ours)), fmtMs(Math.min(...ours)), fmtMs(Math.max(...ours))],
+        ['repository cache (fetch + update the kept work tree)', fmtMs(median(ours)), fmtMs(Math.min(...ours)), fmtMs(Math.max(...ours))],
         ['plain shallow fetch (depth 1, empty dir)', fmtMs(median(peer)), fmtMs(Math.min(...peer)), fmtMs(Math.max(...peer))],
       ]),
     );
     console.log(`\ncache vs plain shallow fetch: ${speedRatio(median(ours), median(peer))} (median of ${rounds} rounds, same run)`);
     console.log(`objects fetched per one-line change through the cache: median ${(median(fetched) / 1024).toFixed(1)} KB (plain fetch: the whole tree, ${(packBytes / 1e6).toFixed(0)} MB packed)`);
+    console.log(`files written per one-line change through the cache: median ${median(written)} (plain fetch: ${fileCount + 1}); cleanup giving the tree back: median ${fmtMs(median(givenBack))}`);
     console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -141,7 +141,11 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   const repoCache = config.gitCache
     ? new RepoCache(
         { dir: config.gitCache.dir, maxBytes: config.gitCache.maxBytes, lockTimeoutMs: config.cloneTimeoutMs },
-        { git, onEvictError: (err, entry) => log.warn({ err: errorMessage(err), entry }, 'could not remove a cached repository') },
+        {
+          git,
+          onEvictError: (err, entry) => log.warn({ err: errorMessage(err), entry }, 'could not remove a cached repository'),
+          onTreeError: (err, entry) => log.warn({ err: errorMessage(err), entry }, 'dropped a cached work tree (the next deploy writes a whole one)'),
+        },
       )
     : undefined;
   const clock = () => new Date();

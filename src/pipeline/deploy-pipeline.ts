@@ -65,7 +65,7 @@ export function deployPipeline(config: Config, clients: PipelineClients): Deploy
   ];
   return {
     steps,
-    cleanup: cleanupStep({ workRoot, docker: clients.docker }),
+    cleanup: cleanupStep({ workRoot, docker: clients.docker, cache: clients.repoCache }),
     timeoutMs(step) {
       if (step === 'clone') return config.cloneTimeoutMs;
       // The test command has its own limit; the step's leaves room to start and remove the container.

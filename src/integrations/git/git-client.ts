@@ -132,19 +132,60 @@ export class GitClient {
     for (const ref of stale) await this.run({ ...local, args: ['update-ref', '-d', ref], operation: 'update-ref' });
   }
 
-  /** Writes the files of commit `sha` from the bare repository `cacheDir` into `dir` (no .git: the commit's tree only). */
-  async checkoutFromCache(cacheDir: string, sha: string, dir: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Writes the files of commit `sha` from the bare repository `cacheDir` into `dir` (no .git: the commit's tree only).
+   * git describes what it wrote in an index: a private one beside `dir`, removed afterwards, or, with `keepIndex`,
+   * the one at that path (outside `dir`), kept so that `updateWorkTree` can bring `dir` to another commit later.
+   */
+  async checkoutFromCache(cacheDir: string, sha: string, dir: string, opts: { signal?: AbortSignal; keepIndex?: string } = {}): Promise<void> {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
     await fs.mkdir(dir, { recursive: true });
-    // The cache is bare: the work tree and a private index are given to git in its environment.
-    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir, GIT_WORK_TREE: dir, GIT_INDEX_FILE: `${dir}.index` } };
-    const commit = (await this.run({ ...local, args: ['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`], operation: 'rev-parse' })).trim();
-    if (commit !== sha) throw new CommandError(['git', 'rev-parse', sha], 1, `the cache resolved ${commit}, expected ${sha}`);
+    const index = opts.keepIndex ?? `${dir}.index`;
+    // The cache is bare: the work tree and the index are given to git in its environment.
+    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir, GIT_WORK_TREE: dir, GIT_INDEX_FILE: index } };
+    await this.verifyCached(local, sha);
     try {
       await this.run({ ...local, args: ['read-tree', '--reset', '-u', sha], operation: 'read-tree' });
-    } finally {
-      await fs.rm(`${dir}.index`, { force: true });
+    } catch (err) {
+      await fs.rm(index, { force: true });
+      throw err;
     }
+    if (opts.keepIndex === undefined) await fs.rm(index, { force: true });
+  }
+
+  /**
+   * Brings `dir`, written earlier by `checkoutFromCache` with its index kept at `index`, to commit `sha`, and returns
+   * how many paths differed (written or removed). `read-tree --reset -u` is a one-way merge against the index: it
+   * rewrites only the entries whose blob changed and, because of --reset, those whose file no longer matches what
+   * the index recorded (modified or deleted since). `clean -ffdx` then removes every file the commit does not have,
+   * ignored ones and nested repositories included.
+   */
+  async updateWorkTree(cacheDir: string, sha: string, dir: string, index: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir, GIT_WORK_TREE: dir, GIT_INDEX_FILE: index } };
+    await this.verifyCached(local, sha);
+    // Compares the commit with the files as the index's stat data sees them: what read-tree is about to rewrite.
+    const differ = await this.run({ ...local, args: ['diff-index', '--name-only', '-z', '--no-renames', sha, '--'], operation: 'diff-index' });
+    await this.run({ ...local, args: ['read-tree', '--reset', '-u', sha], operation: 'read-tree' });
+    await this.run({ ...local, args: ['clean', '-ffdxq'], operation: 'clean' });
+    return differ.split('\0').filter(Boolean).length;
+  }
+
+  /** Bytes of the files of commit `sha` in the bare repository `cacheDir` (what a checkout of it occupies, about). */
+  async treeBytes(cacheDir: string, sha: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');
+    const out = await this.run({ cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir }, args: ['ls-tree', '-r', '-l', '--full-tree', sha], operation: 'ls-tree' });
+    let total = 0;
+    for (const line of out.split('\n')) {
+      const size = /^\d+ blob [0-9a-f]+ +(\d+)\t/.exec(line)?.[1];
+      if (size) total += Number(size);
+    }
+    return total;
+  }
+
+  private async verifyCached(local: Omit<RunGit, 'args' | 'operation'>, sha: string): Promise<void> {
+    const commit = (await this.run({ ...local, args: ['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`], operation: 'rev-parse' })).trim();
+    if (commit !== sha) throw new CommandError(['git', 'rev-parse', sha], 1, `the cache resolved ${commit}, expected ${sha}`);
   }
 
   /** Resolves a branch, tag or full ref on the remote to its commit, or undefined when it does not exist. */

@@ -1,19 +1,25 @@
 // Step 9: removes the deploy's work dir (checkout and build context), and the build.testTarget image when a
-// failure before the test step left it behind. The runner calls it after every run, failed or not; it is also
-// used by recovery for deploys a dead process left behind.
+// failure before the test step left it behind. A work dir that is the repository cache's kept tree goes back to
+// the cache instead, for the next deploy to update. The runner calls it after every run, failed or not;
+// `removeWorkDir` is also used by recovery for deploys a dead process left behind.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../../integrations/docker/docker-engine.js';
+import type { RepoCache } from '../../integrations/git/repo-cache.js';
 import { done, type Step } from '../step.js';
 
-export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine, 'removeImage'> }): Step {
+export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine, 'removeImage'>; cache?: Pick<RepoCache, 'giveBack'> }): Step {
   return {
     name: 'cleanup',
-    async run({ sagaId, outputs }) {
-      const removed = await removeWorkDir(deps.workRoot, sagaId);
+    async run({ sagaId, cloneUrl, outputs }) {
+      const dir = path.join(deps.workRoot, path.basename(sagaId));
+      const existed = await exists(dir);
+      // giveBack removes the work dir itself when it is not the cache's tree.
+      const kept = existed && deps.cache !== undefined && cloneUrl !== '' && (await deps.cache.giveBack(cloneUrl, dir));
+      if (!kept) await removeWorkDir(deps.workRoot, sagaId);
       // The test step removes it after the run; a removal that fails here must not fail the deploy.
       if (outputs.testImage) await deps.docker?.removeImage(outputs.testImage).catch(() => undefined);
-      return done({}, removed ? 'work dir removed' : 'no work dir to remove');
+      return done({}, kept ? 'work dir given back to the repository cache' : existed ? 'work dir removed' : 'no work dir to remove');
     },
   };
 }
@@ -21,7 +27,14 @@ export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine
 /** Removes `<workRoot>/<sagaId>`; true when something was there. */
 export async function removeWorkDir(workRoot: string, sagaId: string): Promise<boolean> {
   const dir = path.join(workRoot, path.basename(sagaId));
-  const existed = await fs.stat(dir).then(() => true, () => false);
+  const existed = await exists(dir);
   await fs.rm(dir, { recursive: true, force: true });
   return existed;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,6 +1,7 @@
 // Step 1: fetch exactly the pinned commit, shallowly, into a fresh work dir named after the saga. With a repository
 // cache, the commit is fetched into the repository's cached bare copy (only what changed since the last deploy)
-// and its files are written from there; without one, straight into the work dir. An app without `repo` (no clone
+// and its files are written from there (updating the repository's kept work tree when it has one, so only the files
+// the commit changed are written; the cleanup step gives that tree back); without one, straight into the work dir. An app without `repo` (no clone
 // URL on the deploy) copies its own directory instead, as Norn v2 does, and checks that the copy is the content
 // the deploy was queued for. A failed clone fails the step: unlike Norn, it never falls back to the app's
 // directory, which is not the pushed commit and would deploy something nobody pushed.
@@ -10,7 +11,7 @@ import { copyLocalSource, localSourceDigest } from '../../apps/local-source.js';
 import { StepFailedError, UpstreamError, errorMessage } from '../../errors.js';
 import type { GitClient } from '../../integrations/git/git-client.js';
 import { displayUrl } from '../../integrations/git/remote-url.js';
-import type { CacheOutcome, RepoCache } from '../../integrations/git/repo-cache.js';
+import type { CacheOutcome, CheckoutResult, RepoCache, TreeOutcome } from '../../integrations/git/repo-cache.js';
 import { done, type Step, type StepContext, type StepResult } from '../step.js';
 
 const CACHE_NOTE: Record<CacheOutcome, string> = {
@@ -18,6 +19,16 @@ const CACHE_NOTE: Record<CacheOutcome, string> = {
   created: 'into a new repository cache',
   rebuilt: 'through the repository cache (it was unusable, so it was fetched again whole)',
 };
+
+function treeNote(tree: TreeOutcome): string {
+  if (tree.kind === 'updated') return `updated the cached work tree: ${tree.changed} ${tree.changed === 1 ? 'file' : 'files'} written or removed`;
+  if (tree.kind === 'leased') return 'wrote the whole work tree: another deploy of this repository has the cached one';
+  return 'wrote the whole work tree';
+}
+
+function cacheNote(result: CheckoutResult): string {
+  return ` ${CACHE_NOTE[result.cache]}; ${treeNote(result.tree)}`;
+}
 
 export function cloneStep(deps: {
   git: Pick<GitClient, 'fetchCommit'> & Partial<Pick<GitClient, 'credentialNote'>>;
@@ -36,7 +47,7 @@ export function cloneStep(deps: {
       if (note) report(note);
       let via = '';
       try {
-        if (deps.cache) via = ` ${CACHE_NOTE[await deps.cache.checkout(cloneUrl, commitSha, workDir, { signal })]}`;
+        if (deps.cache) via = cacheNote(await deps.cache.checkout(cloneUrl, commitSha, workDir, { signal }));
         else await deps.git.fetchCommit(cloneUrl, commitSha, workDir, { signal });
       } catch (err) {
         if (signal.aborted) throw signal.reason ?? err;

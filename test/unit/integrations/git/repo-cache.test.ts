@@ -46,12 +46,12 @@ describe('RepoCache (real git repositories)', function () {
   it('writes exactly the pushed commit, and the next deploy after a one-line change fetches only what changed', async () => {
     const cache = new RepoCache({ dir: cacheDir, maxBytes: 100 * MB, lockTimeoutMs: 30_000 }, { git });
     const first = repo.commit({ 'big.bin': randomBytes(2 * MB).toString('base64'), 'app.js': 'console.log(1)\n' });
-    expect(await cache.checkout(repo.url, first, path.join(work, 'one'))).to.equal('created');
+    expect((await cache.checkout(repo.url, first, path.join(work, 'one'))).cache).to.equal('created');
     const afterFirst = sizeOf(cacheDir);
     expect(afterFirst).to.be.greaterThan(2 * MB);
 
     const second = repo.commit({ 'app.js': 'console.log(2)\n' });
-    expect(await cache.checkout(repo.url, second, path.join(work, 'two'))).to.equal('reused');
+    expect((await cache.checkout(repo.url, second, path.join(work, 'two'))).cache).to.equal('reused');
     expect(fs.readFileSync(path.join(work, 'two', 'app.js'), 'utf8')).to.equal('console.log(2)\n');
     expect(fs.readFileSync(path.join(work, 'one', 'app.js'), 'utf8')).to.equal('console.log(1)\n');
     expect(fs.existsSync(path.join(work, 'two', 'big.bin'))).to.equal(true);
@@ -92,7 +92,7 @@ describe('RepoCache (real git repositories)', function () {
       fs.writeFileSync(path.join(packs, file), 'garbage');
     }
     const second = repo.commit({ 'more.txt': 'more' });
-    expect(await cache.checkout(repo.url, second, path.join(work, 'two'))).to.equal('rebuilt');
+    expect((await cache.checkout(repo.url, second, path.join(work, 'two'))).cache).to.equal('rebuilt');
     expect(fs.readFileSync(path.join(work, 'two', 'more.txt'), 'utf8')).to.equal('more');
     expect(fs.readFileSync(path.join(work, 'two', 'data.txt'), 'utf8')).to.have.length(128 * 1024);
   });
@@ -103,7 +103,7 @@ describe('RepoCache (real git repositories)', function () {
     const cache = new RepoCache({ dir: inner, maxBytes: 100 * MB, lockTimeoutMs: 30_000 }, { git });
     await cache.checkout(repo.url, repo.commit({ 'a.txt': 'a' }), path.join(work, 'one'));
     fs.rmSync(path.join(inner, cacheKey(repo.url), 'objects'), { recursive: true });
-    expect(await cache.checkout(repo.url, repo.commit({ 'b.txt': 'b' }), path.join(work, 'two'))).to.equal('rebuilt');
+    expect((await cache.checkout(repo.url, repo.commit({ 'b.txt': 'b' }), path.join(work, 'two'))).cache).to.equal('rebuilt');
     expect(fs.readFileSync(path.join(work, 'two', 'b.txt'), 'utf8')).to.equal('b');
     expect(execFileSync('git', ['-C', cacheDir, 'for-each-ref'], { encoding: 'utf8' })).to.equal('');
   });

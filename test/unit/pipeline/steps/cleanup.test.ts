@@ -9,6 +9,7 @@ import pino from 'pino';
 import type { AppSpec } from '../../../../src/apps/infraspec-schema.js';
 import { StepFailedError } from '../../../../src/errors.js';
 import { GitClient } from '../../../../src/integrations/git/git-client.js';
+import { RepoCache } from '../../../../src/integrations/git/repo-cache.js';
 import { runPipeline } from '../../../../src/pipeline/run-pipeline.js';
 import { cleanupStep } from '../../../../src/pipeline/steps/cleanup.js';
 import { cloneStep } from '../../../../src/pipeline/steps/clone.js';
@@ -19,8 +20,8 @@ import { createTestRepo } from '../../../support/git-repos.js';
 
 const spec = { name: 'shop' } as unknown as AppSpec;
 
-function context(sagaId: string, outputs: StepOutputs): StepContext {
-  return { sagaId, app: 'shop', spec, specDir: '', ref: 'refs/heads/main', commitSha: 'a'.repeat(40), cloneUrl: '', signal: new AbortController().signal, outputs, report: () => undefined };
+function context(sagaId: string, outputs: StepOutputs, over: Partial<StepContext> = {}): StepContext {
+  return { sagaId, app: 'shop', spec, specDir: '', ref: 'refs/heads/main', commitSha: 'a'.repeat(40), cloneUrl: '', signal: new AbortController().signal, outputs, report: () => undefined, ...over };
 }
 
 describe('the cleanup step', () => {
@@ -79,6 +80,36 @@ describe('the cleanup step', () => {
       expect(fs.existsSync(outside)).to.equal(true);
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the repository cache\'s work tree back for the next deploy, and removes a work dir that is not it', async function () {
+    this.timeout(60_000);
+    const repo = createTestRepo('shop');
+    const cache = new RepoCache({ dir: path.join(workRoot, '..', `${path.basename(workRoot)}-cache`), maxBytes: 100 * 1024 * 1024, lockTimeoutMs: 30_000 }, { git: new GitClient({ knownHostsPath: '/dev/null' }) });
+    try {
+      const first = repo.commit({ 'app.js': 'console.log(1)\n' });
+      const clone = cloneStep({ git: new GitClient({ knownHostsPath: '/dev/null' }), workRoot, cache });
+      const cleanup = cleanupStep({ workRoot, docker, cache });
+      await clone.run(context('saga-1', {}, { cloneUrl: repo.url, commitSha: first }));
+      // saga-2 runs while saga-1 has the tree: it gets a full one of its own.
+      await clone.run(context('saga-2', {}, { cloneUrl: repo.url, commitSha: first }));
+
+      expect(await cleanup.run(context('saga-2', { testImage: 'shop:abc-test' }, { cloneUrl: repo.url }))).to.deep.include({ status: 'complete', message: 'work dir removed' });
+      expect(await cleanup.run(context('saga-1', { testImage: 'shop:abc-test' }, { cloneUrl: repo.url }))).to.deep.include({
+        status: 'complete',
+        message: 'work dir given back to the repository cache',
+      });
+      expect(fs.readdirSync(workRoot)).to.deep.equal([]);
+      expect(docker.removeImageCalls).to.deep.equal(['shop:abc-test', 'shop:abc-test']);
+
+      const reports: string[] = [];
+      await clone.run(context('saga-3', {}, { cloneUrl: repo.url, commitSha: repo.commit({ 'app.js': 'console.log(3)\n' }), report: (m) => void reports.push(m) }));
+      expect(reports.join('\n')).to.contain('updated the cached work tree: 1 file written or removed');
+      expect(fs.readFileSync(path.join(workRoot, 'saga-3', 'app.js'), 'utf8')).to.equal('console.log(3)\n');
+    } finally {
+      repo.remove();
+      fs.rmSync(path.join(workRoot, '..', `${path.basename(workRoot)}-cache`), { recursive: true, force: true });
     }
   });
 

@@ -141,8 +141,23 @@ describe('the clone step (real git)', function () {
     const two = context({ sagaId: 'saga-2', cloneUrl: repo.url, commitSha: second });
     await step.run(two.ctx);
 
-    expect(one.reports.join('\n')).to.contain('into a new repository cache');
-    expect(two.reports.join('\n')).to.contain('through the repository cache');
+    expect(one.reports.join('\n')).to.contain('into a new repository cache; wrote the whole work tree');
+    expect(two.reports.join('\n')).to.contain('through the repository cache; wrote the whole work tree: another deploy of this repository has the cached one');
+    expect(fs.readFileSync(path.join(workRoot, 'saga-2', 'app.js'), 'utf8')).to.equal('v2\n');
+  });
+
+  it('updates the work tree the previous deploy gave back, saying how many files it wrote', async () => {
+    const first = repo.commit({ 'app.js': 'v1\n', 'lib/util.js': 'export {}\n' });
+    const second = repo.commit({ 'app.js': 'v2\n' });
+    const step = cloneStep({ git, workRoot, cache });
+    await step.run(context({ sagaId: 'saga-1', cloneUrl: repo.url, commitSha: first }).ctx);
+    expect(await cache.giveBack(repo.url, path.join(workRoot, 'saga-1'))).to.equal(true);
+
+    const two = context({ sagaId: 'saga-2', cloneUrl: repo.url, commitSha: second });
+    await step.run(two.ctx);
+
+    expect(two.reports.join('\n')).to.contain(`checked out ${second.slice(0, 12)} from ${repo.url} through the repository cache; updated the cached work tree: 1 file written or removed`);
+    expect(fs.readdirSync(path.join(workRoot, 'saga-2')).sort()).to.deep.equal(['app.js', 'lib']);
     expect(fs.readFileSync(path.join(workRoot, 'saga-2', 'app.js'), 'utf8')).to.equal('v2\n');
   });
 });
