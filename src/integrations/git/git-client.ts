@@ -171,6 +171,17 @@ export class GitClient {
     return differ.split('\0').filter(Boolean).length;
   }
 
+  /**
+   * Brings the stat data in `index` up to date with the files in `dir`. Files written in the same second as their
+   * index cannot be trusted by their timestamps ("racily clean"), so the next update would read every one of them
+   * again; refreshed once the tree is at rest, the next update compares timestamps only.
+   */
+  async refreshIndex(cacheDir: string, dir: string, index: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const local = { cwd: cacheDir, signal: opts.signal, extraEnv: { GIT_DIR: cacheDir, GIT_WORK_TREE: dir, GIT_INDEX_FILE: index } };
+    // -q: files a deploy changed are left marked as changed (the next update rewrites them), not an error.
+    await this.run({ ...local, args: ['update-index', '-q', '--refresh'], operation: 'update-index' });
+  }
+
   /** Bytes of the files of commit `sha` in the bare repository `cacheDir` (what a checkout of it occupies, about). */
   async treeBytes(cacheDir: string, sha: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
     if (!isCommitSha(sha)) throw new InvalidInputError('commitSha', 'must be 40 or 64 hex characters');

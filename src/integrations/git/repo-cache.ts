@@ -74,7 +74,7 @@ export class RepoCache {
   constructor(
     private readonly config: RepoCacheConfig,
     private readonly deps: {
-      git: Pick<GitClient, 'fetchIntoCache' | 'checkoutFromCache' | 'updateWorkTree' | 'treeBytes'>;
+      git: Pick<GitClient, 'fetchIntoCache' | 'checkoutFromCache' | 'updateWorkTree' | 'treeBytes' | 'refreshIndex'>;
       onEvictError?: (err: unknown, entry: string) => void;
       /** A kept tree that could not be updated or given back (it is dropped; the deploy goes on). */
       onTreeError?: (err: unknown, entry: string) => void;
@@ -152,6 +152,9 @@ export class RepoCache {
           return false;
         }
         await fs.writeFile(slot.bytes, String(await this.deps.git.treeBytes(repoDir, lease.sha).catch(() => 0)));
+        // Now, after the deploy, rather than in the next deploy's clone step; a refresh that fails only costs that
+        // clone step the reads it would have saved.
+        await this.deps.git.refreshIndex(repoDir, slot.tree, slot.index).catch(() => undefined);
         // The tree alone may not fit beside its repository: then it is not kept (the repository is).
         if ((await repoBytes(repoDir)) > this.config.maxBytes) {
           await this.dropTree(repoDir);

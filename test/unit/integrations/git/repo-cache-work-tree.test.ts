@@ -62,6 +62,21 @@ describe('RepoCache work tree (real git repositories)', function () {
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 
+  it('refreshes the kept index when the tree comes back, so the next update need not read files written with it', async () => {
+    const cache = newCache();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) files[`f${i}.txt`] = `file ${i}\n`;
+    const sha = repo.commit(files);
+    await cache.checkout(repo.url, sha, path.join(work, 'one'));
+    const newestFile = Math.max(...Object.keys(files).map((f) => fs.statSync(path.join(work, 'one', f)).mtimeMs));
+    // A deploy takes longer than a second; without the refresh the index keeps the checkout's time, and git must
+    // read every file written in that same second again ("racily clean") in the next deploy's clone step.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await cache.giveBack(repo.url, path.join(work, 'one'))).to.equal(true);
+    const index = fs.statSync(path.join(cacheDir, cacheKey(repo.url), 'norn-tree.index'));
+    expect(Math.floor(index.mtimeMs / 1000)).to.be.above(Math.floor(newestFile / 1000));
+  });
+
   it('writes only the changed file for the deploy after a one-line change, and the tree is exactly the commit', async () => {
     const cache = newCache();
     const files: Record<string, string> = { 'app.js': 'console.log(1)\n', '.gitignore': 'node_modules/\n' };
