@@ -99,8 +99,10 @@ for (const engine of ['sqlite', 'postgres'] as const) describe(`scheduled runs a
     receivers.push(await startReceiver('receiver-b'));
   });
   afterEach(async () => {
-    for (const r of receivers) r.finishRuns();
-    for (const r of receivers) await r.runner.stop();
+    // A run a pass started may reach the runtime only after the test ended: keep ending runs until the runners stop.
+    const ending = setInterval(() => receivers.forEach((r) => r.finishRuns()), 20);
+    await Promise.all(receivers.map((r) => r.runner.stop()));
+    clearInterval(ending);
     for (const r of receivers) await r.store.close();
     await scratch?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
