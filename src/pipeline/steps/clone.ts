@@ -1,10 +1,10 @@
 // Step 1: fetch exactly the pinned commit, shallowly, into a fresh work dir named after the saga. With a repository
 // cache, the commit is fetched into the repository's cached bare copy (only what changed since the last deploy)
-// and its files are written from there (updating the repository's kept work tree when it has one, so only the files
-// the commit changed are written; the cleanup step gives that tree back); without one, straight into the work dir. An app without `repo` (no clone
-// URL on the deploy) copies its own directory instead, as Norn v2 does, and checks that the copy is the content
-// the deploy was queued for. A failed clone fails the step: unlike Norn, it never falls back to the app's
-// directory, which is not the pushed commit and would deploy something nobody pushed.
+// and its files are written from there, updating the repository's kept work tree when it has one, so only the
+// files the commit changed are written (the cleanup step gives that tree back); without a cache, straight into the
+// work dir. An app without `repo` (no clone URL on the deploy) copies its own directory instead, as Norn v2 does,
+// and checks that the copy is the content the deploy was queued for. A failed clone fails the step: unlike Norn, it
+// never falls back to the app's directory, which is not the pushed commit and would deploy something nobody pushed.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { copyLocalSource, localSourceDigest } from '../../apps/local-source.js';
