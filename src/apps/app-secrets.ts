@@ -2,8 +2,8 @@
 // by SOPS for age recipients, decrypted and MAC-verified by integrations/sops. The runtime receives this as its
 // `loadSecrets`, so it never deals with SOPS itself. A file that fails to decrypt or verify throws (SopsError), and
 // the deploy stops before anything is registered.
-import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../files/path-exists.js';
 import { type AgeKeyEnv, loadAgeIdentities } from '../integrations/sops/age-identities.js';
 import { decryptSopsFile } from '../integrations/sops/decrypt-sops.js';
 import { flattenToEnv } from '../integrations/sops/flatten-to-env.js';
@@ -17,7 +17,7 @@ export const SECRETS_FILE_NAMES = ['secrets.enc.yaml', 'secrets.enc.yml', 'secre
 export async function findSecretsFile(specDir: string): Promise<string | undefined> {
   for (const name of SECRETS_FILE_NAMES) {
     const file = path.join(specDir, name);
-    if (await access(file).then(() => true, () => false)) return file;
+    if (await pathExists(file)) return file;
   }
   return undefined;
 }

@@ -22,6 +22,7 @@ import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FileLock, LockTimeoutError } from '../../files/file-lock.js';
+import { pathExists } from '../../files/path-exists.js';
 import type { GitClient } from './git-client.js';
 
 export interface RepoCacheConfig {
@@ -95,7 +96,7 @@ export class RepoCache {
     const outcome = await this.lock.withLock(
       `${repoDir}.lock`,
       async () => {
-        const existed = await exists(path.join(repoDir, 'HEAD'));
+        const existed = await pathExists(path.join(repoDir, 'HEAD'));
         const attempt = async () => {
           await this.deps.git.fetchIntoCache(url, sha, repoDir, opts);
           return this.writeTree(key, sha, path.resolve(workDir), opts);
@@ -142,7 +143,7 @@ export class RepoCache {
         if (lease?.workDir !== dir) return false;
         await fs.rm(slot.lease, { force: true });
         // A repository removed meanwhile (evicted, rebuilt) took the index with it; a tree there is another's.
-        if (!(await exists(path.join(repoDir, 'HEAD'))) || (await exists(slot.tree))) return false;
+        if (!(await pathExists(path.join(repoDir, 'HEAD'))) || (await pathExists(slot.tree))) return false;
         try {
           await this.rename(dir, slot.tree);
         } catch (err) {
@@ -175,14 +176,14 @@ export class RepoCache {
     const repoDir = path.join(this.config.dir, key);
     const slot = treePaths(repoDir);
     const lease = await readLease(slot.lease);
-    if (lease && (await exists(lease.workDir))) {
+    if (lease && (await pathExists(lease.workDir))) {
       // Another deploy of this repository has the tree: a full tree with a private index, as without one.
       await this.deps.git.checkoutFromCache(repoDir, sha, workDir, opts);
       return { kind: 'leased' };
     }
     // A dead lease: its work dir went (and the tree with it) when its receiver died.
     if (lease) await fs.rm(slot.lease, { force: true });
-    if (await exists(slot.tree)) {
+    if (await pathExists(slot.tree)) {
       try {
         const changed = await this.deps.git.updateWorkTree(repoDir, sha, slot.tree, slot.index, opts);
         // git never lists nor cleans a `.git` (no commit can hold one): one a deploy left would reach the build.
@@ -291,13 +292,6 @@ async function emptyDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
 }
 
-async function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function readLease(file: string): Promise<Lease | undefined> {
   try {
     const lease = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Lease>;
@@ -326,7 +320,7 @@ async function removeGitDirs(dir: string): Promise<void> {
  */
 async function repoBytes(repoDir: string): Promise<number> {
   const slot = treePaths(repoDir);
-  const tree = (await exists(slot.tree)) ? Number(await fs.readFile(slot.bytes, 'utf8').catch(() => '0')) || 0 : 0;
+  const tree = (await pathExists(slot.tree)) ? Number(await fs.readFile(slot.bytes, 'utf8').catch(() => '0')) || 0 : 0;
   return (await sizeOf(repoDir, TREE)) + tree;
 }
 

@@ -4,13 +4,14 @@
 // written and cloudflared is not restarted. The reload command runs after the lock is released (every writer
 // reloads after its own write, so the last reload sees every rule). A failed reload leaves a marker beside
 // the config, so the next run retries it even when the file needs no change.
-import { access, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { commandFailed, type CommandRunner } from '../../integrations/process/run-command.js';
 import { CloudflaredConfigError } from '../../integrations/cloudflared/cloudflared-config-error.js';
 import { FileLock, LockTimeoutError } from '../../files/file-lock.js';
+import { pathExists } from '../../files/path-exists.js';
 import { readIngress, type IngressRule } from '../../integrations/cloudflared/ingress-document.js';
 import { planAppRemoval, planAppRoutes, type IngressPlan, type IngressRoute } from './ingress-edit.js';
 import { writeFileAtomic } from '../../files/write-file-atomic.js';
@@ -107,7 +108,7 @@ export class CloudflaredIngress {
     const command = this.config.reloadCommand;
     if (!command) return changed ? { status: 'not-configured' } : { status: 'not-needed' };
     const marker = pendingMarker(file);
-    const pending = await access(marker).then(() => true, () => false);
+    const pending = await pathExists(marker);
     if (!changed && !pending) return { status: 'not-needed' };
 
     const argv = ['/bin/sh', '-c', command];

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../../integrations/docker/docker-engine.js';
 import type { RepoCache } from '../../integrations/git/repo-cache.js';
+import { pathExists } from '../../files/path-exists.js';
 import { done, type Step } from '../step.js';
 
 export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine, 'removeImage'>; cache?: Pick<RepoCache, 'giveBack'> }): Step {
@@ -13,7 +14,7 @@ export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine
     name: 'cleanup',
     async run({ sagaId, cloneUrl, outputs }) {
       const dir = path.join(deps.workRoot, path.basename(sagaId));
-      const existed = await exists(dir);
+      const existed = await pathExists(dir);
       // giveBack removes the work dir itself when it is not the cache's tree.
       const kept = existed && deps.cache !== undefined && cloneUrl !== '' && (await deps.cache.giveBack(cloneUrl, dir));
       if (!kept) await removeWorkDir(deps.workRoot, sagaId);
@@ -27,14 +28,7 @@ export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine
 /** Removes `<workRoot>/<sagaId>`; true when something was there. */
 export async function removeWorkDir(workRoot: string, sagaId: string): Promise<boolean> {
   const dir = path.join(workRoot, path.basename(sagaId));
-  const existed = await exists(dir);
+  const existed = await pathExists(dir);
   await fs.rm(dir, { recursive: true, force: true });
   return existed;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(
-    () => true,
-    () => false,
-  );
 }
