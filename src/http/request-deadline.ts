@@ -7,6 +7,7 @@
 // Webhook bodies have their own, shorter limit (NORN_WEBHOOK_BODY_TIMEOUT_SECONDS) while they are read; this one
 // still ends a body the receiver drops unread (a 503 when it holds as many bodies as it may).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeJson } from './write-json.js';
 
 interface Deadline {
   timer: NodeJS.Timeout;
@@ -46,9 +47,7 @@ function check(req: IncomingMessage, res: ServerResponse, deadline: Deadline, li
       ? `the upload stalled: nothing arrived for ${seconds} s (NORN_REQUEST_TIMEOUT_SECONDS); nothing was kept, send it again`
       : `the request did not arrive whole within ${seconds} s (NORN_REQUEST_TIMEOUT_SECONDS); send it whole and promptly`;
   if (res.headersSent) return cutOff(req);
-  const text = JSON.stringify({ error });
-  res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
-  res.end(text, () => cutOff(req));
+  writeJson(res, 408, { error }, { connection: 'close' }, () => cutOff(req));
 }
 
 /**

@@ -10,6 +10,7 @@ import type { DeliveryReceiver } from '../deliveries/delivery-receiver.js';
 import { FORGE_NAMES, type ForgeName } from '../webhooks/forge-adapter.js';
 import { answerFailure } from './error-middleware.js';
 import { receiveWebhook, type WebhookRouteConfig } from './receive-webhook.js';
+import { writeJson } from './write-json.js';
 
 export interface WebhookListenerDeps {
   readonly receiver: DeliveryReceiver;
@@ -43,12 +44,11 @@ export function webhookListener(config: WebhookRouteConfig, deps: WebhookListene
   };
 }
 
-/** The answer as Koa would have written it: JSON, its length, Retry-After when asked to wait. */
+/** The answer as the Koa route would have written it, with Retry-After when asked to wait. */
 function send(res: ServerResponse, status: number, body: Record<string, unknown>, retryAfterSeconds?: number, close?: boolean): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+  const headers: OutgoingHttpHeaders = {};
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
   if (close) headers.connection = 'close';
-  res.writeHead(status, headers).end(text);
+  writeJson(res, status, body, headers);
 }
