@@ -116,37 +116,40 @@ describe('RepoCache (real git repositories)', function () {
     expect((err as UpstreamError).operation).to.match(/^fetch file:\/\//);
   });
 
-  it('keeps within its size bound by removing the least recently used repository first', async () => {
+  /**
+   * A cache bounded at 1.5 MB that holds `repo` at a 1 MB commit, and a second repository with a 1 MB commit of its
+   * own that does not fit beside it; `test` checks them out.
+   */
+  async function withTwoLargeRepos(test: (cache: RepoCache, other: TestRepo, blog: string) => Promise<void>): Promise<void> {
     const other = createTestRepo('blog');
     try {
       const cache = new RepoCache({ dir: cacheDir, maxBytes: 1.5 * MB, lockTimeoutMs: 30_000 }, { git });
       const shop = repo.commit({ 'big.bin': randomBytes(MB).toString('base64').slice(0, MB) });
       const blog = other.commit({ 'big.bin': randomBytes(MB).toString('base64').slice(0, MB) });
       await cache.checkout(repo.url, shop, path.join(work, 'shop'));
+      await test(cache, other, blog);
+    } finally {
+      other.remove();
+    }
+  }
+
+  it('keeps within its size bound by removing the least recently used repository first', async () => {
+    await withTwoLargeRepos(async (cache, other, blog) => {
       await cache.checkout(other.url, blog, path.join(work, 'blog'));
       expect(fs.existsSync(path.join(cacheDir, cacheKey(other.url)))).to.equal(true);
       expect(fs.existsSync(path.join(cacheDir, cacheKey(repo.url)))).to.equal(false);
       expect(sizeOf(cacheDir)).to.be.lessThan(1.5 * MB);
-    } finally {
-      other.remove();
-    }
+    });
   });
 
   it('does not evict a repository another deploy holds locked', async () => {
-    const other = createTestRepo('blog');
-    try {
-      const cache = new RepoCache({ dir: cacheDir, maxBytes: 1.5 * MB, lockTimeoutMs: 30_000 }, { git });
-      const shop = repo.commit({ 'big.bin': randomBytes(MB).toString('base64').slice(0, MB) });
-      const blog = other.commit({ 'big.bin': randomBytes(MB).toString('base64').slice(0, MB) });
-      await cache.checkout(repo.url, shop, path.join(work, 'shop'));
+    await withTwoLargeRepos(async (cache, other, blog) => {
       const lock = path.join(cacheDir, `${cacheKey(repo.url)}.lock`);
       fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: process.ppid, started: 0, token: 'busy', at: new Date().toISOString() }));
       await cache.checkout(other.url, blog, path.join(work, 'blog'));
       expect(fs.existsSync(path.join(cacheDir, cacheKey(repo.url)))).to.equal(true);
       fs.rmSync(lock);
-    } finally {
-      other.remove();
-    }
+    });
   });
 });
 
