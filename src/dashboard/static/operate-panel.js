@@ -4,14 +4,13 @@
 // confirmation, since both change what runs). Each answer links its saga.
 import { getJson, sendJson } from './api.js';
 import { h, sagaHref } from './view.js';
-import { guardedBy, loadAppOptions } from './panel-kit.js';
+import { guardedBy, keepAppOptions } from './panel-kit.js';
 
 export function operatePanel(page) {
   const app = h('select', { id: 'operate-app', name: 'app', required: true, 'aria-label': 'app' });
   const ref = h('input', { id: 'operate-ref', name: 'ref', placeholder: 'ref (default: tracked branch)', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'ref' });
   const result = h('div', { id: 'operate-result', 'aria-live': 'polite' });
 
-  const loadApps = () => loadAppOptions(app);
   const path = (suffix) => `/api/apps/${encodeURIComponent(app.value)}${suffix}`;
   const show = (...nodes) => result.replaceChildren(...nodes);
   const guarded = (fn) => {
@@ -56,7 +55,6 @@ export function operatePanel(page) {
     h('button', { type: 'button', id: 'operate-fail', onclick: () => decide('fail')().catch(page.fail) }, 'Fail canaries'),
     result,
   );
-  loadApps().catch(page.fail);
-  app.addEventListener('focus', () => loadApps().catch(page.fail));
+  keepAppOptions(app, page.fail);
   return h('section', { 'aria-labelledby': 'operate-h' }, h('h2', { id: 'operate-h' }, 'Operate'), form);
 }

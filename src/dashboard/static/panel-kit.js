@@ -3,8 +3,15 @@
 import { AuthNeededError, getJson } from './api.js';
 import { h } from './view.js';
 
+/** Fills `select` with the tracked apps now and each time it gets focus (apps come and go); failures go to `fail`. */
+export function keepAppOptions(select, fail) {
+  const load = () => loadAppOptions(select).catch(fail);
+  load();
+  select.addEventListener('focus', load);
+}
+
 /** Fills `select` with the tracked apps, keeping the one chosen. */
-export async function loadAppOptions(select) {
+async function loadAppOptions(select) {
   const chosen = select.value;
   const { apps } = await getJson('/api/apps');
   select.replaceChildren(...apps.map((a) => h('option', { value: a.name, selected: a.name === chosen }, a.name)));

@@ -6,7 +6,7 @@
 import { getJson, sendJson } from './api.js';
 import { followSaga } from './saga-follow.js';
 import { badge, fmtDuration, h, sagaHref, time } from './view.js';
-import { guardedBy, loadAppOptions } from './panel-kit.js';
+import { guardedBy, keepAppOptions } from './panel-kit.js';
 
 export function schedulesPanel(page) {
   const app = h('select', { id: 'schedules-app', name: 'app', required: true, 'aria-label': 'app' });
@@ -19,7 +19,6 @@ export function schedulesPanel(page) {
   const show = (...nodes) => result.replaceChildren(...nodes);
   const guarded = guardedBy(page, show);
 
-  const loadApps = () => loadAppOptions(app);
 
   const showHistory = guarded(async (process) => {
     const { runs } = await getJson(`${processPath(process, 'runs')}?limit=20`);
@@ -132,8 +131,7 @@ export function schedulesPanel(page) {
     result,
     history,
   );
-  loadApps().catch(page.fail);
-  app.addEventListener('focus', () => loadApps().catch(page.fail));
+  keepAppOptions(app, page.fail);
   app.addEventListener('change', () => load().catch(page.fail));
   return h('section', { 'aria-labelledby': 'schedules-h' }, h('h2', { id: 'schedules-h' }, 'Schedules and functions'), form);
 }

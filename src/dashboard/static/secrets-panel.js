@@ -4,7 +4,7 @@
 // shows the key, the outcome, the saga and the notes, never the value.
 import { AuthNeededError, sendJson } from './api.js';
 import { h, sagaHref } from './view.js';
-import { loadAppOptions } from './panel-kit.js';
+import { keepAppOptions } from './panel-kit.js';
 
 const KEY_PATTERN = '[A-Za-z_][A-Za-z0-9_]{0,255}';
 
@@ -14,7 +14,6 @@ export function secretsPanel(page) {
   const value = h('input', { id: 'secret-value', name: 'value', type: 'password', autocomplete: 'new-password', placeholder: 'value (not shown)', 'aria-label': 'value' });
   const result = h('div', { id: 'secret-result', 'aria-live': 'polite' });
 
-  const loadApps = () => loadAppOptions(app);
 
   const run = async (op) => {
     if (!key.reportValidity() || !app.reportValidity()) return;
@@ -49,7 +48,6 @@ export function secretsPanel(page) {
     h('p', { class: 'muted' }, 'Edits the app\'s secrets.enc.yaml on the receiver; takes effect on its next deploy.'),
     result,
   );
-  loadApps().catch(page.fail);
-  app.addEventListener('focus', () => loadApps().catch(page.fail));
+  keepAppOptions(app, page.fail);
   return h('section', { 'aria-labelledby': 'secrets-h' }, h('h2', { id: 'secrets-h' }, 'Secrets'), form);
 }

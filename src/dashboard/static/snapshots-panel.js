@@ -4,7 +4,7 @@
 // fetched with the token in a header and handed to the browser as a blob, so the token never appears in a URL.
 import { getBlob, getJson, sendJson } from './api.js';
 import { h, sagaHref, time } from './view.js';
-import { guardedBy, loadAppOptions } from './panel-kit.js';
+import { guardedBy, keepAppOptions } from './panel-kit.js';
 
 export function snapshotsPanel(page) {
   const app = h('select', { id: 'snapshots-app', name: 'app', required: true, 'aria-label': 'app' });
@@ -15,7 +15,6 @@ export function snapshotsPanel(page) {
   const show = (...nodes) => result.replaceChildren(...nodes);
   const guarded = guardedBy(page, show);
 
-  const loadApps = () => loadAppOptions(app);
 
   const download = guarded(async (s) => {
     show(h('p', { class: 'muted' }, `downloading ${s.ts}…`));
@@ -74,8 +73,7 @@ export function snapshotsPanel(page) {
     list,
     result,
   );
-  loadApps().catch(page.fail);
-  app.addEventListener('focus', () => loadApps().catch(page.fail));
+  keepAppOptions(app, page.fail);
   app.addEventListener('change', () => load().catch(page.fail));
   return h('section', { 'aria-labelledby': 'snapshots-h' }, h('h2', { id: 'snapshots-h' }, 'Snapshots'), form);
 }
