@@ -15,9 +15,10 @@ export function cleanupStep(deps: { workRoot: string; docker?: Pick<DockerEngine
     async run({ sagaId, cloneUrl, outputs }) {
       const dir = path.join(deps.workRoot, path.basename(sagaId));
       const existed = await pathExists(dir);
-      // giveBack removes the work dir itself when it is not the cache's tree.
-      const kept = existed && deps.cache !== undefined && cloneUrl !== '' && (await deps.cache.giveBack(cloneUrl, dir));
-      if (!kept) await removeWorkDir(deps.workRoot, sagaId);
+      // A checkout through the cache may hold its tree: giveBack keeps it, or removes the work dir like any other.
+      const cache = existed && cloneUrl !== '' ? deps.cache : undefined;
+      const kept = cache ? await cache.giveBack(cloneUrl, dir) : false;
+      if (!cache) await fs.rm(dir, { recursive: true, force: true });
       // The test step removes it after the run; a removal that fails here must not fail the deploy.
       if (outputs.testImage) await deps.docker?.removeImage(outputs.testImage).catch(() => undefined);
       return done({}, kept ? 'work dir given back to the repository cache' : existed ? 'work dir removed' : 'no work dir to remove');
