@@ -12,6 +12,7 @@ import { WebhookRejectedError } from '../errors.js';
 import { detectAdapter } from '../webhooks/detect-forge.js';
 import type { ForgeAdapter, ForgeName, RawDelivery } from '../webhooks/forge-adapter.js';
 import type { ParsedDelivery } from '../webhooks/parsed-delivery.js';
+import { inlineParser, type DeliveryParser } from '../webhooks/delivery-parser.js';
 import type { DecisionTrace, DeliveryLedger, NewDelivery } from './delivery-ledger.js';
 import { decide, rejectionFor } from './delivery-verdict.js';
 import { newDeliveryId } from './delivery-id.js';
@@ -38,13 +39,19 @@ export interface DeliveryReceiverDeps {
   readonly onAnswered?: (forge: string, verdict: string) => void;
   /** Bounds how many refusals per sending address are recorded one by one; without it, all are. */
   readonly throttle?: RejectionThrottle;
+  /** Where verified bodies are parsed; inline when not given. */
+  readonly parser?: DeliveryParser;
 }
 
 export class DeliveryReceiver {
   constructor(
     private readonly config: { webhookSecret?: string },
     private readonly deps: DeliveryReceiverDeps,
-  ) {}
+  ) {
+    this.parser = deps.parser ?? inlineParser();
+  }
+
+  private readonly parser: DeliveryParser;
 
   /**
    * Handles one delivery; `provider` is the forge named in the path, or undefined to detect it from headers;
@@ -58,17 +65,12 @@ export class DeliveryReceiver {
       if (!this.config.webhookSecret) throw new WebhookRejectedError(503, 'webhooks are disabled: NORN_WEBHOOK_SECRET is not set on the receiver');
       if (!deliveryId) throw new WebhookRejectedError(400, `missing delivery id header for ${adapter.name}`);
       if (!adapter.eventName(raw)) throw new WebhookRejectedError(400, `missing event header for ${adapter.name}`);
-      await adapter.verify(raw, this.config.webhookSecret);
     } catch (err) {
       return this.reject(adapter.name, deliveryId, raw, err, 'invalid', source);
     }
-    let parsed: ParsedDelivery;
-    try {
-      parsed = adapter.parse(raw);
-    } catch (err) {
-      return this.reject(adapter.name, deliveryId, raw, err, 'valid', source);
-    }
-    return this.accept(adapter.name, deliveryId!, parsed, { headers: adapter.keptHeaders(raw), body: raw.body }, null);
+    const outcome = await this.parser.parse(adapter, raw, this.config.webhookSecret);
+    if ('refused' in outcome) return this.reject(adapter.name, deliveryId, raw, outcome.refused, outcome.verified ? 'valid' : 'invalid', source);
+    return this.accept(adapter.name, deliveryId!, outcome.parsed, { headers: adapter.keptHeaders(raw), body: raw.body }, null);
   }
 
   /** Records a delivery refused before its body was read (too large), and answers with that refusal. */
@@ -101,8 +103,9 @@ export class DeliveryReceiver {
   async redeliver(originalId: string, payload: { headers: Record<string, string>; body: Buffer }, forge: ForgeName): Promise<ReceiveResult> {
     const adapter = this.deps.adapters[forge];
     const raw: RawDelivery = { headers: payload.headers, body: payload.body };
-    const parsed = adapter.parse(raw);
-    return this.accept(forge, adapter.deliveryId(raw) ?? originalId, parsed, payload, originalId);
+    const outcome = await this.parser.parse(adapter, raw);
+    if ('refused' in outcome) throw outcome.refused;
+    return this.accept(forge, adapter.deliveryId(raw) ?? originalId, outcome.parsed, payload, originalId);
   }
 
   private async accept(
