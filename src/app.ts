@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -83,6 +84,7 @@ import type { SelectedRuntime } from './runtime/select-runtime.js';
 import { restoreSnapshot } from './snapshots/restore-snapshot.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { createForgeAdapters } from './webhooks/forge-adapters.js';
+import { inlineParser, threadParser, type ThreadExit } from './webhooks/delivery-parser.js';
 import { secretRedactor, type SecretRedactor } from './redaction/secret-redactor.js';
 
 export interface RunningService {
@@ -233,6 +235,8 @@ export async function startService(config: Config, deps: { log: Logger; redactor
   );
   // The local log only: events relayed from other receivers are counted by the receiver that produced them.
   sagaLog.subscribe(metrics.onSagaEvents);
+  // One CPU: a thread of its own would only take turns with the main thread, at the cost of the messages between them.
+  const deliveryParser = availableParallelism() > 1 ? threadParser({ onExit: (exit) => logParseThreadExit(log, exit) }) : inlineParser();
   const receiver = new DeliveryReceiver(
     { webhookSecret: config.webhookSecret },
     {
@@ -246,6 +250,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       onQueued: () => scheduler.wake(),
       onAnswered: metrics.recordDelivery,
       throttle: new RejectionThrottle({ perMinute: config.rejectedPerMinute }),
+      parser: deliveryParser,
     },
   );
   const ledgerMaintenance = new LedgerMaintenance({ retentionDays: config.ledgerRetentionDays }, { ledger, receiver, log });
@@ -362,6 +367,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
     await catalog.stop();
     await relay?.stop();
     ordered?.stop();
+    await deliveryParser.close();
     await store.close();
   };
   const server = http.createServer(app.requestListener());
@@ -417,6 +423,12 @@ export async function startService(config: Config, deps: { log: Logger; redactor
       await stopWorkers();
     },
   };
+}
+
+function logParseThreadExit(log: Logger, exit: ThreadExit): void {
+  const error = exit.error ? errorMessage(exit.error) : 'no error given';
+  if (exit.wasReady) log.warn({ error }, 'the webhook parse thread stopped: the deliveries it held were parsed on the main thread, and the next delivery starts another');
+  else log.error({ error }, 'the webhook parse thread could not start: deliveries are parsed on the main thread until the receiver restarts (slower under load, same answers)');
 }
 
 /**
