@@ -427,7 +427,7 @@ export async function startService(config: Config, deps: { log: Logger; redactor
 
 function logParseThreadExit(log: Logger, exit: ThreadExit): void {
   const error = exit.error ? errorMessage(exit.error) : 'no error given';
-  if (exit.wasReady) log.warn({ error }, 'the webhook parse thread stopped: the deliveries it held were parsed on the main thread, and the next delivery starts another');
+  if (exit.wasReady) log.warn({ error }, 'the webhook parse thread stopped: the deliveries it held were parsed on the main thread, and another starts when deliveries come as fast again');
   else log.error({ error }, 'the webhook parse thread could not start: deliveries are parsed on the main thread until the receiver restarts (slower under load, same answers)');
 }
 

@@ -2,9 +2,13 @@
 // receiver's own thread, or on a thread of its own. That work is about a quarter of the CPU a delivery costs, and run
 // between the HTTP parser and SQLite it runs cold; the receiver's main thread is what bounds how many deliveries a
 // second it answers. With a second CPU, moving it to a thread of its own takes it off that path (bench/README.md).
-// Both give the same ParsedDelivery and the same refusals. The thread is started at the first delivery, which is
-// parsed inline until the thread is ready; if the thread dies, what it held is parsed inline and the next delivery
-// starts another. A thread that dies before it is ready (it cannot load) is not tried again.
+// Both give the same ParsedDelivery and the same refusals. The thread costs memory (about 23 MB) and its start
+// about 0.16 s of CPU, which a receiver getting a push a minute has no use for: it starts once deliveries arrive
+// faster than a busy forge sends them, and until it is ready they are parsed inline. Large bodies are always parsed
+// inline: the thread gets a copy of each body, and copies of large ones would double what NORN_WEBHOOK_BUFFER_BYTES
+// bounds, for no gain, since the cost of a message is small beside parsing a large body. If the thread dies, what
+// it held is parsed inline and another starts; a thread that dies before it is ready (it cannot load) is not tried
+// again.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -76,9 +80,16 @@ export function inlineParser(): DeliveryParser {
   };
 }
 
+/** Deliveries within one second that start the thread. */
+export const THREAD_START_RATE = 100;
+/** Bodies larger than this are parsed inline. */
+export const THREAD_MAX_BODY_BYTES = 256 * 1024;
+
 export interface ThreadParserOptions {
   /** Starts the thread; parse-worker.ts beside this file unless given (tests start threads that fail). */
   readonly spawn?: () => Worker;
+  /** Deliveries within one second that start the thread; THREAD_START_RATE unless given. */
+  readonly startRate?: number;
   /** Hears each time the thread ends other than by close(): whether it had been ready, and its error if any. */
   readonly onExit?: (exit: ThreadExit) => void;
 }
@@ -107,6 +118,18 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
   /** Closed, or the thread could not start: every delivery is parsed inline from then on. */
   let inlineOnly = false;
   let thread: { readonly worker: Worker; ready: boolean } | undefined;
+  const startRate = options.startRate ?? THREAD_START_RATE;
+  /** Deliveries seen since `windowStart`, while no thread runs. */
+  let seen = 0;
+  let windowStart = 0;
+  const busyEnoughToStart = (): boolean => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      seen = 0;
+    }
+    return ++seen >= startRate;
+  };
 
   // Nothing a forge sent is lost to a dead thread: what it held is parsed here.
   const parseSentInline = () => {
@@ -176,8 +199,8 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
   return {
     parse(adapter, delivery, secret) {
       const job = { adapter, delivery, secret };
-      if (inlineOnly) return inline(job);
-      if (!thread && !start()) return inline(job);
+      if (inlineOnly || delivery.body.length > THREAD_MAX_BODY_BYTES) return inline(job);
+      if (!thread && !(busyEnoughToStart() && start())) return inline(job);
       // Until the thread is ready (it loads the adapters and zod), deliveries do not wait for it.
       if (!thread!.ready) return inline(job);
       return batcher.run(job);

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
 import { WebhookRejectedError } from '../../../src/errors.js';
-import { spawnParseWorker, threadParser, verifyThenParse, type DeliveryParser, type ParseOutcome, type ThreadExit } from '../../../src/webhooks/delivery-parser.js';
+import { spawnParseWorker, THREAD_MAX_BODY_BYTES, THREAD_START_RATE, threadParser, verifyThenParse, type DeliveryParser, type ParseOutcome, type ThreadExit } from '../../../src/webhooks/delivery-parser.js';
 import { createForgeAdapters } from '../../../src/webhooks/forge-adapters.js';
 import type { RawDelivery } from '../../../src/webhooks/forge-adapter.js';
 import { readFixture } from '../../support/fixtures-dir.js';
@@ -49,7 +49,7 @@ async function parsedBy(parser: DeliveryParser, forge: keyof typeof adapters, de
  * A parser on a thread `spawn` starts (the real one unless given), the replies its threads sent besides "ready" (so a
  * test knows a thread answered), a promise of the first thread's ready message, and every exit it reported.
  */
-function watchedThreadParser(spawn: () => Worker = spawnParseWorker) {
+function watchedThreadParser(spawn: () => Worker = spawnParseWorker, startRate = 1) {
   const replies: unknown[] = [];
   const exits: ThreadExit[] = [];
   let spawned = 0;
@@ -57,6 +57,7 @@ function watchedThreadParser(spawn: () => Worker = spawnParseWorker) {
   let failReady!: (err: Error) => void;
   const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
   const parser = threadParser({
+    startRate,
     spawn: () => {
       spawned++;
       const worker = spawn();
@@ -167,6 +168,28 @@ describe('delivery parser: parsing on a thread of its own', function () {
     await ready;
     expect(await parsedBy(parser, 'github', githubPush, SECRET)).to.deep.equal(await inline('github', githubPush, SECRET));
     expect(replies, 'answered by the built thread').to.have.length(1);
+  });
+
+  it('starts no thread for deliveries that arrive at a forge\'s usual pace, and one when they arrive fast', async () => {
+    const { parser, spawned } = watchedThreadParser(spawnParseWorker, THREAD_START_RATE);
+    closing.push(parser);
+    for (let i = 0; i < THREAD_START_RATE / 2; i++) expect(await parsedBy(parser, 'github', githubPush, SECRET)).to.include({ kind: 'push' });
+    expect(spawned(), 'no thread at half the rate').to.equal(0);
+    for (let i = 0; i < THREAD_START_RATE / 2; i++) await parser.parse(adapters.github, githubPush, SECRET);
+    expect(spawned(), 'a thread once the rate is reached').to.equal(1);
+  });
+
+  it('parses a body over THREAD_MAX_BODY_BYTES inline, never copying it to the thread', async () => {
+    const { parser, replies, ready } = watchedThreadParser();
+    closing.push(parser);
+    await parser.parse(adapters.github, githubPush, SECRET);
+    await ready;
+    const payload = JSON.parse(readFixture('github/octokit-webhooks/push.branch-created.json').toString('utf8')) as Record<string, unknown>;
+    const large = githubDelivery(JSON.stringify({ ...payload, padding: 'x'.repeat(THREAD_MAX_BODY_BYTES) }));
+    expect(await parsedBy(parser, 'github', large, SECRET)).to.include({ kind: 'push', ref: 'refs/heads/master' });
+    expect(replies).to.have.length(0);
+    await parser.parse(adapters.github, githubPush, SECRET);
+    expect(replies, 'a small one still goes to the thread').to.have.length(1);
   });
 
   it('after close, parses inline and starts no thread', async () => {
