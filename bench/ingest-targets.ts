@@ -1,6 +1,7 @@
 // The targets of bench/ingest.ts, each started on a free loopback port in its own process: the service on
 // SQLite or PostgreSQL (`norn serve`), the bare HMAC server and adnanh/webhook. Each reports the POST URL and,
-// for the service, which delivery ids its ledger holds.
+// for the service, which delivery ids its ledger holds. The service and the bare servers run as built in dist/ (plain
+// JavaScript, as the published image runs the service), not through tsx: build first (bench/ingest.ts does).
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,7 @@ import YAML from 'yaml';
 import { freePort, startChildReceiver } from '../test/support/child-receiver.js';
 import { createScratchDatabase } from '../test/support/services.js';
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Target {
   readonly name: string;
@@ -49,7 +50,7 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
   const env: Record<string, string> = { NORN_APPS_DIR: appsDir, NORN_DATA_DIR: dataDir, NORN_WEBHOOK_SECRET: opts.secret, NORN_LOG_LEVEL: 'warn' };
   if (scratch) env.NORN_DATABASE_URL = scratch.url;
   if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
-  const child = await startChildReceiver(env);
+  const child = await startChildReceiver(env, { built: true });
   return {
     name,
     url: `${child.url}/api/webhooks/github`,
@@ -75,8 +76,8 @@ export async function startBareTarget(secret: string, opts: { recorded?: 'sqlite
   const root = opts.recorded === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'norn-bench-bare-')) : undefined;
   const sqliteFile = root ? path.join(root, 'ledger.sqlite') : undefined;
   const scratch = opts.recorded === 'postgres' ? await createScratchDatabase('norn_bench_bare') : undefined;
-  const child = fork(path.join(benchDir, 'bare-hmac-server.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+  const child = fork(path.join(repoRoot, 'dist/bench/bare-hmac-server.js'), [], {
+    execArgv: [],
     env: { ...process.env, BENCH_WEBHOOK_SECRET: secret, ...(sqliteFile ? { BENCH_SQLITE_FILE: sqliteFile } : {}), ...(scratch ? { BENCH_PG_URL: scratch.url } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

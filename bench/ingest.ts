@@ -4,9 +4,14 @@
 // answers 200 "no-match", and no deploy work runs. --tracked adds rows where the push matches an app (every
 // delivery also queues a deploy; the scheduler claims the newest, whose clone of a missing local repo fails fast).
 // All targets run at once, idle but one; the measured time is split into rounds that visit each target in turn,
-// so a change in the machine's background load affects every target alike rather than whichever ran last.
+// so a change in the machine's background load affects every target alike rather than whichever ran last. It builds
+// dist/ first, and runs the service and the bare servers from it: the service as the published image runs it.
 // Run: npx tsx bench/ingest.ts [--duration 10] [--rounds 5] [--tracked] [--no-postgres] [--no-webhook] [--settle-max-s 15]
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { githubPush } from '../test/support/signed-delivery.js';
 import { runLoad, type LoadResult } from './ingest-load.js';
@@ -83,10 +88,19 @@ async function ledgerLine(lane: Lane): Promise<string | undefined> {
     `answered 2xx but missing: ${missing} -> ${mark(ok)}`;
 }
 
+/** Builds dist/: the service and the bare servers run from it, as the published image runs the service. */
+function build(): void {
+  const require = createRequire(import.meta.url);
+  const tsc = path.join(path.dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+}
+
 async function main(): Promise<void> {
+  build();
   const cpus = os.cpus().length;
   const load0 = os.loadavg()[0]!;
-  console.log(`ingest: ${connections} connections, ${durationS} s per target in ${rounds} rounds (after 1 s warm-up), loopback; ` +
+  console.log(`ingest: ${connections} connections, ${durationS} s per target in ${rounds} rounds (after 1 s warm-up), loopback, each server as built in dist/; ` +
     `${cpus} CPUs, load average ${load0.toFixed(1)}`);
   const starts: Array<[() => Promise<Target>, string]> = [
     [() => startServiceTarget('service, SQLite', { store: 'sqlite', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), UNTRACKED_REPO],

@@ -1,5 +1,5 @@
-// Runs a receiver as a separate process (`norn serve` through tsx), for tests that need several receivers or a
-// kill -9 in the middle of work.
+// Runs a receiver as a separate process (`norn serve` through tsx, or the build in dist/), for tests that need
+// several receivers or a kill -9 in the middle of work, and for benches.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -29,9 +29,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startChildReceiver(env: Record<string, string>): Promise<ChildReceiver> {
+/** `built`: run dist/src/main.js, as the published image does, rather than the TypeScript source through tsx. */
+export async function startChildReceiver(env: Record<string, string>, opts: { built?: boolean } = {}): Promise<ChildReceiver> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), 'serve'], {
+  const built = path.join(repoRoot, 'dist/src/main.js');
+  if (opts.built && !fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+  const entry = opts.built ? [built] : ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')];
+  const child = spawn(process.execPath, [...entry, 'serve'], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NORN_HOST: '127.0.0.1', NORN_LOG_LEVEL: 'warn', ...env, NORN_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
