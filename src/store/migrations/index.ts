@@ -6,6 +6,7 @@ import * as snapshots from './002-snapshots.js';
 import * as statusOutbox from './003-status-outbox.js';
 import * as schedulePauses from './004-schedule-pauses.js';
 import * as scheduleClaims from './005-schedule-claims.js';
+import * as partialRedeliveryIndex from './006-partial-redelivery-index.js';
 
 export interface Migration {
   readonly name: string;
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '003-status-outbox', ...statusOutbox },
   { name: '004-schedule-pauses', ...schedulePauses },
   { name: '005-schedule-claims', ...scheduleClaims },
+  { name: '006-partial-redelivery-index', ...partialRedeliveryIndex },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
