@@ -6,9 +6,9 @@
 // about 0.16 s of CPU, which a receiver getting a push a minute has no use for: it starts once deliveries arrive
 // faster than a busy forge sends them, and until it is ready they are parsed inline. Large bodies are always parsed
 // inline: the thread gets a copy of each body, and copies of large ones would double what NORN_WEBHOOK_BUFFER_BYTES
-// bounds, for no gain, since the cost of a message is small beside parsing a large body. If the thread dies, what
-// it held is parsed inline and another starts; a thread that dies before it is ready (it cannot load) is not tried
-// again.
+// bounds, for no gain, since the cost of a message is small beside parsing a large body. If the thread dies, or does
+// not answer a batch within 10 s, what it held is parsed inline and another starts; a thread that dies before it is
+// ready (it cannot load) is not tried again.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -84,12 +84,16 @@ export function inlineParser(): DeliveryParser {
 export const THREAD_START_RATE = 100;
 /** Bodies larger than this are parsed inline. */
 export const THREAD_MAX_BODY_BYTES = 256 * 1024;
+/** A batch the thread has not answered by then stops the thread; the batch is parsed inline. */
+export const THREAD_ANSWER_TIMEOUT_MS = 10_000;
 
 export interface ThreadParserOptions {
   /** Starts the thread; parse-worker.ts beside this file unless given (tests start threads that fail). */
   readonly spawn?: () => Worker;
   /** Deliveries within one second that start the thread; THREAD_START_RATE unless given. */
   readonly startRate?: number;
+  /** THREAD_ANSWER_TIMEOUT_MS unless given. */
+  readonly answerTimeoutMs?: number;
   /** Hears each time the thread ends other than by close(): whether it had been ready, and its error if any. */
   readonly onExit?: (exit: ThreadExit) => void;
 }
@@ -108,6 +112,7 @@ interface Job {
 
 interface SentBatch {
   readonly jobs: readonly Job[];
+  readonly timer: NodeJS.Timeout;
   settle(outcomes: Promise<readonly BatchOutcome<ParseOutcome>[]> | readonly BatchOutcome<ParseOutcome>[]): void;
 }
 
@@ -117,7 +122,8 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
   let nextId = 0;
   /** Closed, or the thread could not start: every delivery is parsed inline from then on. */
   let inlineOnly = false;
-  let thread: { readonly worker: Worker; ready: boolean } | undefined;
+  let thread: { readonly worker: Worker; ready: boolean; stop(why: Error): void } | undefined;
+  const answerTimeoutMs = options.answerTimeoutMs ?? THREAD_ANSWER_TIMEOUT_MS;
   const startRate = options.startRate ?? THREAD_START_RATE;
   /** Deliveries seen since `windowStart`, while no thread runs. */
   let seen = 0;
@@ -135,6 +141,7 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
   const parseSentInline = () => {
     for (const [id, batch] of sent) {
       sent.delete(id);
+      clearTimeout(batch.timer);
       batch.settle(parseInline(batch.jobs));
     }
   };
@@ -149,11 +156,18 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
       options.onExit?.({ wasReady: false, error: err instanceof Error ? err : new Error(String(err)) });
       return false;
     }
-    const current = { worker, ready: false };
+    let error: Error | undefined;
+    const current = {
+      worker,
+      ready: false,
+      stop(why: Error) {
+        error ??= why;
+        void worker.terminate();
+      },
+    };
     thread = current;
     // Idle between deliveries, the thread must never be what keeps the process alive.
     worker.unref();
-    let error: Error | undefined;
     worker.on('message', (message: ParseThreadMessage) => {
       if ('ready' in message) {
         current.ready = true;
@@ -162,6 +176,7 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
       const batch = sent.get(message.id);
       if (!batch) return;
       sent.delete(message.id);
+      clearTimeout(batch.timer);
       batch.settle(message.replies.map((reply) => ({ ok: true, value: outcomeOf(reply) })));
     });
     worker.on('error', (err) => {
@@ -185,7 +200,10 @@ export function threadParser(options: ThreadParserOptions = {}): DeliveryParser 
         const current = thread;
         if (!current?.ready) return settle(parseInline(jobs));
         const id = nextId++;
-        sent.set(id, { jobs, settle });
+        // A thread that stops answering (a bug, not a delivery: every check is linear in its input) is replaced.
+        const timer = setTimeout(() => current.stop(new Error(`it did not answer within ${answerTimeoutMs} ms`)), answerTimeoutMs);
+        timer.unref();
+        sent.set(id, { jobs, timer, settle });
         // A copy of just each body's bytes, handed over rather than cloned: a body is often a view into the socket's
         // much larger read buffer, all of which a structured clone would copy.
         const bodies = jobs.map((job) => new Uint8Array(job.delivery.body));

@@ -135,6 +135,33 @@ describe('delivery parser: parsing on a thread of its own', function () {
     expect(spawned(), 'a new thread for the next delivery').to.equal(2);
   });
 
+  it('stops a thread that does not answer, parses what it held inline, and starts another', async () => {
+    // A thread that says it is ready and never answers.
+    const silent = () => new Worker(`const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', () => {});`, { eval: true });
+    const exits: ThreadExit[] = [];
+    let spawned = 0;
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const parser = threadParser({
+      startRate: 1,
+      answerTimeoutMs: 200,
+      spawn: () => {
+        spawned++;
+        const worker = silent();
+        worker.on('message', () => markReady());
+        return worker;
+      },
+      onExit: (exit) => exits.push(exit),
+    });
+    closing.push(parser);
+    await parser.parse(adapters.github, githubPush, SECRET);
+    await ready;
+    expect(await parsedBy(parser, 'github', githubPush, SECRET)).to.deep.equal(await inline('github', githubPush, SECRET));
+    expect(exits.map((e) => [e.wasReady, e.error?.message])).to.deep.equal([[true, 'it did not answer within 200 ms']]);
+    await parser.parse(adapters.github, githubPush, SECRET);
+    expect(spawned, 'a new thread for the next delivery').to.equal(2);
+  });
+
   it('parses inline for good when the thread cannot start, and says so once', async () => {
     const broken = () => new Worker(`throw new Error('cannot load the parser')`, { eval: true });
     const { parser, ready, exits, spawned } = watchedThreadParser(broken);
