@@ -60,8 +60,10 @@ interface Row {
   commit_sha: string | null;
   redelivery_of: string | null;
   headers: string | null;
-  /** The raw bytes on SQLite (a BLOB); base64 text on PostgreSQL, whose column is text. */
-  body: Buffer | string | null;
+  /** The body as received (migration 007). */
+  body_bytes: Buffer | null;
+  /** Rows stored before migration 007 only: raw bytes on SQLite (a BLOB), base64 text on PostgreSQL. */
+  body?: Buffer | string | null;
   received_at: string;
 }
 
@@ -72,14 +74,13 @@ export type NewDelivery = Omit<DeliveryRecord, 'receivedAt'> & {
   readonly payload?: StoredPayload;
 };
 
-const COLUMNS = ['id', 'forge', 'delivery_id', 'dedupe_key', 'event', 'verdict', 'status_code', 'reason', 'trace', 'response', 'repo', 'ref', 'commit_sha', 'redelivery_of', 'headers', 'body', 'received_at'] as const satisfies readonly (keyof Row)[];
+const COLUMNS = ['id', 'forge', 'delivery_id', 'dedupe_key', 'event', 'verdict', 'status_code', 'reason', 'trace', 'response', 'repo', 'ref', 'commit_sha', 'redelivery_of', 'headers', 'body_bytes', 'received_at'] as const satisfies readonly (keyof Row)[];
 const INSERT_SQL = `insert into deliveries (${COLUMNS.join(', ')}) values (${COLUMNS.map((c) => `@${c}`).join(', ')}) on conflict (dedupe_key) do nothing`;
 
 export class DeliveryLedger {
   private readonly inserts = new WeakMap<Database, Statement>();
   /** PostgreSQL multi-row inserts by row count (at most the batcher's largest batch). */
   private readonly multiRowSql = new Map<number, string>();
-  private readonly isSqlite: boolean;
   /** Inserts outside a transaction, batched with others arriving at the same moment (see `batched`). */
   private readonly autocommitInsert: (row: Row) => Promise<boolean>;
 
@@ -95,7 +96,6 @@ export class DeliveryLedger {
     },
   ) {
     const client = storeClientOf(deps.knex);
-    this.isSqlite = client === 'sqlite';
     if (deps.batched && client === 'sqlite') {
       const commits = new SqliteGroupCommit({ knex: deps.knex });
       this.autocommitInsert = (row) => commits.run((conn) => this.insertStatement(conn).run(row).changes === 1);
@@ -128,8 +128,7 @@ export class DeliveryLedger {
       commit_sha: d.commitSha,
       redelivery_of: d.redeliveryOf,
       headers: d.payload ? JSON.stringify(d.payload.headers) : null,
-      // SQLite keeps a Buffer as a BLOB whatever the column's declared type: no base64 on the hot path.
-      body: d.payload ? (this.isSqlite ? d.payload.body : d.payload.body.toString('base64')) : null,
+      body_bytes: d.payload ? d.payload.body : null,
       received_at: d.receivedAt ?? new Date().toISOString(),
     };
     return db === this.deps.knex ? this.autocommitInsert(row) : this.insertRow(db, row);
@@ -189,11 +188,10 @@ export class DeliveryLedger {
   }
 
   async payload(id: string): Promise<StoredPayload | undefined> {
-    const row = await this.deps.knex<Row>('deliveries').where({ id }).first('headers', 'body');
-    if (!row?.body || !row.headers) return undefined;
-    // Rows written before bodies were stored as BLOBs on SQLite hold base64 text, as PostgreSQL's do.
-    const body = Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body, 'base64');
-    return { headers: JSON.parse(row.headers) as Record<string, string>, body };
+    const row = await this.deps.knex<Row>('deliveries').where({ id }).first('headers', 'body_bytes', 'body');
+    if (!row?.headers) return undefined;
+    const body = row.body_bytes ?? legacyBody(row.body);
+    return body ? { headers: JSON.parse(row.headers) as Record<string, string>, body } : undefined;
   }
 
   async list(opts: { app?: string; verdict?: Verdict; limit: number }): Promise<DeliveryRecord[]> {
@@ -241,6 +239,15 @@ interface KnexPoolClient {
 function multiRowInsertSql(n: number): string {
   const tuples = Array.from({ length: n }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
   return `insert into deliveries (${COLUMNS.join(', ')}) values ${tuples.join(', ')} on conflict (dedupe_key) do nothing returning id`;
+}
+
+/**
+ * A body stored before migration 007: base64 text (PostgreSQL's, and SQLite's oldest rows) or raw bytes (SQLite's
+ * BLOBs in the text column).
+ */
+function legacyBody(body: Buffer | string | null | undefined): Buffer | undefined {
+  if (!body) return undefined;
+  return Buffer.isBuffer(body) ? body : Buffer.from(body, 'base64');
 }
 
 function dedupeKey(forge: ForgeName, deliveryId: string): string {

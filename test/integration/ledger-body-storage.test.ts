@@ -1,5 +1,6 @@
-// The bytes a delivery arrived with come back exactly for a redelivery, whichever way the row stores them: raw
-// (SQLite keeps them as a BLOB) or base64 text (PostgreSQL's column, and SQLite rows written before the change).
+// The bytes a delivery arrived with come back exactly for a redelivery, whichever way the row stores them: raw in
+// `body_bytes` (every row since migration 007), or as rows written before it did: base64 text (PostgreSQL's, and
+// SQLite's oldest) or raw bytes in `body` (SQLite's BLOBs).
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { DeliveryLedger, type NewDelivery } from '../../src/deliveries/delivery-ledger.js';
@@ -19,32 +20,46 @@ async function roundTrip(store: Store): Promise<void> {
     const stored = await ledger.payload(d.id);
     expect(stored?.body.equals(body), `batched: ${batched}`).to.equal(true);
     expect(stored?.headers).to.deep.equal({ 'x-github-event': 'push' });
+    // Kept as the bytes themselves, not a third larger as base64 text.
+    const row = await store.knex('deliveries').where({ id: d.id }).first('body', 'body_bytes');
+    expect(row.body, `batched: ${batched}`).to.equal(null);
+    expect(Buffer.from(row.body_bytes).length, `batched: ${batched}`).to.equal(body.length);
   }
+}
+
+/** A row as written before migration 007, its body in the `body` column as `stored`. */
+async function legacyRow(store: Store, stored: Buffer | string): Promise<string> {
+  const old = delivery(Buffer.from('{"old":"row"}'));
+  await new DeliveryLedger({ knex: store.knex }).insertIn(store.knex, { ...old, payload: undefined });
+  await store.knex('deliveries').where({ id: old.id }).update({ headers: '{}', body: stored });
+  return old.id;
 }
 
 describe('delivery bodies in the ledger', function () {
   this.timeout(30_000);
 
-  it('come back byte for byte on SQLite, including rows stored as base64 before', async () => {
+  it('come back byte for byte on SQLite, including rows stored as base64 or in the old column before', async () => {
     const store = await createStore({ sqliteFile: ':memory:' });
     try {
       await roundTrip(store);
-      const old = delivery(Buffer.from('{"old":"row"}'));
       const ledger = new DeliveryLedger({ knex: store.knex });
-      await ledger.insertIn(store.knex, { ...old, payload: undefined });
-      await store.knex('deliveries').where({ id: old.id }).update({ headers: '{}', body: Buffer.from('{"old":"row"}').toString('base64') });
-      expect((await ledger.payload(old.id))?.body.toString()).to.equal('{"old":"row"}');
+      const asBase64 = await legacyRow(store, Buffer.from('{"old":"row"}').toString('base64'));
+      expect((await ledger.payload(asBase64))?.body.toString()).to.equal('{"old":"row"}');
+      const asBlob = await legacyRow(store, Buffer.from([0xff, 0x00, 0xfe]));
+      expect((await ledger.payload(asBlob))?.body).to.deep.equal(Buffer.from([0xff, 0x00, 0xfe]));
     } finally {
       await store.close();
     }
   });
 
-  it('come back byte for byte on PostgreSQL', async () => {
+  it('come back byte for byte on PostgreSQL, including rows stored as base64 before', async () => {
     await requirePostgres();
     const scratch = await createScratchDatabase('norn_body');
     const store = await createStore({ databaseUrl: scratch.url, sqliteFile: ':memory:' });
     try {
       await roundTrip(store);
+      const asBase64 = await legacyRow(store, Buffer.from('{"old":"row"}').toString('base64'));
+      expect((await new DeliveryLedger({ knex: store.knex }).payload(asBase64))?.body.toString()).to.equal('{"old":"row"}');
     } finally {
       await store.close();
       await scratch.drop();

@@ -7,6 +7,7 @@ import * as statusOutbox from './003-status-outbox.js';
 import * as schedulePauses from './004-schedule-pauses.js';
 import * as scheduleClaims from './005-schedule-claims.js';
 import * as partialRedeliveryIndex from './006-partial-redelivery-index.js';
+import * as deliveryBodyBytes from './007-delivery-body-bytes.js';
 
 export interface Migration {
   readonly name: string;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '004-schedule-pauses', ...schedulePauses },
   { name: '005-schedule-claims', ...scheduleClaims },
   { name: '006-partial-redelivery-index', ...partialRedeliveryIndex },
+  { name: '007-delivery-body-bytes', ...deliveryBodyBytes },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
