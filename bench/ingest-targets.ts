@@ -6,7 +6,7 @@ import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import YAML from 'yaml';
@@ -32,6 +32,8 @@ export interface ServiceOptions {
   readonly secret: string;
   /** The repo URL the spec tracks; the bench's push names it only in the tracked variant. */
   readonly trackedRepoUrl: string;
+  /** A diagnostic: deliveries are answered without their ledger row being written (bench/without-ledger-write.ts). */
+  readonly withoutLedgerWrite?: boolean;
 }
 
 export async function startServiceTarget(name: string, opts: ServiceOptions): Promise<Target> {
@@ -49,17 +51,23 @@ export async function startServiceTarget(name: string, opts: ServiceOptions): Pr
   const scratch = opts.store === 'postgres' ? await createScratchDatabase('norn_bench_ingest') : undefined;
   const env: Record<string, string> = { NORN_APPS_DIR: appsDir, NORN_DATA_DIR: dataDir, NORN_WEBHOOK_SECRET: opts.secret, NORN_LOG_LEVEL: 'warn' };
   if (scratch) env.NORN_DATABASE_URL = scratch.url;
-  if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
+  const nodeOptions = [process.env.BENCH_NODE_OPTIONS, opts.withoutLedgerWrite ? `--import ${pathToFileURL(path.join(repoRoot, 'dist/bench/without-ledger-write.js')).href}` : undefined];
+  if (nodeOptions.some(Boolean)) env.NODE_OPTIONS = nodeOptions.filter(Boolean).join(' ');
   const child = await startChildReceiver(env, { built: true });
   return {
     name,
     url: `${child.url}/api/webhooks/github`,
     pid: child.process.pid!,
     postgres: scratch !== undefined,
-    async ledgerIds(prefix) {
-      if (scratch) return pgIds(scratch.url, prefix);
-      return sqliteIds(path.join(dataDir, 'norn.sqlite'), prefix);
-    },
+    // Without its ledger write there is no ledger to check.
+    ...(opts.withoutLedgerWrite
+      ? {}
+      : {
+          async ledgerIds(prefix: string) {
+            if (scratch) return pgIds(scratch.url, prefix);
+            return sqliteIds(path.join(dataDir, 'norn.sqlite'), prefix);
+          },
+        }),
     async stop() {
       await child.kill('SIGTERM');
       await scratch?.drop();

@@ -6,7 +6,9 @@
 // All targets run at once, idle but one; the measured time is split into rounds that visit each target in turn,
 // so a change in the machine's background load affects every target alike rather than whichever ran last. It builds
 // dist/ first, and runs the service and the bare servers from it: the service as the published image runs it.
-// Run: npx tsx bench/ingest.ts [--duration 10] [--rounds 5] [--tracked] [--no-postgres] [--no-webhook] [--settle-max-s 15]
+// --diagnose adds the service on SQLite with its ledger write skipped (bench/without-ledger-write.ts): everything it
+// does but storing, which bounds what making storage cheaper could gain.
+// Run: npx tsx bench/ingest.ts [--duration 10] [--rounds 5] [--tracked] [--no-postgres] [--no-webhook] [--diagnose] [--settle-max-s 15]
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     tracked: { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'no-webhook': { type: 'boolean', default: false },
+    diagnose: { type: 'boolean', default: false },
     // The longest wait for quiet CPUs after each slice. On a machine kept busy by other work they never go quiet,
     // and every wait runs to this limit; a lower one shortens the run without changing what is measured.
     'settle-max-s': { type: 'string', default: '15' },
@@ -41,6 +44,7 @@ const SECRET = 'bench-webhook-secret';
 const UNTRACKED_REPO = 'https://github.com/norn-bench/untracked';
 // A local path that does not exist: a tracked push's deploy fails at clone without touching the network.
 const TRACKED_REPO = 'file:///nonexistent/norn-bench/tracked.git';
+const WITHOUT_LEDGER_WRITE = 'service, SQLite, no ledger write (diagnostic)';
 
 interface Lane {
   readonly target: Target;
@@ -109,6 +113,10 @@ async function main(): Promise<void> {
   if (args.tracked) {
     starts.push([() => startServiceTarget('service, SQLite, tracked', { store: 'sqlite', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), TRACKED_REPO]);
     if (!args['no-postgres']) starts.push([() => startServiceTarget('service, PostgreSQL, tracked', { store: 'postgres', secret: SECRET, trackedRepoUrl: TRACKED_REPO }), TRACKED_REPO]);
+  }
+  if (args.diagnose) {
+    const opts = { store: 'sqlite', secret: SECRET, trackedRepoUrl: TRACKED_REPO, withoutLedgerWrite: true } as const;
+    starts.push([() => startServiceTarget(WITHOUT_LEDGER_WRITE, opts), UNTRACKED_REPO]);
   }
   starts.push([() => startBareTarget(SECRET), UNTRACKED_REPO]);
   starts.push([() => startBareTarget(SECRET, { recorded: 'sqlite' }), UNTRACKED_REPO]);
@@ -180,6 +188,11 @@ async function main(): Promise<void> {
     for (const [ours, peer] of [['service, SQLite', 'bare + SQLite insert'], ['service, PostgreSQL', 'bare + PostgreSQL insert (batched)']] as const) {
       const [a, b] = [cpuPerRequest(ours), cpuPerRequest(peer)];
       if (a && b) console.log(`CPU per answered delivery (process + PostgreSQL server), ${ours} vs ${peer}: ${a.toFixed(0)} vs ${b.toFixed(0)} µs (${(a / b).toFixed(2)}x)`);
+    }
+    const unstored = rateOf(WITHOUT_LEDGER_WRITE);
+    if (unstored) {
+      console.log(`diagnostic: service with no ledger write at all vs bare + SQLite insert: ${(unstored / recordedRate).toFixed(2)}x (${unstored.toFixed(0)} vs ${recordedRate.toFixed(0)} req/s); ` +
+        `CPU per delivery ${(cpuPerRequest(WITHOUT_LEDGER_WRITE) ?? 0).toFixed(0)} µs: the most cheaper storage could give the service on SQLite`);
     }
     console.log(`for scale (issue 10's target): service on SQLite at ${(100 * (sqlite.rate / bareRate)).toFixed(0)}% of the bare server, which records nothing`);
     const load1 = os.loadavg()[0]!;
