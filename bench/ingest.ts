@@ -9,12 +9,9 @@
 // --diagnose adds the service on SQLite with its ledger write skipped (bench/without-ledger-write.ts): everything it
 // does but storing, which bounds what making storage cheaper could gain.
 // Run: npx tsx bench/ingest.ts [--duration 10] [--rounds 5] [--tracked] [--no-postgres] [--no-webhook] [--diagnose] [--settle-max-s 15]
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildDist } from './build-dist.js';
 import { githubPush } from '../test/support/signed-delivery.js';
 import { runLoad, type LoadResult } from './ingest-load.js';
 import { startBareTarget, startServiceTarget, startWebhookTarget, type Target } from './ingest-targets.js';
@@ -92,16 +89,8 @@ async function ledgerLine(lane: Lane): Promise<string | undefined> {
     `answered 2xx but missing: ${missing} -> ${mark(ok)}`;
 }
 
-/** Builds dist/: the service and the bare servers run from it, as the published image runs the service. */
-function build(): void {
-  const require = createRequire(import.meta.url);
-  const tsc = path.join(path.dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-}
-
 async function main(): Promise<void> {
-  build();
+  buildDist();
   const cpus = os.cpus().length;
   const load0 = os.loadavg()[0]!;
   console.log(`ingest: ${connections} connections, ${durationS} s per target in ${rounds} rounds (after 1 s warm-up), loopback, each server as built in dist/; ` +
