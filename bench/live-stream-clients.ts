@@ -1,18 +1,18 @@
 // The live-stream bench's clients, in a process of their own so their work and memory are not the server's.
 // Opens N WebSocket connections to the URL the parent sends, then times every message: each carries, in its
 // message text, the event's index and the moment it was appended, on the clock shared by the processes of this
-// machine (performance.timeOrigin + performance.now()).
+// machine (performance.timeOrigin + performance.now()). Started with `serialization: 'advanced'`, so the report's
+// samples cross to the parent as typed arrays rather than as JSON.
 import WebSocket from 'ws';
-import { summarize, type Summary } from './percentiles.js';
 
 export type ClientsCommand = { type: 'connect'; url: string; count: number } | { type: 'report'; events: number } | { type: 'close' };
 
 export interface ClientsReport {
   readonly type: 'report';
-  /** Append to arrival, over every (event, client) pair. */
-  readonly arrivals: Summary;
+  /** Append to arrival in ms, over every (event, client) pair: sent whole, so rounds can be pooled. */
+  readonly arrivals: Float64Array;
   /** Append to arrival at the last client, per event. */
-  readonly lastClient: Summary;
+  readonly lastClient: Float64Array;
   /** Messages received of the expected events x clients. */
   readonly received: number;
   readonly expected: number;
@@ -52,8 +52,8 @@ process.on('message', async (cmd: ClientsCommand) => {
   } else if (cmd.type === 'report') {
     const report: ClientsReport = {
       type: 'report',
-      arrivals: summarize(arrivals),
-      lastClient: summarize([...lastByEvent.values()]),
+      arrivals: Float64Array.from(arrivals),
+      lastClient: Float64Array.from(lastByEvent.values()),
       received: arrivals.length,
       expected: cmd.events * sockets.length,
     };
