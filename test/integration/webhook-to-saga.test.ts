@@ -98,7 +98,12 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const seen: { type: string; seq: number; payload: Record<string, unknown> }[] = [];
       const ws = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop`, { headers: svc.authHeaders });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-      ws.on('message', (m) => seen.push(JSON.parse(String(m))));
+      // Every envelope must come as a text frame, live or replayed: a browser hands a binary one over as a Blob.
+      let binaryFrames = 0;
+      ws.on('message', (m, isBinary) => {
+        if (isBinary) binaryFrames++;
+        seen.push(JSON.parse(String(m)));
+      });
       const res = await post(`${svc.url}/api/webhooks/github`, githubPush({ secret: TEST_SECRET, repoUrl: repo.url, sha }));
       const sagaId = (res.body.deploys as { sagaId: string }[])[0]!.sagaId;
       await sagaWhenEnded(svc, sagaId);
@@ -113,10 +118,14 @@ for (const store of ['sqlite', 'postgres'] as const) {
       const cut = seen.find((e) => e.type === 'deploy.step')!.seq;
       const replayed: { seq: number }[] = [];
       const again = new WebSocket(`${svc.url.replace('http', 'ws')}/ws?app=shop&since=${cut}`, { headers: svc.authHeaders });
-      again.on('message', (m) => replayed.push(JSON.parse(String(m))));
+      again.on('message', (m, isBinary) => {
+        if (isBinary) binaryFrames++;
+        replayed.push(JSON.parse(String(m)));
+      });
       await eventually('replay', async () => (replayed.length >= seen.filter((e) => e.seq > cut).length ? true : undefined));
       again.close();
       expect(replayed.map((e) => e.seq)).to.deep.equal(seen.filter((e) => e.seq > cut).map((e) => e.seq));
+      expect(binaryFrames, 'envelopes sent as binary frames').to.equal(0);
     });
 
     it('fails the clone step of a commit that is not in the repository, and still cleans up', async () => {
