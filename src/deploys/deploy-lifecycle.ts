@@ -176,7 +176,8 @@ export class DeployLifecycle {
   /** What the pipeline of `deploy` reports through; `steps` are the ones its pipeline runs, in order. */
   reporter(deploy: DeployRecord, steps: readonly StepName[] = STEP_NAMES): PipelineReporter {
     const recorder = new RunRecorder(this.deps.log.child({ sagaId: deploy.id }));
-    const append = (events: readonly NewSagaEvent[]) => () => this.commit((trx) => this.deps.sagaLog.appendIn(trx, events));
+    // One event, in a transaction only when a projector has to write with it (SagaLog.append).
+    const append = (event: NewSagaEvent) => () => this.deps.sagaLog.append(event);
     return {
       stepStarted: (step) =>
         recorder.recordAndWait(() =>
@@ -185,8 +186,8 @@ export class DeployLifecycle {
             return this.deps.sagaLog.appendIn(trx, [stepStartedEvent(deploy, step, steps)]);
           }),
         ),
-      progress: (step, message, progress) => recorder.record(append([stepProgressEvent(deploy, step, message, progress)])),
-      stepEnded: (step, end) => recorder.record(append([stepEndedEvent(deploy, step, end, steps)])),
+      progress: (step, message, progress) => recorder.record(append(stepProgressEvent(deploy, step, message, progress))),
+      stepEnded: (step, end) => recorder.record(append(stepEndedEvent(deploy, step, end, steps))),
       settled: () => recorder.settled(),
     };
   }

@@ -20,6 +20,9 @@ export interface EventRedactor {
  */
 export type SagaProjector = (db: Knex.Transaction, events: readonly SagaEvent[]) => Promise<void>;
 
+/** Whether a projector has anything to do with `event`; a projector registered without one takes every event. */
+export type ProjectorFilter = (event: NewSagaEvent) => boolean;
+
 interface Row {
   seq: number;
   id: string;
@@ -46,7 +49,7 @@ export type SeqState = 'committed' | 'in-flight' | 'absent';
 
 export class SagaLog {
   private readonly listeners = new Set<SagaListener>();
-  private readonly projectors: SagaProjector[] = [];
+  private readonly projectors: { readonly project: SagaProjector; readonly wants: ProjectorFilter }[] = [];
 
   /**
    * `redactor` masks configured secrets in every event's message and metadata before it is stored or announced:
@@ -54,26 +57,35 @@ export class SagaLog {
    */
   constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: EventRedactor }) {}
 
-  /** Appends and announces at once; for callers outside a transaction. */
+  /**
+   * Appends and announces at once; for callers outside a transaction. An event no projector wants (a progress line,
+   * most of them) is one autocommitted insert: a transaction around it would cost three round trips through the
+   * store instead of one, on the path from a step's output to the live stream.
+   */
   async append(event: NewSagaEvent): Promise<SagaEvent> {
-    const [saved] = await this.deps.knex.transaction((trx) => this.appendIn(trx, [event]));
+    const wanted = this.projectors.some((p) => p.wants(event));
+    const [saved] = wanted ? await this.deps.knex.transaction((trx) => this.appendIn(trx, [event])) : await this.insert(this.deps.knex, [event]);
     this.announce([saved!]);
     return saved!;
   }
 
-  /** Registers a projector run within every append's transaction. */
-  addProjector(projector: SagaProjector): void {
-    this.projectors.push(projector);
+  /** Registers a projector run within the transaction of every append that holds an event it `wants`. */
+  addProjector(projector: SagaProjector, wants: ProjectorFilter = () => true): void {
+    this.projectors.push({ project: projector, wants });
   }
 
   /** Appends within the transaction `trx`; the caller announces after commit. */
   async appendIn(trx: Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
     const out = await this.insert(trx, events);
-    for (const p of this.projectors) await p(trx, out);
+    // Each projector sees exactly the events it wants, here as in `append`.
+    for (const p of this.projectors) {
+      const wanted = out.filter((e) => p.wants(e));
+      if (wanted.length > 0) await p.project(trx, wanted);
+    }
     return out;
   }
 
-  private async insert(db: Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
+  private async insert(db: Knex | Knex.Transaction, events: readonly NewSagaEvent[]): Promise<SagaEvent[]> {
     const out: SagaEvent[] = [];
     for (const original of events) {
       const e = this.redacted(original);
@@ -102,13 +114,13 @@ export class SagaLog {
     return { ...e, message: r.redact(e.message), ...(e.metadata ? { metadata: r.redactDeep(e.metadata) } : {}) };
   }
 
-  private async insertRow(db: Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {
+  private async insertRow(db: Knex | Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {
     const [inserted] = await db('saga_events').insert(row).returning('seq');
     return Number(typeof inserted === 'object' ? (inserted as { seq: number }).seq : inserted);
   }
 
-  /** Inserts and, in the same statement, takes the seq's lock, held until the transaction ends. */
-  private async insertLocked(db: Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {
+  /** Inserts and, in the same statement, takes the seq's lock, held until the transaction (or the statement) ends. */
+  private async insertLocked(db: Knex | Knex.Transaction, row: Omit<Row, 'seq'>): Promise<number> {
     const insert = db('saga_events').insert(row).returning('seq').toSQL();
     const res = await db.raw(`with ins as (${insert.sql}) select seq, pg_advisory_xact_lock(${SEQ_LOCK_BASE}::bigint + seq) from ins`, insert.bindings);
     return Number((res as { rows: { seq: number }[] }).rows[0]!.seq);

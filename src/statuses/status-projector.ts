@@ -35,7 +35,15 @@ export function sagaUrl(publicUrl: string, sagaId: string): string {
   return `${publicUrl}/sagas/${encodeURIComponent(sagaId)}`;
 }
 
-export function statusProjector(config: ProjectorConfig, deps: ProjectorDeps): SagaProjector {
+/**
+ * Registers the projector on `sagaLog` for the events it acts on: status actions, when some forge has a status
+ * client. Every other event (each progress line of a build) is appended without a transaction around it.
+ */
+export function projectStatuses(sagaLog: SagaLog, config: ProjectorConfig, deps: Omit<ProjectorDeps, 'sagaLog'> = {}): void {
+  sagaLog.addProjector(statusProjector(config, { ...deps, sagaLog }), (e) => config.forges.size > 0 && isStatusAction(e.action));
+}
+
+function statusProjector(config: ProjectorConfig, deps: ProjectorDeps): SagaProjector {
   return async (trx, events) => {
     if (config.forges.size === 0) return;
     for (const e of events) {

@@ -6,7 +6,7 @@ import type { Config } from '../config/load-config.js';
 import type { SagaLog } from '../events/saga-log.js';
 import type { StatusClient } from '../integrations/forge-status/status-client.js';
 import { StatusOutbox } from './status-outbox.js';
-import { statusProjector } from './status-projector.js';
+import { projectStatuses } from './status-projector.js';
 
 export interface WiredStatusOutbox {
   readonly outbox: StatusOutbox;
@@ -30,7 +30,7 @@ export function wireStatusOutbox(input: {
   const log = input.log.child({ component: 'status-outbox' });
   const clients = redactedClients(input.clients, input.redact);
   const forges = Object.keys(clients);
-  input.sagaLog.addProjector(statusProjector({ publicUrl: input.config.publicUrl, forges: new Set(forges) }, { sagaLog: input.sagaLog }));
+  projectStatuses(input.sagaLog, { publicUrl: input.config.publicUrl, forges: new Set(forges) });
   const outbox = new StatusOutbox(settings, { knex: input.knex, sagaLog: input.sagaLog, log, clients });
   return {
     outbox,

@@ -9,7 +9,7 @@ import { GiteaStatusClient } from '../../../src/integrations/gitea/gitea-status-
 import { GitHubStatusClient } from '../../../src/integrations/github/github-status-client.js';
 import type { StatusClient } from '../../../src/integrations/forge-status/status-client.js';
 import { StatusOutbox, type StatusOutboxConfig } from '../../../src/statuses/status-outbox.js';
-import { statusProjector } from '../../../src/statuses/status-projector.js';
+import { projectStatuses } from '../../../src/statuses/status-projector.js';
 import type { StepName } from '../../../src/pipeline/step.js';
 import { createStore, type Store } from '../../../src/store/create-store.js';
 import type { ForgeName } from '../../../src/webhooks/forge-adapter.js';
@@ -41,7 +41,7 @@ export async function startHarness(opts: { clientToken?: string; repos?: string[
     github: new GitHubStatusClient({ token, apiUrl: sim.url, timeoutMs: 2000, minWriteIntervalMs: 0 }, { log }),
     gitea: new GiteaStatusClient({ url: sim.url, token, timeoutMs: 2000 }, { fetch }),
   };
-  sagaLog.addProjector(statusProjector({ publicUrl: PUBLIC_URL, forges: new Set(Object.keys(clients)) }, { sagaLog }));
+  projectStatuses(sagaLog, { publicUrl: PUBLIC_URL, forges: new Set(Object.keys(clients)) });
   const config: StatusOutboxConfig = { pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 100, giveUpAfterMs: 3600_000, requestTimeoutMs: 2000, ...opts.config };
   const outboxes: StatusOutbox[] = [];
   return {
