@@ -1,6 +1,7 @@
 // What a projector (the commit-status outbox, the PostgreSQL relay) can count on, on both stores: it runs in the
 // transaction of every append holding an event it wants, sees only those events, and takes the event down with it
-// when it fails. An event nobody projects (a build's progress line, most of the log) is one autocommitted insert.
+// when it fails. An event nobody projects (a build's progress line, most of the log) is one autocommitted insert,
+// which on SQLite shares its commit with the others of the same moment.
 import { expect } from 'chai';
 import type { SagaAction } from '../../src/events/saga-actions.js';
 import type { NewSagaEvent, SagaEvent } from '../../src/events/saga-event.js';
@@ -28,7 +29,8 @@ async function projectorContract(store: Store): Promise<void> {
   store.knex.on('query', (q: { sql: string }) => statements.push(q.sql.trim().split(/\s+/)[0]!.toLowerCase()));
 
   const line = await sagaLog.append(event('step.progress', 'Step 3/7 : RUN npm ci'));
-  expect(statements, 'a progress line').to.deep.equal(store.client === 'postgres' ? ['with'] : ['insert']);
+  // On SQLite the insert goes straight to the driver, past knex; on PostgreSQL it is the insert that takes the lock.
+  expect(statements, 'a progress line').to.deep.equal(store.client === 'postgres' ? ['with'] : []);
   expect(projected, 'the projector saw an event it does not want').to.deep.equal([]);
 
   statements.length = 0;
