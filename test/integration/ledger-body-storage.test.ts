@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { DeliveryLedger, type NewDelivery } from '../../src/deliveries/delivery-ledger.js';
-import { createStore, type Store } from '../../src/store/create-store.js';
-import { createScratchDatabase, requirePostgres } from '../support/services.js';
+import type { Store } from '../../src/store/create-store.js';
+import { withPostgresStore, withSqliteStore } from '../support/scratch-store.js';
 import { noMatchDelivery } from '../fakes/no-match-delivery.js';
 
 const delivery = (body: Buffer): NewDelivery => noMatchDelivery({ body });
@@ -39,31 +39,20 @@ async function legacyRow(store: Store, stored: Buffer | string): Promise<string>
 describe('delivery bodies in the ledger', function () {
   this.timeout(30_000);
 
-  it('come back byte for byte on SQLite, including rows stored as base64 or in the old column before', async () => {
-    const store = await createStore({ sqliteFile: ':memory:' });
-    try {
+  it('come back byte for byte on SQLite, including rows stored as base64 or in the old column before', () =>
+    withSqliteStore(async (store) => {
       await roundTrip(store);
       const ledger = new DeliveryLedger({ knex: store.knex });
       const asBase64 = await legacyRow(store, Buffer.from('{"old":"row"}').toString('base64'));
       expect((await ledger.payload(asBase64))?.body.toString()).to.equal('{"old":"row"}');
       const asBlob = await legacyRow(store, Buffer.from([0xff, 0x00, 0xfe]));
       expect((await ledger.payload(asBlob))?.body).to.deep.equal(Buffer.from([0xff, 0x00, 0xfe]));
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('come back byte for byte on PostgreSQL, including rows stored as base64 before', async () => {
-    await requirePostgres();
-    const scratch = await createScratchDatabase('norn_body');
-    const store = await createStore({ databaseUrl: scratch.url, sqliteFile: ':memory:' });
-    try {
+  it('come back byte for byte on PostgreSQL, including rows stored as base64 before', () =>
+    withPostgresStore('norn_body', async (store) => {
       await roundTrip(store);
       const asBase64 = await legacyRow(store, Buffer.from('{"old":"row"}').toString('base64'));
       expect((await new DeliveryLedger({ knex: store.knex }).payload(asBase64))?.body.toString()).to.equal('{"old":"row"}');
-    } finally {
-      await store.close();
-      await scratch.drop();
-    }
-  });
+    }));
 });

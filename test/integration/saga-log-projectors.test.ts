@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import type { SagaAction } from '../../src/events/saga-actions.js';
 import type { NewSagaEvent, SagaEvent } from '../../src/events/saga-event.js';
 import { SagaLog } from '../../src/events/saga-log.js';
-import { createStore, type Store } from '../../src/store/create-store.js';
-import { createScratchDatabase, requirePostgres } from '../support/services.js';
+import type { Store } from '../../src/store/create-store.js';
+import { withPostgresStore, withSqliteStore } from '../support/scratch-store.js';
 
 const event = (action: SagaAction, message: string): NewSagaEvent => ({ sagaId: 'saga-1', app: 'shop', source: 'test', category: 'deploy', action, message, metadata: {} });
 
@@ -77,24 +77,7 @@ async function projectorContract(store: Store): Promise<void> {
 describe('saga log projectors', function () {
   this.timeout(30_000);
 
-  it('on SQLite: run in the transaction of the events they want only, and a progress line is one insert', async () => {
-    const store = await createStore({ sqliteFile: ':memory:' });
-    try {
-      await projectorContract(store);
-    } finally {
-      await store.close();
-    }
-  });
+  it('on SQLite: run in the transaction of the events they want only, and a progress line is one insert', () => withSqliteStore(projectorContract));
 
-  it('on PostgreSQL: the same, the lone insert still taking its seq lock', async () => {
-    await requirePostgres();
-    const scratch = await createScratchDatabase('norn_projectors');
-    const store = await createStore({ databaseUrl: scratch.url, sqliteFile: ':memory:' });
-    try {
-      await projectorContract(store);
-    } finally {
-      await store.close();
-      await scratch.drop();
-    }
-  });
+  it('on PostgreSQL: the same, the lone insert still taking its seq lock', () => withPostgresStore('norn_projectors', projectorContract));
 });
