@@ -6,14 +6,13 @@ import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import YAML from 'yaml';
+import { repoRoot } from './build-dist.js';
 import { freePort, startChildReceiver } from '../test/support/child-receiver.js';
 import { createScratchDatabase } from '../test/support/services.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Target {
   readonly name: string;

@@ -1,8 +1,8 @@
 // The ledger of every webhook delivery received: its verdict, the answer given, and the decision trace (the
 // answer to "why did nothing deploy?"). Accepted deliveries are unique on forge + delivery id.
-import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { storeClientOf } from '../store/create-store.js';
+import { preparedPerConnection } from '../store/prepared-per-connection.js';
 import { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
 import { TickBatcher, type BatchOutcome } from '../store/tick-batcher.js';
 import type { ForgeName } from '../webhooks/forge-adapter.js';
@@ -78,7 +78,7 @@ const COLUMNS = ['id', 'forge', 'delivery_id', 'dedupe_key', 'event', 'verdict',
 const INSERT_SQL = `insert into deliveries (${COLUMNS.join(', ')}) values (${COLUMNS.map((c) => `@${c}`).join(', ')}) on conflict (dedupe_key) do nothing`;
 
 export class DeliveryLedger {
-  private readonly inserts = new WeakMap<Database, Statement>();
+  private readonly insertStatement = preparedPerConnection(INSERT_SQL);
   /** PostgreSQL multi-row inserts by row count (at most the batcher's largest batch). */
   private readonly multiRowSql = new Map<number, string>();
   /** Inserts outside a transaction, batched with others arriving at the same moment (see `batched`). */
@@ -169,12 +169,6 @@ export class DeliveryLedger {
     } finally {
       await client.releaseConnection(conn);
     }
-  }
-
-  private insertStatement(conn: Database): Statement {
-    let statement = this.inserts.get(conn);
-    if (!statement) this.inserts.set(conn, (statement = conn.prepare(INSERT_SQL)));
-    return statement;
   }
 
   async findAccepted(forge: ForgeName, deliveryId: string): Promise<DeliveryRecord | undefined> {

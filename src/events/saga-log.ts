@@ -2,8 +2,8 @@
 // listeners (the live hub, the status outbox) only after the caller commits, via `announce`.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Database, Statement } from 'better-sqlite3';
-import { storeClientOf } from '../store/create-store.js';
+import { storeClientOf, type StoreClient } from '../store/create-store.js';
+import { preparedPerConnection } from '../store/prepared-per-connection.js';
 import { SqliteGroupCommit } from '../store/sqlite-group-commit.js';
 import type { SagaAction } from './saga-actions.js';
 import type { NewSagaEvent, SagaEvent } from './saga-event.js';
@@ -61,14 +61,16 @@ export class SagaLog {
    * 0.2-0.25 ms; that time is spent before the live stream sends the event (bench/README.md).
    */
   private readonly sqliteCommits?: SqliteGroupCommit;
-  private readonly sqliteInserts = new WeakMap<Database, Statement>();
+  private readonly sqliteInsert = preparedPerConnection(SQLITE_INSERT);
+  private readonly client: StoreClient;
 
   /**
    * `redactor` masks configured secrets in every event's message and metadata before it is stored or announced:
    * step failures and progress lines carry text from other systems (git, Docker, Nomad, forges).
    */
   constructor(private readonly deps: { knex: Knex; now?: () => Date; redactor?: EventRedactor }) {
-    if (storeClientOf(deps.knex) === 'sqlite') this.sqliteCommits = new SqliteGroupCommit({ knex: deps.knex });
+    this.client = storeClientOf(deps.knex);
+    if (this.client === 'sqlite') this.sqliteCommits = new SqliteGroupCommit({ knex: deps.knex });
   }
 
   /**
@@ -116,7 +118,7 @@ export class SagaLog {
         message: e.message.slice(0, 8000),
         metadata: JSON.stringify(e.metadata ?? {}),
       };
-      const seq = storeClientOf(this.deps.knex) === 'postgres' ? await this.insertLocked(db, row) : await this.insertRow(db, row);
+      const seq = this.client === 'postgres' ? await this.insertLocked(db, row) : await this.insertRow(db, row);
       out.push({ ...e, id, seq: Number(seq), timestamp, metadata: e.metadata ?? {} });
     }
     return out;
@@ -132,12 +134,6 @@ export class SagaLog {
     if (db === this.deps.knex && this.sqliteCommits) return this.sqliteCommits.run((conn) => (this.sqliteInsert(conn).get(row) as { seq: number }).seq);
     const [inserted] = await db('saga_events').insert(row).returning('seq');
     return Number(typeof inserted === 'object' ? (inserted as { seq: number }).seq : inserted);
-  }
-
-  private sqliteInsert(conn: Database): Statement {
-    let statement = this.sqliteInserts.get(conn);
-    if (!statement) this.sqliteInserts.set(conn, (statement = conn.prepare(SQLITE_INSERT)));
-    return statement;
   }
 
   /** Inserts and, in the same statement, takes the seq's lock, held until the transaction (or the statement) ends. */

@@ -44,10 +44,9 @@ export function projectStatuses(sagaLog: SagaLog, config: ProjectorConfig, deps:
 }
 
 function statusProjector(config: ProjectorConfig, deps: ProjectorDeps): SagaProjector {
+  // Handed only status actions, and only while some forge has a client (the filter in projectStatuses).
   return async (trx, events) => {
-    if (config.forges.size === 0) return;
     for (const e of events) {
-      if (!isStatusAction(e.action)) continue;
       const origin = await originOf(trx, e, config.forges, deps.sagaLog);
       if (!origin) continue;
       const update = statusForEvent(e, origin.kind);
