@@ -9,7 +9,9 @@ if (isMainThread) {
   const { DeliveryLedger } = await import('../src/deliveries/delivery-ledger.js');
   const insertIn = DeliveryLedger.prototype.insertIn;
   DeliveryLedger.prototype.insertIn = function (this: InstanceType<typeof DeliveryLedger>, db, delivery) {
-    const own = (this as unknown as { deps: { knex: Knex } }).deps.knex;
+    // The ledger's own knex is private; if it is ever renamed, say so rather than quietly write every row.
+    const own = (this as unknown as { deps?: { knex?: Knex } }).deps?.knex;
+    if (!own) throw new Error('without-ledger-write: DeliveryLedger no longer keeps its knex at deps.knex; update this preload');
     return db === own ? Promise.resolve(true) : insertIn.call(this, db, delivery);
   };
 }
